@@ -95,11 +95,18 @@ func Wrap(k Kind, err error, format string, a ...any) *Error {
 	return &Error{Kind: k, Msg: fmt.Sprintf(format, a...), Err: err}
 }
 
+// Kinded is implemented by domain errors that carry their own kind.
+type Kinded interface{ Kind() Kind }
+
 // KindOf reports the kind of err; errors without one are Internal.
 func KindOf(err error) Kind {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind
+	}
+	var k Kinded
+	if errors.As(err, &k) {
+		return k.Kind()
 	}
 	return Internal
 }

@@ -1,0 +1,125 @@
+package helpdesk
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/errs"
+)
+
+// ApprovalState is where an approval record stands.
+type ApprovalState string
+
+const (
+	ApprovalPending   ApprovalState = "pending"
+	ApprovalApproved  ApprovalState = "approved"
+	ApprovalRejected  ApprovalState = "rejected"
+	ApprovalCancelled ApprovalState = "cancelled"
+)
+
+// ParseApprovalState reads an approval state name.
+func ParseApprovalState(s string) (ApprovalState, error) {
+	switch ApprovalState(s) {
+	case ApprovalPending, ApprovalApproved, ApprovalRejected, ApprovalCancelled:
+		return ApprovalState(s), nil
+	}
+	return "", errs.Usagef("unknown approval state %q", s).WithHint("use pending, approved, rejected or cancelled")
+}
+
+// Approval is the one approval record a ticket may have. Re-requesting after
+// a decision or a cancel resets it to pending with a new link.
+type Approval struct {
+	Ticket      int           `json:"ticket"`
+	State       ApprovalState `json:"state"`
+	Approver    string        `json:"approver"`
+	RequestedBy string        `json:"requested_by"`
+	RequestedAt time.Time     `json:"requested_at"`
+	Note        string        `json:"note,omitempty"`
+	DecidedBy   string        `json:"decided_by,omitempty"`
+	DecidedAt   time.Time     `json:"decided_at,omitzero"`
+	Comment     string        `json:"comment,omitempty"`
+	CancelledBy string        `json:"cancelled_by,omitempty"`
+	// TokenHash is the SHA-256 of the current link token, hex. The token itself is never stored.
+	TokenHash string    `json:"token_hash"`
+	Expires   time.Time `json:"expires"`
+	Round     int       `json:"round"` // how many times the record was (re)requested
+	Reminders int       `json:"reminders"`
+}
+
+// TokenBytes is the link token's entropy: 256 bits.
+const TokenBytes = 32
+
+// NewToken returns a fresh URL-safe link token and its storage hash.
+func NewToken() (token, hash string, err error) {
+	b := make([]byte, TokenBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token), nil
+}
+
+// HashToken is the only form of a token that is ever stored.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// ValidTokenShape reports whether s looks like a token NewToken made, so
+// malformed input is refused before any lookup.
+func ValidTokenShape(s string) bool {
+	if len(s) != base64.RawURLEncoding.EncodedLen(TokenBytes) {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil
+}
+
+// TokenMatches compares a presented token with a stored hash in constant time.
+func TokenMatches(token, storedHash string) bool {
+	got := HashToken(token)
+	return subtle.ConstantTimeCompare([]byte(got), []byte(storedHash)) == 1
+}
+
+// LinkProblem says why an approval link cannot be used.
+type LinkProblem string
+
+const (
+	LinkUnknown    LinkProblem = "unknown"    // never issued, tampered or malformed
+	LinkUsed       LinkProblem = "used"       // a decision was already made
+	LinkExpired    LinkProblem = "expired"    // past approvals.link-ttl
+	LinkCancelled  LinkProblem = "cancelled"  // an administrator withdrew the request
+	LinkSuperseded LinkProblem = "superseded" // a newer link (reminder or new request) replaced it
+)
+
+// LinkError is returned for a link that must not lead to a decision.
+type LinkError struct {
+	Problem LinkProblem
+	Ticket  int // 0 when unknown
+}
+
+func (e *LinkError) Error() string {
+	switch e.Problem {
+	case LinkUsed:
+		return "this approval link was already used; the decision is recorded"
+	case LinkExpired:
+		return "this approval link has expired; ask the technician to send a reminder"
+	case LinkCancelled:
+		return "this approval request was cancelled"
+	case LinkSuperseded:
+		return "this approval link was replaced by a newer one; use the most recent email"
+	}
+	return "this approval link is not valid"
+}
+
+// Kind lets the CLI map link problems to exit codes.
+func (e *LinkError) Kind() errs.Kind {
+	if e.Problem == LinkUnknown {
+		return errs.NotFound
+	}
+	return errs.Conflict
+}
