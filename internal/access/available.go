@@ -1,0 +1,232 @@
+package access
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/helpdesk"
+)
+
+// Condition is the stable code of the first availability condition that
+// fails, or "available".
+type Condition string
+
+const (
+	CondAvailable     Condition = "available"
+	CondUserDisabled  Condition = "user-disabled"
+	CondNoRole        Condition = "no-role"
+	CondRole          Condition = "role"
+	CondRequesterOnly Condition = "requester-only"
+	CondReadOnly      Condition = "read-only"
+	CondState         Condition = "state"
+	CondNotGranted    Condition = "not-granted"
+)
+
+// Check is the answer to "may this user take this action on this ticket
+// now?" (or, from Can without a ticket, "does this user hold this right?").
+type Check struct {
+	Action    string    `json:"action"`
+	Ticket    int       `json:"ticket,omitempty"`
+	Available bool      `json:"available"`
+	Condition Condition `json:"condition"`
+	// Reason is one sentence for people, e.g. "ticket is closed; close applies to new, in-progress, waiting".
+	Reason string `json:"reason"`
+	// Fix is a concrete next step, usually a deskctl command line; empty when there is none.
+	Fix string `json:"fix,omitempty"`
+	// Granted and Paths say whether and how the user holds the action,
+	// whatever the outcome of the other conditions.
+	Granted bool   `json:"granted"`
+	Paths   []Path `json:"paths,omitempty"`
+}
+
+// Available decides whether action is available to login on t. The
+// conditions are checked in this order and the first that fails is reported:
+// the user is active; the user has a role on t; the action's category admits
+// that role (all-users admits every role, supporter/edit/organizational admit
+// Resource Members and Dispatchers, requester-only actions admit only the
+// requester); the user is not read-only on t (a read-only member who is also
+// the requester keeps the all-users actions); t's state is one the action
+// applies to; the user holds the action.
+//
+// Unknown users and rights give not-found errors; a permission gives a usage error.
+func (e *Engine) Available(login string, t *helpdesk.Ticket, action string) (Check, error) {
+	r, idx, err := e.right(action)
+	if err != nil {
+		return Check{}, err
+	}
+	if r.Kind != helpdesk.KindAction {
+		return Check{}, notAction(r)
+	}
+	n, err := e.user(login)
+	if err != nil {
+		return Check{}, err
+	}
+	if !n.u.Active {
+		return disabledCheck(Check{Action: r.Name, Ticket: t.Number}, n), nil
+	}
+	role, err := e.role(n, t)
+	if err != nil {
+		return Check{}, err
+	}
+	return e.available(n, t, role, r, idx)
+}
+
+func (e *Engine) available(n *userNode, t *helpdesk.Ticket, role RoleInfo, r helpdesk.Right, idx int) (Check, error) {
+	c := Check{Action: r.Name, Ticket: t.Number}
+	if !n.u.Active {
+		return disabledCheck(c, n), nil
+	}
+	var err error
+	if c.Paths, err = e.paths(n, idx); err != nil {
+		return Check{}, err
+	}
+	c.Granted = len(c.Paths) > 0
+	login := n.u.Login
+	fail := func(cond Condition, fix, format string, a ...any) (Check, error) {
+		c.Condition, c.Fix, c.Reason = cond, fix, fmt.Sprintf(format, a...)
+		return c, nil
+	}
+	if role.Role == RoleNone {
+		return fail(CondNoRole, e.roleFix(n, t), "%s has no role on #%d: %s", login, t.Number, role.Reason)
+	}
+	if r.RequesterOnly && !role.Requester {
+		return fail(CondRequesterOnly, fmt.Sprintf("deskctl ticket do %d %s", t.Number, helpdesk.ActClose),
+			"%s is only for the requester of #%d (%s)", r.Name, t.Number, t.Requester)
+	}
+	if r.Category != helpdesk.CatAllUsers && role.Role == RoleEndUser {
+		need := "a Resource Member or Dispatcher"
+		if t.Resource == "" {
+			need = "a Dispatcher"
+		}
+		return fail(CondRole, e.roleFix(n, t), "%s is a %s action; %s is End User on #%d and needs to be %s",
+			r.Name, r.Category, login, t.Number, need)
+	}
+	if role.ReadOnly && !(role.Requester && r.Category == helpdesk.CatAllUsers) {
+		if role.Permission != "" {
+			return fail(CondReadOnly, grantFix(helpdesk.PermEditAllTickets, n),
+				"%s sees #%d through read-all-tickets without edit-all-tickets, so no action applies", login, t.Number)
+		}
+		return fail(CondReadOnly, fmt.Sprintf("deskctl resource add-member %s %s --access write", role.Resource, login),
+			"%s has read access to %s only, so no action applies on #%d", login, role.Resource, t.Number)
+	}
+	if !r.AppliesIn(t.State) {
+		return fail(CondState, e.stateFix(t, r), "ticket is %s; %s applies to %s", t.State, r.Name, joinStates(r.FromStates))
+	}
+	if !c.Granted {
+		return fail(CondNotGranted, grantFix(r.Name, n), "%s does not hold %s", login, r.Name)
+	}
+	c.Available, c.Condition = true, CondAvailable
+	c.Reason = fmt.Sprintf("%s may %s #%d as %s (%s)", login, r.Name, t.Number, role.Role.Title(), viaText(c.Paths))
+	return c, nil
+}
+
+// roleFix names the step that gives login a role that admits supporter
+// actions on t: the dispatcher permission for a request, membership of the
+// resource whose members count for an authorized ticket. For a sub-resource
+// without members of its own that is the ancestor standing in for it, since
+// adding a first own member would end the ancestor's members' access.
+func (e *Engine) roleFix(n *userNode, t *helpdesk.Ticket) string {
+	if t.Resource == "" {
+		return grantFix(helpdesk.PermDispatcher, n)
+	}
+	target := t.Resource
+	if res, err := e.resolve(t.Resource); err == nil && res.From != "" {
+		target = res.From
+	}
+	return fmt.Sprintf("deskctl resource add-member %s %s", target, n.u.Login)
+}
+
+// stateFix suggests an action that moves t into a state r applies to, e.g.
+// "deskctl ticket do 12 reopen, then close"; empty when no action does.
+func (e *Engine) stateFix(t *helpdesk.Ticket, r helpdesk.Right) string {
+	for _, a := range e.catalog {
+		if a.Kind != helpdesk.KindAction || a.ToState == "" || a.RequesterOnly || !a.AppliesIn(t.State) || !r.AppliesIn(a.ToState) {
+			continue
+		}
+		return fmt.Sprintf("deskctl ticket do %d %s, then %s", t.Number, a.Name, r.Name)
+	}
+	return ""
+}
+
+func joinStates(ss []helpdesk.State) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Actions checks every ticket action in the catalog, in catalog order.
+func (e *Engine) Actions(login string, t *helpdesk.Ticket) ([]Check, error) {
+	if err := e.loadCatalog(); err != nil {
+		return nil, err
+	}
+	n, err := e.user(login)
+	if err != nil {
+		return nil, err
+	}
+	role, err := e.role(n, t)
+	if err != nil {
+		return nil, err
+	}
+	var out []Check
+	for i, r := range e.catalog {
+		if r.Kind != helpdesk.KindAction {
+			continue
+		}
+		c, err := e.available(n, t, role, r, i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// RequireAvailable is the enforcement every ticket command goes through. It
+// returns the check when the action is available; otherwise a forbidden
+// error carrying the reason and the fix as hint, or, when the user has no
+// role on t, a not-found error: the ticket is invisible to them.
+func (e *Engine) RequireAvailable(login string, t *helpdesk.Ticket, action string) (Check, error) {
+	c, err := e.Available(login, t, action)
+	if err != nil {
+		return Check{}, err
+	}
+	switch c.Condition {
+	case CondAvailable:
+		return c, nil
+	case CondNoRole:
+		return c, errs.NotFoundf("no ticket #%d", t.Number)
+	}
+	fe := errs.Forbiddenf("cannot %s #%d: %s", c.Action, t.Number, c.Reason)
+	if c.Fix != "" {
+		fe = fe.WithHint("%s", c.Fix)
+	}
+	return c, fe
+}
+
+// RequireAdmin is the check every administrative command makes first.
+func (e *Engine) RequireAdmin(actor string) error {
+	_, idx, err := e.right(helpdesk.PermAdmin)
+	if err != nil {
+		return err
+	}
+	n, err := e.user(actor)
+	if err != nil {
+		return err
+	}
+	if !n.u.Active {
+		return errs.Forbiddenf("%s is disabled", actor).
+			WithHint("an administrator can run: deskctl user enable %s", actor)
+	}
+	ok, err := e.holds(n, idx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errs.Forbiddenf("%s lacks the admin permission", actor).
+			WithHint("an administrator can run: deskctl access grant admin --to user:%s", actor)
+	}
+	return nil
+}

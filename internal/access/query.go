@@ -1,0 +1,188 @@
+package access
+
+import (
+	"github.com/deskctl/deskctl/internal/helpdesk"
+)
+
+// Holder is a user who holds a right (or, for a ticket, for whom the action
+// is available now), with the paths through which it is held.
+type Holder struct {
+	Login string `json:"login"`
+	Name  string `json:"name"`
+	// Role is the user's role on the ticket, when a ticket was given.
+	Role  Role   `json:"role,omitempty"`
+	Paths []Path `json:"paths"`
+}
+
+// WhoCan lists, sorted by login, the users holding right; with a ticket, the
+// users for whom the action is available on it now. It starts from the
+// subjects the right is granted to and expands them downward, so only users
+// who can hold the right are examined.
+func (e *Engine) WhoCan(right string, t *helpdesk.Ticket) ([]Holder, error) {
+	r, idx, err := e.right(right)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil && r.Kind != helpdesk.KindAction {
+		return nil, notAction(r)
+	}
+	holders, err := e.src.Holders(r.Name)
+	if err != nil {
+		return nil, err
+	}
+	users, seen := map[string]bool{}, map[string]bool{}
+	for _, h := range holders {
+		if err := e.expand(h, users, seen); err != nil {
+			return nil, err
+		}
+	}
+	logins, err := e.activeLogins(users)
+	if err != nil {
+		return nil, err
+	}
+	out := []Holder{}
+	for _, l := range logins {
+		n, err := e.user(l)
+		if err != nil {
+			return nil, err
+		}
+		h := Holder{Login: l, Name: n.u.Name}
+		if t == nil {
+			if h.Paths, err = e.paths(n, idx); err != nil {
+				return nil, err
+			}
+			if len(h.Paths) > 0 {
+				out = append(out, h)
+			}
+			continue
+		}
+		role, err := e.role(n, t)
+		if err != nil {
+			return nil, err
+		}
+		c, err := e.available(n, t, role, r, idx)
+		if err != nil {
+			return nil, err
+		}
+		if c.Available {
+			h.Role, h.Paths = role.Role, c.Paths
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// Matrix is users × rights: Cells[i][j] says whether Users[i] holds Rights[j].
+type Matrix struct {
+	Users  []string `json:"users"`
+	Rights []string `json:"rights"`
+	Cells  [][]bool `json:"cells"`
+}
+
+// Matrix computes which of users hold which of rights. An empty users list
+// means every user (sorted); an empty rights list the whole catalog (in
+// catalog order). Group closures are shared across users, so each group is
+// walked once however many users are in it.
+func (e *Engine) Matrix(users, rights []string) (Matrix, error) {
+	if err := e.loadCatalog(); err != nil {
+		return Matrix{}, err
+	}
+	m := Matrix{Users: users, Rights: rights}
+	if len(users) == 0 {
+		all, err := e.allLogins()
+		if err != nil {
+			return Matrix{}, err
+		}
+		m.Users = all
+	}
+	if len(rights) == 0 {
+		m.Rights = make([]string, len(e.catalog))
+		for i, r := range e.catalog {
+			m.Rights[i] = r.Name
+		}
+	}
+	idx := make([]int, len(m.Rights))
+	for j, name := range m.Rights {
+		_, i, err := e.right(name)
+		if err != nil {
+			return Matrix{}, err
+		}
+		idx[j] = i
+	}
+	m.Cells = make([][]bool, len(m.Users))
+	for i, l := range m.Users {
+		n, err := e.user(l)
+		if err != nil {
+			return Matrix{}, err
+		}
+		set, err := e.userRights(n)
+		if err != nil {
+			return Matrix{}, err
+		}
+		row := make([]bool, len(idx))
+		for j, k := range idx {
+			row[j] = set.has(k)
+		}
+		m.Cells[i] = row
+	}
+	return m, nil
+}
+
+// RightPaths is a right with the paths through which a user holds it.
+type RightPaths struct {
+	Right string `json:"right"`
+	Paths []Path `json:"paths"`
+}
+
+// DiffResult lists the rights one user holds and the other lacks.
+type DiffResult struct {
+	A     string       `json:"a"`
+	B     string       `json:"b"`
+	OnlyA []RightPaths `json:"only_a"`
+	OnlyB []RightPaths `json:"only_b"`
+}
+
+// Diff compares the rights of users a and b, in catalog order, each side with
+// the paths through which its user holds the right.
+func (e *Engine) Diff(a, b string) (DiffResult, error) {
+	if err := e.loadCatalog(); err != nil {
+		return DiffResult{}, err
+	}
+	na, err := e.user(a)
+	if err != nil {
+		return DiffResult{}, err
+	}
+	nb, err := e.user(b)
+	if err != nil {
+		return DiffResult{}, err
+	}
+	sa, err := e.userRights(na)
+	if err != nil {
+		return DiffResult{}, err
+	}
+	sb, err := e.userRights(nb)
+	if err != nil {
+		return DiffResult{}, err
+	}
+	d := DiffResult{A: a, B: b, OnlyA: []RightPaths{}, OnlyB: []RightPaths{}}
+	side := func(n *userNode, i int) (RightPaths, error) {
+		ps, err := e.paths(n, i)
+		return RightPaths{Right: e.catalog[i].Name, Paths: ps}, err
+	}
+	for i := range e.catalog {
+		var rp RightPaths
+		switch {
+		case sa.has(i) && !sb.has(i):
+			if rp, err = side(na, i); err != nil {
+				return DiffResult{}, err
+			}
+			d.OnlyA = append(d.OnlyA, rp)
+		case sb.has(i) && !sa.has(i):
+			if rp, err = side(nb, i); err != nil {
+				return DiffResult{}, err
+			}
+			d.OnlyB = append(d.OnlyB, rp)
+		}
+	}
+	return d, nil
+}

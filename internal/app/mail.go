@@ -1,0 +1,264 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/mail"
+	"github.com/deskctl/deskctl/internal/store"
+)
+
+// MailSettings says how queued mail leaves the outbox.
+type MailSettings struct {
+	SMTP mail.Config
+	// PublicURL is the base of approval links, e.g. https://help.example.com.
+	PublicURL string
+}
+
+// Delivery reports what happened to the mail a command queued.
+type Delivery struct {
+	Sent   []string `json:"sent"`   // recipients the server accepted
+	Queued []string `json:"queued"` // recipients still waiting in the outbox
+	// Reason explains why mail is still queued (SMTP not configured, server down…).
+	Reason string `json:"reason,omitempty"`
+}
+
+// queueMail adds a message to the outbox inside the use case's transaction.
+func (c *Ctx) queueMail(kind string, ticket int, m mail.Message) error {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	om, err := c.Tx.EnqueueMail(store.OutboxMail{Created: c.Now, Ticket: ticket, Kind: kind, To: m.To, Subject: m.Subject, Message: raw})
+	if err != nil {
+		return err
+	}
+	c.queued = append(c.queued, om.ID)
+	return nil
+}
+
+// claimLease keeps a message from being sent by two deskctl processes at
+// once: a claimed message is skipped by others until the lease runs out.
+func claimLease(timeout time.Duration) time.Duration {
+	if timeout <= 0 {
+		timeout = mail.DefaultTimeout
+	}
+	return 2*timeout + time.Minute
+}
+
+// deliver tries to send the given outbox entries now. The database lock is
+// never held while talking to the SMTP server: each message is claimed in one
+// short transaction, sent, then marked in another.
+func (s *Service) deliver(ids []uint64) Delivery {
+	var d Delivery
+	for _, id := range ids {
+		s.deliverOne(id, true, &d)
+	}
+	return d
+}
+
+func (s *Service) deliverOne(id uint64, force bool, d *Delivery) {
+	if s.Mail == nil || !s.Mail.SMTP.Configured() {
+		if m, ok := s.peekMail(id); ok {
+			d.Queued = append(d.Queued, m.To)
+		}
+		d.Reason = "SMTP is not configured (set smtp.host and smtp.from); mail stays queued — send it later with `deskctl mail flush`"
+		return
+	}
+	m, ok, err := s.claimMail(id, force)
+	if err != nil {
+		d.Reason = err.Error()
+		return
+	}
+	if !ok {
+		return
+	}
+	var msg mail.Message
+	if err := json.Unmarshal(m.Message, &msg); err != nil {
+		s.finishMail(id, err, true)
+		d.Reason = fmt.Sprintf("mail %d is damaged: %v", id, err)
+		return
+	}
+	timeout := s.Mail.SMTP.Timeout
+	if timeout <= 0 {
+		timeout = mail.DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*timeout)
+	sendErr := mail.NewSMTP(s.Mail.SMTP).Send(ctx, msg)
+	cancel()
+	s.finishMail(id, sendErr, sendErr != nil && mail.IsPermanent(sendErr))
+	if sendErr != nil {
+		d.Queued = append(d.Queued, m.To)
+		d.Reason = sendErr.Error() + " — the mail is queued; retry with `deskctl mail flush`"
+		return
+	}
+	d.Sent = append(d.Sent, m.To)
+}
+
+func (s *Service) peekMail(id uint64) (store.OutboxMail, bool) {
+	var m store.OutboxMail
+	var ok bool
+	_ = s.readAnon(func(tx *store.Tx) error {
+		var err error
+		m, ok, err = tx.Mail(id)
+		return err
+	})
+	return m, ok
+}
+
+// claimMail marks a queued message as being sent by this process.
+func (s *Service) claimMail(id uint64, force bool) (store.OutboxMail, bool, error) {
+	db, err := s.open(false)
+	if err != nil {
+		return store.OutboxMail{}, false, err
+	}
+	defer db.Close()
+	var m store.OutboxMail
+	var ok bool
+	now := s.now()
+	err = db.Update(func(tx *store.Tx) error {
+		var err error
+		m, ok, err = tx.Mail(id)
+		if err != nil || !ok {
+			return err
+		}
+		if m.State != store.MailQueued || (!force && now.Before(m.NextAttempt)) {
+			ok = false
+			return nil
+		}
+		m.Attempts++
+		m.NextAttempt = now.Add(claimLease(s.Mail.SMTP.Timeout))
+		return tx.PutMail(m)
+	})
+	return m, ok, err
+}
+
+// finishMail records the outcome of one attempt. If the database is busy the
+// outcome is retried briefly; a sent mail left unmarked would be sent again.
+func (s *Service) finishMail(id uint64, sendErr error, permanent bool) {
+	for try := 0; try < 3; try++ {
+		db, err := s.open(false)
+		if err != nil {
+			if errs.Is(err, errs.Busy) {
+				continue
+			}
+			return
+		}
+		now := s.now()
+		err = db.Update(func(tx *store.Tx) error {
+			m, ok, err := tx.Mail(id)
+			if err != nil || !ok {
+				return err
+			}
+			switch {
+			case sendErr == nil:
+				m.State, m.SentAt, m.LastError, m.NextAttempt = store.MailSent, now, "", time.Time{}
+			case permanent:
+				m.State, m.LastError, m.NextAttempt = store.MailFailed, sendErr.Error(), time.Time{}
+			default:
+				m.LastError = sendErr.Error()
+				m.NextAttempt = now.Add(mail.Backoff(m.Attempts))
+			}
+			return tx.PutMail(m)
+		})
+		db.Close()
+		if err == nil || !errs.Is(err, errs.Busy) {
+			return
+		}
+	}
+}
+
+// MailView is an outbox entry as printed by `mail queue`.
+type MailView struct {
+	ID          uint64    `json:"id"`
+	State       string    `json:"state"`
+	Kind        string    `json:"kind"`
+	Ticket      int       `json:"ticket,omitempty"`
+	To          string    `json:"to"`
+	Subject     string    `json:"subject"`
+	Created     time.Time `json:"created"`
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"last_error,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	SentAt      time.Time `json:"sent_at,omitzero"`
+}
+
+// MailQueue lists outbox entries; all=false hides sent mail.
+func (s *Service) MailQueue(all bool) ([]MailView, error) {
+	var out []MailView
+	err := s.read(func(c *Ctx) error {
+		if err := c.RequireAdmin(); err != nil {
+			return err
+		}
+		ms, err := c.Tx.Outbox()
+		for _, m := range ms {
+			if !all && m.State == store.MailSent {
+				continue
+			}
+			out = append(out, MailView{m.ID, m.State, m.Kind, m.Ticket, m.To, m.Subject, m.Created, m.Attempts, m.LastError, m.NextAttempt, m.SentAt})
+		}
+		return err
+	})
+	return out, err
+}
+
+// FlushResult summarises a `mail flush`.
+type FlushResult struct {
+	Delivery
+	Waiting int `json:"waiting"` // queued but not yet due (backoff)
+}
+
+// FlushMail tries every queued message that is due (all due with force).
+func (s *Service) FlushMail(force bool) (FlushResult, error) {
+	var ids []uint64
+	var waiting int
+	err := s.read(func(c *Ctx) error {
+		if err := c.RequireAdmin(); err != nil {
+			return err
+		}
+		ms, err := c.Tx.Outbox()
+		for _, m := range ms {
+			if m.State != store.MailQueued {
+				continue
+			}
+			if !force && c.Now.Before(m.NextAttempt) {
+				waiting++
+				continue
+			}
+			ids = append(ids, m.ID)
+		}
+		return err
+	})
+	if err != nil {
+		return FlushResult{}, err
+	}
+	var r FlushResult
+	r.Waiting = waiting
+	if s.Mail == nil || !s.Mail.SMTP.Configured() {
+		if len(ids) > 0 {
+			return r, errs.Conflictf("%d mail(s) queued but SMTP is not configured", len(ids)).
+				WithHint("set smtp.host and smtp.from (config file or DESKCTL_SMTP_HOST / DESKCTL_SMTP_FROM), then run deskctl mail flush")
+		}
+		return r, nil
+	}
+	for _, id := range ids {
+		s.deliverOne(id, force, &r.Delivery)
+	}
+	return r, nil
+}
+
+// TestMail sends a test message straight away (not through the outbox).
+func (s *Service) TestMail(to string) error {
+	if s.Mail == nil || !s.Mail.SMTP.Configured() {
+		return errs.Usagef("SMTP is not configured").WithHint("set smtp.host and smtp.from (config file or DESKCTL_SMTP_*)")
+	}
+	if err := s.Mail.SMTP.Validate(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*claimLease(s.Mail.SMTP.Timeout))
+	defer cancel()
+	return mail.NewSMTP(s.Mail.SMTP).Send(ctx, mail.TestMessage(to))
+}

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/output"
+	"github.com/spf13/cobra"
+)
+
+func newCmdAudit(f *Factory) *cobra.Command {
+	return noun("audit", "Read and verify the audit log", `Every change deskctl makes is recorded in the same transaction as an audit record:
+sequence, time, actor, command, subject and the value before and after. Each record
+carries the hash of the previous one, so editing, reordering or deleting records is
+detected by `+"`deskctl audit verify`.",
+		newCmdAuditLog(f), newCmdAuditVerify(f))
+}
+
+type auditLogOptions struct {
+	Since, Actor, Subject string
+	Limit                 int
+}
+
+// parseSince accepts a duration back from now (48h) or a date/time.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errs.Usagef("--since %q is neither a duration nor a date", s).WithHint("write e.g. --since 24h or --since 2026-01-31")
+}
+
+func newCmdAuditLog(f *Factory) *cobra.Command {
+	var o auditLogOptions
+	cmd := &cobra.Command{
+		Use:   "log [--since 24h|DATE] [--actor LOGIN] [--subject KIND:NAME] [--limit N]",
+		Short: "Show who changed what, when (admin)",
+		Long: `Show audit records, oldest first. --limit keeps the newest N. The subject filter
+matches exactly (e.g. group:support, user:bob, ticket:42, setting:approvals.enabled).
+JSON fields: seq, time, actor, command, subject, before, after, hash.` + exitStatus(),
+		Example: "  deskctl audit log --since 24h\n  deskctl audit log --actor alice --subject group:support -o json",
+		Args:    usageArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			since, err := parseSince(o.Since, f.Now())
+			if err != nil {
+				return err
+			}
+			if o.Limit < 0 {
+				return errs.Usagef("--limit must be 0 or more")
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			recs, err := svc.AuditLog(app.AuditQuery{Since: since, Actor: o.Actor, Subject: o.Subject, Limit: o.Limit})
+			if err != nil {
+				return err
+			}
+			if recs == nil {
+				recs = []app.AuditEntry{}
+			}
+			t := output.Tab{Columns: output.Cols("SEQ", "TIME", "ACTOR", "COMMAND", "SUBJECT", "CHANGE+"), Empty: "no audit records match"}
+			for _, r := range recs {
+				change := ""
+				if len(r.Before) > 0 {
+					change += "before=" + string(r.Before) + " "
+				}
+				if len(r.After) > 0 {
+					change += "after=" + string(r.After)
+				}
+				t.Rows = append(t.Rows, []string{strconv.FormatUint(r.Seq, 10), ts(r.Time), r.Actor, r.Command, r.Subject, change})
+			}
+			return f.print(recs, t)
+		},
+	}
+	cmd.Flags().StringVar(&o.Since, "since", "", "only records since a duration ago (24h) or a date (2026-01-31)")
+	cmd.Flags().StringVar(&o.Actor, "actor", "", "only records by this login")
+	cmd.Flags().StringVar(&o.Subject, "subject", "", "only records about this subject, e.g. group:support")
+	cmd.Flags().IntVar(&o.Limit, "limit", 0, "only the newest N records (0 = all)")
+	return cmd
+}
+
+func newCmdAuditVerify(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify",
+		Short: "Check the audit hash chain",
+		Long: `Walk the whole audit log and check every record's hash and its link to the one
+before. Prints the number of records checked, or the first broken record.` +
+			exitStatus("1  the chain is broken: a record was edited, reordered or deleted"),
+		Example: "  deskctl audit verify",
+		Args:    usageArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			v, err := svc.VerifyAudit()
+			if err != nil {
+				return err
+			}
+			p, err := f.Printer()
+			if err != nil {
+				return err
+			}
+			if p.Structured() {
+				if err := p.Print(v, output.Tab{}); err != nil {
+					return err
+				}
+			} else if v.OK {
+				f.IO.Out.Write([]byte("audit chain intact: " + strconv.Itoa(v.Records) + " records\n"))
+			}
+			if !v.OK {
+				return errs.Negativef("audit chain broken at record %d: %s", v.Problem.Seq, v.Problem.Reason).
+					WithHint("restore the database from a backup taken before that record")
+			}
+			return nil
+		},
+	}
+}

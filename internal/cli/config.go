@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"github.com/deskctl/deskctl/internal/config"
+	"github.com/deskctl/deskctl/internal/output"
+	"github.com/spf13/cobra"
+)
+
+func newCmdConfig(f *Factory) *cobra.Command {
+	return noun("config", "Show the effective configuration", `Configuration comes from, in order of precedence: flags, DESKCTL_* environment
+variables, the config file (--config, default $XDG_CONFIG_HOME/deskctl/config.yaml)
+and defaults. See `+"`deskctl help environment`.",
+		newCmdConfigShow(f), newCmdConfigPath(f))
+}
+
+func newCmdConfigShow(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show",
+		Short: "Print every effective value and where it came from",
+		Long: `Print every configuration key, its effective value and its source (flag, env,
+file or default). Secrets such as smtp.password are redacted.
+JSON fields: key, value, source, env, secret.` + exitStatus(),
+		Example: "  deskctl config show\n  DESKCTL_SMTP_HOST=mail.example.com deskctl config show -o json",
+		Args:    usageArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.Config()
+			if err != nil {
+				return err
+			}
+			t := output.Tab{Columns: output.Cols("KEY", "VALUE", "SOURCE", "ENV+")}
+			for _, e := range c.Entries() {
+				t.Rows = append(t.Rows, []string{e.Key, e.Value, e.Source, e.Env})
+			}
+			return f.print(c.Entries(), t)
+		},
+	}
+}
+
+func newCmdConfigPath(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "path",
+		Short: "Print the config file and database paths",
+		Long:  `Print the config file that is read (or would be) and the database file in use.` + exitStatus(),
+		Args:  usageArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.Config()
+			if err != nil {
+				return err
+			}
+			file := c.File
+			if file == "" {
+				file = config.DefaultConfigPath() + " (not present)"
+				if f.configFile != "" {
+					file = f.configFile
+				}
+			}
+			data := map[string]string{"config": file, "db": c.DB}
+			return f.print(data, output.KV("", [2]string{"config", file}, [2]string{"db", c.DB}))
+		},
+		Example: "  deskctl config path",
+	}
+}

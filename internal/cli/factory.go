@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"sync"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/config"
+	"github.com/deskctl/deskctl/internal/mail"
+	"github.com/deskctl/deskctl/internal/output"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Factory hands commands their dependencies. Cheap things are fields;
+// expensive ones are functions evaluated on first use, so --help and shell
+// completion never read the config file or open the database.
+type Factory struct {
+	IO  *IOStreams
+	Now func() time.Time
+
+	// Set by the root command's persistent flags.
+	configFile string
+	output     string
+
+	root *cobra.Command
+
+	Config  func() (*config.Config, error)
+	Service func() (*app.Service, error)
+}
+
+// NewFactory builds the factory over io.
+func NewFactory(io *IOStreams) *Factory {
+	f := &Factory{IO: io, Now: time.Now}
+	f.Config = sync.OnceValues(func() (*config.Config, error) {
+		var flags *pflag.FlagSet
+		if f.root != nil {
+			flags = f.root.PersistentFlags()
+		}
+		return config.Load(flags, f.configFile)
+	})
+	f.Service = func() (*app.Service, error) {
+		c, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		return &app.Service{
+			DBPath:      c.DB,
+			LockTimeout: c.LockTimeout,
+			Actor:       c.User,
+			OSUser:      osLogin,
+			Now:         f.Now,
+			Mail: &app.MailSettings{
+				PublicURL: c.PublicURL,
+				SMTP: mail.Config{Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username, Password: c.SMTP.Password,
+					TLS: c.SMTP.TLS, From: c.SMTP.From, Timeout: c.SMTP.Timeout},
+			},
+		}, nil
+	}
+	return f
+}
+
+// Printer returns a printer for the -o flag.
+func (f *Factory) Printer() (*output.Printer, error) {
+	format := output.Table
+	if f.output != "" {
+		var err error
+		if format, err = output.ParseFormat(f.output); err != nil {
+			return nil, err
+		}
+	}
+	return &output.Printer{Out: f.IO.Out, Format: format, TTY: f.IO.OutTTY, Color: f.IO.Color}, nil
+}

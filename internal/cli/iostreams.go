@@ -1,0 +1,29 @@
+package cli
+
+import (
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// IOStreams are the only places commands write to.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// OutTTY is true when stdout is a terminal; ErrTTY likewise for stderr.
+	OutTTY bool
+	ErrTTY bool
+	// Color is allowed on a terminal unless NO_COLOR is set.
+	Color bool
+}
+
+// DefaultIO wires the process's standard streams.
+func DefaultIO() *IOStreams {
+	out := term.IsTerminal(int(os.Stdout.Fd()))
+	errTTY := term.IsTerminal(int(os.Stderr.Fd()))
+	_, noColor := os.LookupEnv("NO_COLOR")
+	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, OutTTY: out, ErrTTY: errTTY,
+		Color: out && !noColor && os.Getenv("TERM") != "dumb"}
+}

@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/output"
+	"github.com/spf13/cobra"
+)
+
+// NewRootCmd builds the whole command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "deskctl",
+		Short: "Helpdesk administration: tickets, ticket actions, permissions, approvals",
+		Long: `deskctl administers a helpdesk kept in one embedded database file: users, groups
+and resources; tickets worked through ticket actions; the permission engine that decides
+and explains who may run which action; ad-hoc approvals by email; and the whole
+directory and grant set as code.
+
+Every command opens the database, does its work in one transaction and closes it,
+so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.` + exitStatus(),
+		Example: `  deskctl init --admin alice --email alice@example.com --name "Alice Admin"
+  deskctl --as alice user add bob --email bob@example.com --name "Bob Tech"
+  deskctl access explain bob --ticket 42`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       versionString(),
+	}
+	f.root = root
+	pf := root.PersistentFlags()
+	pf.String("db", "", "database file (env DESKCTL_DB; default $XDG_DATA_HOME/deskctl/deskctl.db)")
+	pf.String("as", "", "act as this user (env DESKCTL_USER; default: your OS login when registered)")
+	pf.Duration("lock-timeout", 0, "how long to wait for another deskctl process (env DESKCTL_LOCK_TIMEOUT; default 5s)")
+	pf.StringVar(&f.configFile, "config", "", "config file (env DESKCTL_CONFIG; default $XDG_CONFIG_HOME/deskctl/config.yaml)")
+	pf.StringVarP(&f.output, "output", "o", "table", "output format: table|wide|json|yaml|csv|markdown")
+	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, fm := range output.Formats {
+			out = append(out, string(fm))
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &errs.Error{Kind: errs.Usage, Msg: err.Error()}
+	})
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetVersionTemplate("{{.Version}}\n")
+
+	root.AddGroup(&cobra.Group{ID: "work", Title: "Working tickets:"},
+		&cobra.Group{ID: "admin", Title: "Directory and rights:"},
+		&cobra.Group{ID: "ops", Title: "Operations:"})
+	add := func(group string, cmds ...*cobra.Command) {
+		for _, c := range cmds {
+			c.GroupID = group
+			root.AddCommand(c)
+		}
+	}
+	add("admin", newCmdInit(f), newCmdUser(f), newCmdGroup(f), newCmdResource(f), newCmdSettings(f))
+	add("ops", newCmdAudit(f), newCmdConfig(f), newCmdMail(f), newCmdVersion(f))
+	for _, extra := range extraCommands {
+		group, c := extra(f)
+		add(group, c)
+	}
+	root.SetHelpCommandGroupID("ops")
+	root.SetCompletionCommandGroupID("ops")
+	addHelpTopics(root)
+	return root
+}
+
+// extraCommands lets each noun file register itself.
+var extraCommands []func(*Factory) (string, *cobra.Command)
+
+func register(fn func(*Factory) (string, *cobra.Command)) bool {
+	extraCommands = append(extraCommands, fn)
+	return true
+}
+
+// exitStatus is the EXIT STATUS section every long help ends with; extra
+// lines describe codes specific to a command.
+func exitStatus(extra ...string) string {
+	var b strings.Builder
+	b.WriteString("\n\nEXIT STATUS\n")
+	lines := append([]string{}, extra...)
+	lines = append(lines,
+		"0  success",
+		"2  usage error: bad flag, argument or value",
+		"3  not found: no such user, group, resource, right or ticket",
+		"4  forbidden: the acting user lacks the permission or the action is not available",
+		"5  conflict: already exists, wrong state, pending approval, last administrator",
+		"6  busy: another deskctl process holds the database past --lock-timeout",
+		"7  database unusable: missing, damaged or written by a newer deskctl",
+		"8  internal error",
+	)
+	for _, l := range lines {
+		b.WriteString("  " + l + "\n")
+	}
+	b.WriteString("See `deskctl help exit-codes`.")
+	return b.String()
+}
+
+// usageArgs checks the positional argument count with a usage-kind error.
+func usageArgs(min, max int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < min || (max >= 0 && len(args) > max) {
+			if len(args) < min {
+				return errs.Usagef("%s needs %s", cmd.CommandPath(), names)
+			}
+			return errs.Usagef("%s takes %s, got %d arguments", cmd.CommandPath(), names, len(args))
+		}
+		return nil
+	}
+}
+
+// needsGroup is the RunE of noun commands: a bare noun is a usage error listing its verbs.
+func needsGroup(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return errs.Usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+	}
+	var verbs []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			verbs = append(verbs, c.Name())
+		}
+	}
+	return errs.Usagef("%s needs a subcommand: %s", cmd.CommandPath(), strings.Join(verbs, ", "))
+}
+
+func noun(use, short, long string, verbs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, Long: long + exitStatus(), RunE: needsGroup, Args: cobra.ArbitraryArgs,
+		Example: fmt.Sprintf("  deskctl %s --help", use)}
+	c.AddCommand(verbs...)
+	return c
+}

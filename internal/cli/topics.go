@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/deskctl/deskctl/internal/config"
+	"github.com/spf13/cobra"
+)
+
+// addHelpTopics adds `deskctl help exit-codes` and `deskctl help environment`.
+func addHelpTopics(root *cobra.Command) {
+	root.AddCommand(&cobra.Command{
+		Use:   "exit-codes",
+		Short: "The exit-code contract scripts and CI can rely on",
+		Long: `deskctl exits with one of these codes:
+
+  0  success (for checks: the answer is yes / valid / all tests passed)
+  1  a well-formed negative answer: access can says no, policy validate found
+     problems, policy test had failures, policy plan --exit-code saw changes,
+     audit verify or db check found damage, mail flush left mail undelivered
+  2  usage error: unknown command or flag, missing or malformed argument or value
+  3  not found: no such user, group, resource, right, setting or ticket (tickets
+     you have no role on are not found either)
+  4  forbidden: you lack the permission, or the ticket action is not available
+     to you on that ticket now (the message says which condition failed)
+  5  conflict or invalid state: already exists, pending approval, last
+     administrator, ticket in the wrong state, database already exists
+  6  busy: another deskctl process held the database longer than --lock-timeout
+  7  database unusable: missing (run deskctl init), damaged, or written by a
+     newer deskctl
+  8  internal error (a bug: please report it with the command line)
+
+Errors print one line on stderr, "deskctl: …", often followed by "hint: …"
+naming the next step.`,
+		Args: usageArgs(0, 0, "no arguments"),
+		Run:  func(c *cobra.Command, _ []string) { c.Help() },
+	})
+	var env strings.Builder
+	env.WriteString("deskctl reads these environment variables. Flags win over them; they win over\nthe config file, which wins over defaults.\n\n")
+	for _, d := range config.Docs() {
+		fmt.Fprintf(&env, "  %-30s %s (config key %s", d.Env, d.Description, d.Key)
+		if d.Default != "" {
+			fmt.Fprintf(&env, ", default %s", d.Default)
+		}
+		env.WriteString(")\n")
+	}
+	env.WriteString(`  DESKCTL_CONFIG                 config file path (flag --config)
+  NO_COLOR                       when set, tables are printed without colour
+  XDG_DATA_HOME                  base of the default database path
+  XDG_CONFIG_HOME                base of the default config file path
+  USER / LOGNAME                 the default acting user when registered in deskctl
+  CI                             in the test suite: tests that need Chromium fail instead of skipping`)
+	root.AddCommand(&cobra.Command{
+		Use:   "environment",
+		Short: "Every DESKCTL_* variable and the others deskctl reads",
+		Long:  env.String(),
+		Args:  usageArgs(0, 0, "no arguments"),
+		Run:   func(c *cobra.Command, _ []string) { c.Help() },
+	})
+}

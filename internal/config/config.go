@@ -1,0 +1,252 @@
+// Package config builds deskctl's typed configuration from, in order of
+// precedence, command-line flags, DESKCTL_* environment variables, the config
+// file and defaults. It is the only package that imports viper.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// SMTP holds the outgoing mail server settings.
+type SMTP struct {
+	Host         string
+	Port         int
+	Username     string
+	Password     string
+	PasswordFile string
+	TLS          string
+	From         string
+	Timeout      time.Duration
+}
+
+// Config is the effective configuration of one deskctl run.
+type Config struct {
+	DB          string
+	User        string
+	LockTimeout time.Duration
+	PublicURL   string
+	Listen      string
+	SMTP        SMTP
+	// File is the config file that was read ("" when none).
+	File    string
+	entries []Entry
+}
+
+// Entry is one effective value and where it came from.
+type Entry struct {
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Source string `json:"source"` // flag | env | file | default
+	Env    string `json:"env"`
+	Secret bool   `json:"secret,omitempty"`
+}
+
+type key struct {
+	name   string
+	flag   string // persistent flag bound to the key, if any
+	def    any
+	secret bool
+	doc    string
+}
+
+// Keys documents every configuration key.
+var keys = []key{
+	{"db", "db", "", false, "database file"},
+	{"user", "as", "", false, "acting user's login"},
+	{"lock-timeout", "lock-timeout", "5s", false, "how long to wait for another deskctl process"},
+	{"public-url", "", "http://127.0.0.1:8080", false, "base URL approval links are built from"},
+	{"listen", "", "127.0.0.1:8080", false, "address `deskctl serve` listens on"},
+	{"smtp.host", "", "", false, "SMTP server host"},
+	{"smtp.port", "", 587, false, "SMTP server port"},
+	{"smtp.username", "", "", false, "SMTP AUTH user"},
+	{"smtp.password", "", "", true, "SMTP AUTH password"},
+	{"smtp.password-file", "", "", false, "file holding the SMTP password"},
+	{"smtp.tls", "", "starttls", false, "starttls | tls | none"},
+	{"smtp.from", "", "", false, "sender address of deskctl mail"},
+	{"smtp.timeout", "", "30s", false, "SMTP connection timeout"},
+}
+
+// Doc describes one key for help topics.
+type Doc struct{ Key, Env, Default, Description string }
+
+// Docs lists every key with its environment variable.
+func Docs() []Doc {
+	out := make([]Doc, len(keys))
+	for i, k := range keys {
+		out[i] = Doc{k.name, EnvName(k.name), fmt.Sprint(k.def), k.doc}
+	}
+	return out
+}
+
+// EnvName is the environment variable for a key: DESKCTL_SMTP_PASSWORD_FILE.
+func EnvName(k string) string {
+	return "DESKCTL_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(k))
+}
+
+// DefaultDBPath is $XDG_DATA_HOME/deskctl/deskctl.db, falling back to ~/.local/share.
+func DefaultDBPath() string {
+	base := os.Getenv("XDG_DATA_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = "."
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "deskctl", "deskctl.db")
+}
+
+// DefaultConfigPath is $XDG_CONFIG_HOME/deskctl/config.yaml, falling back to ~/.config.
+func DefaultConfigPath() string {
+	base := os.Getenv("XDG_CONFIG_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = "."
+		}
+		base = filepath.Join(home, ".config")
+	}
+	return filepath.Join(base, "deskctl", "config.yaml")
+}
+
+// Load builds the configuration. flags are the root command's persistent
+// flags (already parsed); configFlag is the value of --config ("" = default).
+func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
+	v := viper.New()
+	v.SetEnvPrefix("DESKCTL")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
+	v.AutomaticEnv()
+	for _, k := range keys {
+		v.SetDefault(k.name, k.def)
+		if k.flag != "" && flags != nil {
+			if f := flags.Lookup(k.flag); f != nil {
+				if err := v.BindPFlag(k.name, f); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	file := configFlag
+	if file == "" {
+		file = os.Getenv("DESKCTL_CONFIG")
+	}
+	explicit := file != ""
+	if !explicit {
+		file = DefaultConfigPath()
+	}
+	c := &Config{}
+	v.SetConfigFile(file)
+	v.SetConfigType("yaml")
+	if err := v.ReadInConfig(); err != nil {
+		var pe *fs.PathError
+		switch {
+		case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist) && !explicit:
+			// No default config file: defaults and environment only.
+		case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist):
+			return nil, errs.Usagef("config file %s does not exist", file).WithHint("create it or drop --config / DESKCTL_CONFIG")
+		default:
+			return nil, errs.Wrap(errs.Usage, err, "cannot read config file %s", file).WithHint("fix the YAML, or check it with `deskctl config show --config FILE`")
+		}
+	} else {
+		c.File = file
+		known := map[string]bool{}
+		for _, k := range keys {
+			known[k.name] = true
+		}
+		for _, k := range v.AllKeys() {
+			if !known[k] && v.InConfig(k) {
+				return nil, errs.Usagef("config file %s has unknown key %q", file, k).WithHint("known keys: %s", strings.Join(keyNames(), ", "))
+			}
+		}
+	}
+
+	c.DB = v.GetString("db")
+	if c.DB == "" {
+		c.DB = DefaultDBPath()
+	}
+	c.User = v.GetString("user")
+	var err error
+	if c.LockTimeout, err = duration(v, "lock-timeout"); err != nil {
+		return nil, err
+	}
+	c.PublicURL = strings.TrimRight(v.GetString("public-url"), "/")
+	c.Listen = v.GetString("listen")
+	c.SMTP = SMTP{
+		Host:         v.GetString("smtp.host"),
+		Port:         v.GetInt("smtp.port"),
+		Username:     v.GetString("smtp.username"),
+		Password:     v.GetString("smtp.password"),
+		PasswordFile: v.GetString("smtp.password-file"),
+		TLS:          v.GetString("smtp.tls"),
+		From:         v.GetString("smtp.from"),
+	}
+	if c.SMTP.Timeout, err = duration(v, "smtp.timeout"); err != nil {
+		return nil, err
+	}
+	if c.SMTP.Password == "" && c.SMTP.PasswordFile != "" {
+		raw, err := os.ReadFile(c.SMTP.PasswordFile)
+		if err != nil {
+			return nil, errs.Wrap(errs.Usage, err, "cannot read smtp.password-file").WithHint("check the path in smtp.password-file or set DESKCTL_SMTP_PASSWORD")
+		}
+		c.SMTP.Password = strings.TrimRight(string(raw), "\r\n")
+	}
+	switch c.SMTP.TLS {
+	case "starttls", "tls", "none":
+	default:
+		return nil, errs.Usagef("smtp.tls is %q", c.SMTP.TLS).WithHint("use starttls, tls or none")
+	}
+
+	for _, k := range keys {
+		e := Entry{Key: k.name, Value: v.GetString(k.name), Env: EnvName(k.name), Secret: k.secret}
+		switch {
+		case k.flag != "" && flags != nil && flags.Changed(k.flag):
+			e.Source = "flag --" + k.flag
+		case os.Getenv(EnvName(k.name)) != "":
+			e.Source = "env " + EnvName(k.name)
+		case v.InConfig(k.name):
+			e.Source = "file"
+		default:
+			e.Source = "default"
+		}
+		if k.name == "db" && e.Value == "" {
+			e.Value = c.DB
+		}
+		if e.Secret && e.Value != "" {
+			e.Value = "********"
+		}
+		c.entries = append(c.entries, e)
+	}
+	return c, nil
+}
+
+func duration(v *viper.Viper, k string) (time.Duration, error) {
+	s := v.GetString(k)
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, errs.Usagef("%s is %q, not a duration", k, s).WithHint("write it like 5s, 2m or 1h")
+	}
+	return d, nil
+}
+
+func keyNames() []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.name
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Entries lists every effective value with its source; secrets are redacted.
+func (c *Config) Entries() []Entry { return c.entries }

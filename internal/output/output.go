@@ -1,0 +1,260 @@
+// Package output renders command results: tables (go-pretty) on a terminal,
+// plain aligned text when piped, and json, yaml, csv or markdown on request.
+// It is the only package that imports go-pretty's table writer.
+package output
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"strings"
+
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/jedib0t/go-pretty/v6/table"
+	"github.com/jedib0t/go-pretty/v6/text"
+	"gopkg.in/yaml.v3"
+)
+
+// Format is a value of the -o/--output flag.
+type Format string
+
+const (
+	Table    Format = "table"
+	Wide     Format = "wide"
+	JSON     Format = "json"
+	YAML     Format = "yaml"
+	CSV      Format = "csv"
+	Markdown Format = "markdown"
+)
+
+// Formats lists every output format, for help and completion.
+var Formats = []Format{Table, Wide, JSON, YAML, CSV, Markdown}
+
+// ParseFormat reads an -o value.
+func ParseFormat(s string) (Format, error) {
+	for _, f := range Formats {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return "", errs.Usagef("unknown output format %q", s).WithHint("use one of table, wide, json, yaml, csv, markdown")
+}
+
+// Column is a table column; Wide columns appear only with -o wide, csv and markdown.
+type Column struct {
+	Name string
+	Wide bool
+}
+
+// Cols builds plain columns from names; a name ending in "+" is wide.
+func Cols(names ...string) []Column {
+	out := make([]Column, len(names))
+	for i, n := range names {
+		if strings.HasSuffix(n, "+") {
+			out[i] = Column{strings.TrimSuffix(n, "+"), true}
+		} else {
+			out[i] = Column{Name: n}
+		}
+	}
+	return out
+}
+
+// Tab is the tabular form of a result.
+type Tab struct {
+	Title   string
+	Columns []Column
+	Rows    [][]string
+	// Empty is printed (to the table output only) when there are no rows.
+	Empty string
+}
+
+// Printer writes results in one format.
+type Printer struct {
+	Out    io.Writer
+	Format Format
+	TTY    bool // stdout is a terminal
+	Color  bool // colour allowed (terminal and NO_COLOR unset)
+}
+
+// Print writes data (json/yaml) or its table form (everything else).
+func (p *Printer) Print(data any, tab Tab) error {
+	switch p.Format {
+	case JSON:
+		return WriteJSON(p.Out, data)
+	case YAML:
+		return WriteYAML(p.Out, data)
+	case CSV:
+		return p.csv(tab)
+	case Markdown:
+		return p.markdown(tab)
+	}
+	return p.table(tab, p.Format == Wide)
+}
+
+// Structured reports whether the format is json or yaml.
+func (p *Printer) Structured() bool { return p.Format == JSON || p.Format == YAML }
+
+// WriteJSON writes v as indented JSON with a trailing newline.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// WriteYAML writes v as YAML with the same field names and order as its JSON.
+func WriteYAML(w io.Writer, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var node yaml.Node
+	if err := yaml.Unmarshal(raw, &node); err != nil {
+		return err
+	}
+	blockStyle(&node)
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(&node); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+func blockStyle(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		n.Style = 0
+	}
+	if n.Kind == yaml.ScalarNode && n.Style == yaml.DoubleQuotedStyle && n.Tag == "!!str" {
+		// Keep quotes only where YAML needs them.
+		n.Style = 0
+	}
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
+}
+
+func visible(tab Tab, wide bool) ([]int, table.Row) {
+	var idx []int
+	var hdr table.Row
+	for i, c := range tab.Columns {
+		if c.Wide && !wide {
+			continue
+		}
+		idx = append(idx, i)
+		hdr = append(hdr, c.Name)
+	}
+	return idx, hdr
+}
+
+func (p *Printer) table(tab Tab, wide bool) error {
+	if len(tab.Rows) == 0 && tab.Empty != "" {
+		_, err := io.WriteString(p.Out, tab.Empty+"\n")
+		return err
+	}
+	idx, hdr := visible(tab, wide)
+	t := table.NewWriter()
+	if tab.Title != "" && p.TTY {
+		t.SetTitle(tab.Title)
+	}
+	t.AppendHeader(hdr)
+	for _, r := range tab.Rows {
+		row := make(table.Row, len(idx))
+		for j, i := range idx {
+			if i < len(r) {
+				row[j] = r[i]
+			}
+		}
+		t.AppendRow(row)
+	}
+	if p.TTY {
+		style := table.StyleRounded
+		if p.Color {
+			style.Color.Header = text.Colors{text.Bold}
+		} else {
+			style.Color = table.ColorOptions{}
+		}
+		style.Format.Header = text.FormatDefault
+		t.SetStyle(style)
+	} else {
+		t.SetStyle(plainStyle())
+	}
+	out := t.Render()
+	if !p.TTY {
+		lines := strings.Split(out, "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimRight(l, " ")
+		}
+		out = strings.Join(lines, "\n")
+	}
+	_, err := io.WriteString(p.Out, out+"\n")
+	return err
+}
+
+// plainStyle is a borderless, colourless layout for pipes: columns separated
+// by two spaces, no truncation.
+func plainStyle() table.Style {
+	s := table.StyleDefault
+	s.Options = table.Options{SeparateColumns: true}
+	s.Box.PaddingLeft = ""
+	s.Box.PaddingRight = ""
+	s.Box.MiddleVertical = "  "
+	s.Format.Header = text.FormatDefault
+	s.Color = table.ColorOptions{}
+	return s
+}
+
+func (p *Printer) csv(tab Tab) error {
+	idx, hdr := visible(tab, true)
+	w := csv.NewWriter(p.Out)
+	h := make([]string, len(hdr))
+	for i, x := range hdr {
+		h[i] = x.(string)
+	}
+	if err := w.Write(h); err != nil {
+		return err
+	}
+	for _, r := range tab.Rows {
+		row := make([]string, len(idx))
+		for j, i := range idx {
+			if i < len(r) {
+				row[j] = r[i]
+			}
+		}
+		if err := w.Write(row); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
+func (p *Printer) markdown(tab Tab) error {
+	idx, hdr := visible(tab, true)
+	t := table.NewWriter()
+	t.AppendHeader(hdr)
+	for _, r := range tab.Rows {
+		row := make(table.Row, len(idx))
+		for j, i := range idx {
+			if i < len(r) {
+				row[j] = strings.ReplaceAll(r[i], "\n", "<br>")
+			}
+		}
+		t.AppendRow(row)
+	}
+	var buf bytes.Buffer
+	buf.WriteString(t.RenderMarkdown())
+	buf.WriteString("\n")
+	_, err := p.Out.Write(buf.Bytes())
+	return err
+}
+
+// KV builds a two-column FIELD/VALUE table for show commands.
+func KV(title string, pairs ...[2]string) Tab {
+	t := Tab{Title: title, Columns: Cols("FIELD", "VALUE")}
+	for _, p := range pairs {
+		t.Rows = append(t.Rows, []string{p[0], p[1]})
+	}
+	return t
+}

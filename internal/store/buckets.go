@@ -1,0 +1,47 @@
+// Package store persists deskctl's data in one bbolt file. This file declares
+// every bucket and the schema version; accessors live beside it, one file per
+// entity, and all of them work inside a *Tx.
+package store
+
+// SchemaVersion is the layout this build reads and writes. A database with a
+// higher version was written by a newer deskctl and is refused.
+const SchemaVersion = 2
+
+var (
+	// meta holds schemaKey → big-endian uint64 version.
+	bucketMeta = []byte("meta")
+	schemaKey  = []byte("schema_version")
+
+	// Directory.
+	bucketUsers     = []byte("users")     // login → helpdesk.User
+	bucketGroups    = []byte("groups")    // name → helpdesk.Group
+	bucketMemberOf  = []byte("member_of") // "kind:name\x00group" → "" (reverse index of group members)
+	bucketResources = []byte("resources") // name → helpdesk.Resource
+	bucketUserRes   = []byte("user_res")  // "login\x00resource" → access (reverse index of resource members)
+	bucketChildren  = []byte("res_child") // "parent\x00child" → ""
+
+	// Rights.
+	bucketActions = []byte("actions") // custom action name → helpdesk.Right
+	bucketGrants  = []byte("grants")  // "kind:name\x00right" → ""
+	bucketHolders = []byte("holders") // "right\x00kind:name" → ""
+
+	// Tickets.
+	bucketTickets     = []byte("tickets")      // be64(number) → helpdesk.Ticket
+	bucketTicketIndex = []byte("ticket_index") // "field\x00value\x00" + be64(number) → ""
+
+	// Approvals.
+	bucketApprovals = []byte("approvals")       // be64(ticket) → helpdesk.Approval
+	bucketTokens    = []byte("approval_tokens") // token hash → be64(ticket)
+
+	// Delivery and history.
+	bucketOutbox   = []byte("outbox")   // be64(id) → OutboxMail
+	bucketSettings = []byte("settings") // key → value
+	bucketAudit    = []byte("audit")    // be64(seq) → helpdesk.AuditRecord
+)
+
+// allBuckets lists every bucket the current schema has.
+var allBuckets = [][]byte{
+	bucketMeta, bucketUsers, bucketGroups, bucketMemberOf, bucketResources, bucketUserRes, bucketChildren,
+	bucketActions, bucketGrants, bucketHolders, bucketTickets, bucketTicketIndex,
+	bucketApprovals, bucketTokens, bucketOutbox, bucketSettings, bucketAudit,
+}

@@ -1,0 +1,63 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// migrations[v] upgrades a database from schema v to v+1. Each step runs in
+// the same write transaction as the version bump, so a migration either
+// completes or leaves the file as it was.
+var migrations = []func(*bolt.Tx) error{
+	// 0 → 1: an empty bbolt file gets the directory, rights, ticket and audit buckets.
+	func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketMeta, bucketUsers, bucketGroups, bucketMemberOf, bucketResources,
+			bucketUserRes, bucketActions, bucketGrants, bucketHolders, bucketTickets, bucketTicketIndex,
+			bucketApprovals, bucketTokens, bucketOutbox, bucketSettings, bucketAudit} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	// 1 → 2: sub-resources get a parent → child index so that removing a
+	// parent and walking a resource tree need not scan every resource.
+	func(tx *bolt.Tx) error {
+		children, err := tx.CreateBucketIfNotExists(bucketChildren)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketResources).ForEach(func(k, v []byte) error {
+			var r struct {
+				Parent string `json:"parent"`
+			}
+			if err := unmarshal(v, &r); err != nil {
+				return err
+			}
+			if r.Parent == "" {
+				return nil
+			}
+			return children.Put(pair(r.Parent, string(k)), nil)
+		})
+	},
+}
+
+func migrate(tx *bolt.Tx, from uint64) error {
+	if int(from) > len(migrations) {
+		return fmt.Errorf("no migration path from schema %d", from)
+	}
+	for v := from; v < SchemaVersion; v++ {
+		if err := migrations[v](tx); err != nil {
+			return fmt.Errorf("step %d → %d: %w", v, v+1, err)
+		}
+	}
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return err
+	}
+	var buf [8]byte
+	binary.BigEndian.PutUint64(buf[:], SchemaVersion)
+	return meta.Put(schemaKey, buf[:])
+}

@@ -1,0 +1,188 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/errs"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// DefaultLockTimeout is how long a command waits for another deskctl process
+// to release the database.
+const DefaultLockTimeout = 5 * time.Second
+
+// Options says how to open the database.
+type Options struct {
+	Path        string
+	ReadOnly    bool
+	LockTimeout time.Duration
+}
+
+// DB is an open database. Open one per command (or per HTTP request) and
+// close it before exiting, so other processes get their turn.
+type DB struct {
+	bolt *bolt.DB
+	path string
+	ro   bool
+}
+
+// boltOptions is the one place bbolt options are built: the lock timeout is
+// always set and sync is never skipped.
+func boltOptions(readOnly bool, timeout time.Duration) *bolt.Options {
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	return &bolt.Options{Timeout: timeout, ReadOnly: readOnly, NoSync: false, FreelistType: bolt.FreelistMapType}
+}
+
+// Open opens an existing database, migrating an older schema first.
+func Open(o Options) (*DB, error) {
+	st, err := os.Stat(o.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errs.Unusablef("no database at %s", o.Path).WithHint("run `deskctl init --admin LOGIN --email ADDR --name NAME` to create one, or point --db at an existing file")
+	}
+	if err != nil {
+		return nil, errs.Wrap(errs.Unusable, err, "cannot read database %s", o.Path)
+	}
+	if st.IsDir() {
+		return nil, errs.Unusablef("database path %s is a directory", o.Path).WithHint("point --db at a file")
+	}
+	db, err := openBolt(o.Path, o.ReadOnly, o.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	version, err := db.schemaVersion()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	switch {
+	case version > SchemaVersion:
+		db.Close()
+		return nil, errs.Unusablef("database %s has schema version %d; this deskctl understands up to %d", o.Path, version, SchemaVersion).
+			WithHint("upgrade deskctl to a release that knows schema %d", version)
+	case version < SchemaVersion && o.ReadOnly:
+		// Migrate under a write lock, then reopen read-only.
+		db.Close()
+		wdb, err := Open(Options{Path: o.Path, LockTimeout: o.LockTimeout})
+		if err != nil {
+			return nil, err
+		}
+		wdb.Close()
+		return Open(o)
+	case version < SchemaVersion:
+		if err := db.bolt.Update(func(btx *bolt.Tx) error { return migrate(btx, version) }); err != nil {
+			db.Close()
+			return nil, errs.Wrap(errs.Unusable, err, "migrating %s from schema %d to %d", o.Path, version, SchemaVersion)
+		}
+	}
+	return db, nil
+}
+
+// Create makes a new database file (mode 0600, directory 0700) with the
+// current schema. It refuses to touch an existing file.
+func Create(path string, timeout time.Duration) (*DB, error) {
+	if _, err := os.Stat(path); err == nil {
+		return nil, errs.Conflictf("a database already exists at %s", path).
+			WithHint("deskctl init never touches an existing database; pass --db NEW_PATH or remove the file yourself")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, errs.Wrap(errs.Unusable, err, "cannot create directory for %s", path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, errs.Conflictf("a database already exists at %s", path)
+		}
+		return nil, errs.Wrap(errs.Unusable, err, "cannot create %s", path)
+	}
+	f.Close()
+	db, err := openBolt(path, false, timeout)
+	if err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	if err := db.bolt.Update(func(btx *bolt.Tx) error { return migrate(btx, 0) }); err != nil {
+		db.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	return db, nil
+}
+
+func openBolt(path string, readOnly bool, timeout time.Duration) (*DB, error) {
+	mode := os.FileMode(0o600)
+	b, err := bolt.Open(path, mode, boltOptions(readOnly, timeout))
+	if err != nil {
+		switch {
+		case errors.Is(err, bolterrors.ErrTimeout):
+			return nil, errs.Busyf("another deskctl process holds the database %s", path).
+				WithHint("wait for it to finish and retry, or raise --lock-timeout (now %s)", effectiveTimeout(timeout))
+		case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum):
+			return nil, errs.Wrap(errs.Unusable, err, "%s is not a usable deskctl database", path).
+				WithHint("restore it from a backup (deskctl db restore FILE)")
+		case errors.Is(err, fs.ErrPermission):
+			return nil, errs.Wrap(errs.Unusable, err, "cannot open %s", path).WithHint("check the file's owner and mode (it should be 0600, owned by you)")
+		}
+		return nil, errs.Wrap(errs.Unusable, err, "cannot open %s", path)
+	}
+	return &DB{bolt: b, path: path, ro: readOnly}, nil
+}
+
+func effectiveTimeout(t time.Duration) time.Duration {
+	if t <= 0 {
+		return DefaultLockTimeout
+	}
+	return t
+}
+
+func (db *DB) schemaVersion() (uint64, error) {
+	var v uint64
+	err := db.bolt.View(func(btx *bolt.Tx) error {
+		b := btx.Bucket(bucketMeta)
+		if b == nil {
+			return nil
+		}
+		raw := b.Get(schemaKey)
+		if len(raw) != 8 {
+			return fmt.Errorf("schema version key is damaged")
+		}
+		v = binary.BigEndian.Uint64(raw)
+		return nil
+	})
+	if err != nil {
+		return 0, errs.Wrap(errs.Unusable, err, "cannot read schema of %s", db.path)
+	}
+	return v, nil
+}
+
+// Path is the file behind db.
+func (db *DB) Path() string { return db.path }
+
+// Close releases the file lock.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// View runs fn in a read transaction.
+func (db *DB) View(fn func(*Tx) error) error {
+	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx}) })
+}
+
+// Update runs fn in one write transaction: everything fn changes commits
+// together or not at all.
+func (db *DB) Update(fn func(*Tx) error) error {
+	if db.ro {
+		return errs.Unusablef("database %s was opened read-only", db.path)
+	}
+	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx}) })
+}
+
+// Bolt exposes the underlying handle to maintenance code in this package's
+// subcommands (check, backup, stats).
+func (db *DB) Bolt() *bolt.DB { return db.bolt }

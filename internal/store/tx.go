@@ -1,0 +1,189 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"github.com/deskctl/deskctl/internal/helpdesk"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Tx is one transaction. Values returned by accessors are decoded copies,
+// safe to use after the transaction ends.
+type Tx struct {
+	btx *bolt.Tx
+}
+
+// Writable reports whether changes are allowed.
+func (tx *Tx) Writable() bool { return tx.btx.Writable() }
+
+func (tx *Tx) bucket(name []byte) *bolt.Bucket {
+	b := tx.btx.Bucket(name)
+	if b == nil {
+		// Every bucket is created by migrations; a missing one means damage.
+		panic(fmt.Sprintf("store: bucket %s missing", name))
+	}
+	return b
+}
+
+func unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	raw := b.Get(key)
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("record %q is damaged: %w", key, err)
+	}
+	return true, nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, raw)
+}
+
+func be64(n uint64) []byte {
+	var buf [8]byte
+	binary.BigEndian.PutUint64(buf[:], n)
+	return buf[:]
+}
+
+func fromBE64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
+// pair joins two key parts with a NUL, which no name may contain.
+func pair(a, b string) []byte {
+	k := make([]byte, 0, len(a)+1+len(b))
+	k = append(k, a...)
+	k = append(k, 0)
+	return append(k, b...)
+}
+
+// prefixKeys returns the second halves of every pair key starting with a\x00.
+func prefixKeys(b *bolt.Bucket, a string) []string {
+	prefix := pair(a, "")
+	var out []string
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		out = append(out, string(k[len(prefix):]))
+	}
+	return out
+}
+
+func keys(b *bolt.Bucket) []string {
+	var out []string
+	_ = b.ForEach(func(k, _ []byte) error {
+		out = append(out, string(k))
+		return nil
+	})
+	return out
+}
+
+// AppendAudit adds a record to the audit chain in this transaction.
+func (tx *Tx) AppendAudit(r helpdesk.AuditRecord) (helpdesk.AuditRecord, error) {
+	b := tx.bucket(bucketAudit)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return r, err
+	}
+	r.Seq = seq
+	r.Prev = ""
+	if k, v := b.Cursor().Last(); k != nil {
+		var last helpdesk.AuditRecord
+		if err := json.Unmarshal(v, &last); err != nil {
+			return r, fmt.Errorf("last audit record is damaged: %w", err)
+		}
+		r.Prev = last.Hash
+	}
+	r.Hash = r.ComputeHash()
+	return r, putJSON(b, be64(seq), r)
+}
+
+// AuditFilter selects audit records.
+type AuditFilter struct {
+	Since   func(helpdesk.AuditRecord) bool
+	Actor   string
+	Subject string
+	Limit   int // newest N; 0 = all
+}
+
+// Audit returns matching records, oldest first (the newest Limit when set).
+func (tx *Tx) Audit(f AuditFilter) ([]helpdesk.AuditRecord, error) {
+	var out []helpdesk.AuditRecord
+	c := tx.bucket(bucketAudit).Cursor()
+	for k, v := c.Last(); k != nil; k, v = c.Prev() {
+		var r helpdesk.AuditRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return nil, fmt.Errorf("audit record %d is damaged: %w", fromBE64(k), err)
+		}
+		if f.Since != nil && !f.Since(r) {
+			break
+		}
+		if f.Actor != "" && r.Actor != f.Actor {
+			continue
+		}
+		if f.Subject != "" && r.Subject != f.Subject && !bytes.HasPrefix([]byte(r.Subject), []byte(f.Subject+"/")) {
+			continue
+		}
+		out = append(out, r)
+		if f.Limit > 0 && len(out) >= f.Limit {
+			break
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// VerifyAudit walks the whole chain and reports the first break, if any.
+func (tx *Tx) VerifyAudit() (int, *helpdesk.ChainProblem, error) {
+	var v helpdesk.ChainVerifier
+	c := tx.bucket(bucketAudit).Cursor()
+	for k, raw := c.First(); k != nil; k, raw = c.Next() {
+		var r helpdesk.AuditRecord
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return v.Count(), &helpdesk.ChainProblem{Seq: fromBE64(k), Reason: "record cannot be decoded"}, nil
+		}
+		if fromBE64(k) != r.Seq {
+			return v.Count(), &helpdesk.ChainProblem{Seq: fromBE64(k), Reason: fmt.Sprintf("stored under key %d but claims sequence %d", fromBE64(k), r.Seq)}, nil
+		}
+		if p := v.Next(r); p != nil {
+			return v.Count(), p, nil
+		}
+	}
+	return v.Count(), nil, nil
+}
+
+// Setting returns a setting's stored value.
+func (tx *Tx) Setting(key string) (string, bool) {
+	v := tx.bucket(bucketSettings).Get([]byte(key))
+	if v == nil {
+		return "", false
+	}
+	return string(v), true
+}
+
+// Settings returns every stored setting.
+func (tx *Tx) Settings() map[string]string {
+	out := map[string]string{}
+	_ = tx.bucket(bucketSettings).ForEach(func(k, v []byte) error {
+		out[string(k)] = string(v)
+		return nil
+	})
+	return out
+}
+
+// PutSetting stores a setting; an empty value removes it.
+func (tx *Tx) PutSetting(key, value string) error {
+	if value == "" {
+		return tx.bucket(bucketSettings).Delete([]byte(key))
+	}
+	return tx.bucket(bucketSettings).Put([]byte(key), []byte(value))
+}
