@@ -1,6 +1,7 @@
 package helpdesk
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,3 +97,154 @@ type Ticket struct {
 	Updated     time.Time `json:"updated"`
 	Log         []Entry   `json:"log"`
 }
+
+// Limits on ticket text.
+const (
+	MaxSubject = 200
+	MaxText    = 64 << 10
+)
+
+// ValidateTicketFields checks subject, description and category.
+func ValidateTicketFields(t Ticket) error {
+	if err := ValidateLine("subject", t.Subject, MaxSubject); err != nil {
+		return err
+	}
+	if strings.TrimSpace(t.Subject) == "" {
+		return errs.Usagef("a ticket needs a subject").WithHint("pass --subject \"what is wrong\"")
+	}
+	if err := ValidateText("description", t.Description, MaxText); err != nil {
+		return err
+	}
+	if err := ValidateLine("category", t.Category, 100); err != nil {
+		return err
+	}
+	if t.Due != "" {
+		if _, err := time.Parse("2006-01-02", t.Due); err != nil {
+			return errs.Usagef("due date %q is not YYYY-MM-DD", t.Due).WithHint("write it like 2026-12-31")
+		}
+	}
+	return nil
+}
+
+// ActionInput carries the arguments of one ticket action.
+type ActionInput struct {
+	Text     string
+	Resource string // authorize, forward
+	Assignee string // assign
+	Link     int    // link
+	Value    string // edit-*: the new field value
+}
+
+// Apply runs action r on t for actor: validates its input, changes state
+// and fields, and appends the log entry. Availability must have been checked
+// by the permission engine; checks that need the directory (resource exists,
+// assignee is a member) are the caller's.
+func Apply(t *Ticket, r Right, actor string, in ActionInput, now time.Time) (Entry, error) {
+	if r.Kind != KindAction {
+		return Entry{}, errs.Usagef("%s is a permission, not a ticket action", r.Name)
+	}
+	if err := ValidateText("text", in.Text, MaxText); err != nil {
+		return Entry{}, err
+	}
+	if r.RequiresText && strings.TrimSpace(in.Text) == "" {
+		return Entry{}, errs.Usagef("%s needs a text", r.Name).WithHint("pass --text \"…\"")
+	}
+	e := Entry{Time: now, Actor: actor, Action: r.Name, Text: in.Text, Visibility: VisibleEveryone}
+	if r.Internal {
+		e.Visibility = VisibleTechnicians
+	}
+	switch r.Name {
+	case ActAuthorize, ActForward:
+		if in.Resource == "" {
+			return e, errs.Usagef("%s needs a resource", r.Name).WithHint("pass --resource NAME")
+		}
+		if r.Name == ActForward && in.Resource == t.Resource {
+			return e, errs.Conflictf("#%d is already in resource %s", t.Number, in.Resource)
+		}
+		e.Text = joinText("→ resource "+in.Resource, in.Text)
+		t.Resource = in.Resource
+		if r.Name == ActForward {
+			t.Assignee = "" // the new resource's members pick it up
+		}
+	case ActAssign:
+		if in.Assignee == "" {
+			return e, errs.Usagef("assign needs an assignee").WithHint("pass --assignee LOGIN")
+		}
+		t.Assignee = in.Assignee
+		e.Text = joinText("assigned to "+in.Assignee, in.Text)
+	case ActTakeOver:
+		t.Assignee = actor
+		e.Text = joinText("taken over by "+actor, in.Text)
+	case ActLink:
+		if in.Link <= 0 || in.Link == t.Number {
+			return e, errs.Usagef("link needs another ticket number").WithHint("pass --ticket N")
+		}
+		for _, l := range t.Links {
+			if l == in.Link {
+				return e, errs.Conflictf("#%d is already linked to #%d", t.Number, in.Link)
+			}
+		}
+		t.Links = append(t.Links, in.Link)
+		e.Text = joinText("linked to #"+itoa(in.Link), in.Text)
+	case ActRequestApproval:
+		return e, errs.Usagef("approvals are requested with their own command").
+			WithHint("run: deskctl approval request %d --approver LOGIN", t.Number)
+	}
+	if r.Field != "" {
+		if err := setField(t, r.Field, in.Value); err != nil {
+			return e, err
+		}
+		e.Text = joinText(r.Field+" → "+in.Value, in.Text)
+	}
+	to := r.ToState
+	if r.Name == ActReopen && t.Resource == "" {
+		to = StateRequest
+	}
+	if to != "" && to != t.State {
+		e.From, e.To = t.State, to
+		t.State = to
+	}
+	t.Updated = now
+	e.Seq = len(t.Log) + 1
+	t.Log = append(t.Log, e)
+	return e, nil
+}
+
+func setField(t *Ticket, field, value string) error {
+	switch field {
+	case "subject":
+		t.Subject = value
+	case "description":
+		t.Description = value
+	case "category":
+		t.Category = value
+	case "due":
+		t.Due = value
+	case "priority":
+		p, err := ParsePriority(value)
+		if err != nil {
+			return err
+		}
+		t.Priority = p
+		return nil
+	default:
+		return errs.Usagef("unknown ticket field %q", field)
+	}
+	return ValidateTicketFields(*t)
+}
+
+// AddSystemEntry appends a technician-only system entry (approvals).
+func (t *Ticket) AddSystemEntry(action, text string, now time.Time, actor string) {
+	t.Log = append(t.Log, Entry{Seq: len(t.Log) + 1, Time: now, Actor: actor, Action: action, Text: text,
+		Visibility: VisibleTechnicians, System: true})
+	t.Updated = now
+}
+
+func joinText(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + ": " + b
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

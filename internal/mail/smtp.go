@@ -199,7 +199,10 @@ func sendHint(de *DeliveryError) string {
 	case Permanent:
 		return fmt.Sprintf("the SMTP server rejected this message (reply %d); retrying will not help, check the recipient address", de.Code)
 	case Misconfigured:
-		return "the SMTP server wants a login; set smtp.username and smtp.password"
+		if de.Code == 530 {
+			return "the SMTP server wants a login; set smtp.username and smtp.password"
+		}
+		return "check smtp.from"
 	}
 	if de.Code != 0 {
 		return fmt.Sprintf("the SMTP server deferred this message (reply %d); try again later", de.Code)

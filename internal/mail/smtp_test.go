@@ -119,6 +119,24 @@ func TestSendEncodesNonASCIIAndLongLines(t *testing.T) {
 	}
 }
 
+func TestSendTextOnlyMessage(t *testing.T) {
+	srv := mailtest.Start(t)
+	cfg := plainConfig(srv)
+	cfg.Username, cfg.Password = "", ""
+	m := Message{To: "carol@example.com", Subject: "plain", Text: "Just text.\n"}
+
+	if err := NewSMTP(cfg).Send(context.Background(), m); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	r := srv.Messages()[0]
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("Content-Type = %q, want a single text/plain part", ct)
+	}
+	if r.Text != m.Text || r.HTML != "" {
+		t.Errorf("text %q html %q", r.Text, r.HTML)
+	}
+}
+
 func TestSendFailuresAreClassified(t *testing.T) {
 	tests := []struct {
 		name     string

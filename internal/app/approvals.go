@@ -1,0 +1,496 @@
+package app
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/access"
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/helpdesk"
+	"github.com/deskctl/deskctl/internal/mail"
+	"github.com/deskctl/deskctl/internal/store"
+	"github.com/deskctl/deskctl/internal/web"
+)
+
+// ApprovalView is `approval show` / `approval list`.
+type ApprovalView struct {
+	Ticket        int       `json:"ticket"`
+	TicketSubject string    `json:"ticket_subject"`
+	State         string    `json:"state"`
+	Approver      string    `json:"approver"`
+	RequestedBy   string    `json:"requested_by"`
+	RequestedAt   time.Time `json:"requested_at"`
+	Note          string    `json:"note"`
+	DecidedBy     string    `json:"decided_by,omitempty"`
+	DecidedAt     time.Time `json:"decided_at,omitzero"`
+	Comment       string    `json:"comment,omitempty"`
+	CancelledBy   string    `json:"cancelled_by,omitempty"`
+	LinkExpires   time.Time `json:"link_expires"`
+	Round         int       `json:"round"`
+	Reminders     int       `json:"reminders"`
+	Badge         string    `json:"badge"`
+}
+
+func approvalView(tx *store.Tx, a helpdesk.Approval, subject string) ApprovalView {
+	return ApprovalView{a.Ticket, subject, string(a.State), a.Approver, a.RequestedBy, a.RequestedAt, a.Note,
+		a.DecidedBy, a.DecidedAt, a.Comment, a.CancelledBy, a.Expires, a.Round, a.Reminders, approvalBadge(tx, a).Text}
+}
+
+// approvalBadge is the Approval row text: "Awaiting from Carol Jones".
+func approvalBadge(tx *store.Tx, a helpdesk.Approval) *ApprovalBadge {
+	name := displayName(tx, a.Approver)
+	b := &ApprovalBadge{State: string(a.State), Approver: a.Approver}
+	switch a.State {
+	case helpdesk.ApprovalPending:
+		b.Text = "Awaiting from " + name
+	case helpdesk.ApprovalApproved:
+		b.Text = "Approved by " + name
+	case helpdesk.ApprovalRejected:
+		b.Text = "Rejected by " + name
+	case helpdesk.ApprovalCancelled:
+		b.Text = "Cancelled"
+	}
+	return b
+}
+
+func displayName(tx *store.Tx, login string) string {
+	if u, ok, _ := tx.User(login); ok && u.Name != "" {
+		return u.Name
+	}
+	return login
+}
+
+func (s *Service) publicURL() (*url.URL, error) {
+	raw := "http://127.0.0.1:8080"
+	if s.Mail != nil && s.Mail.PublicURL != "" {
+		raw = s.Mail.PublicURL
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errs.Usagef("public-url %q is not an http(s) URL", raw).WithHint("set public-url to where `deskctl serve` is reachable, e.g. https://help.example.com")
+	}
+	return u, nil
+}
+
+// issueLink gives the record a fresh token and queues the approver mail.
+func (s *Service) issueLink(c *Ctx, a *helpdesk.Approval, t helpdesk.Ticket, reminder bool) error {
+	base, err := s.publicURL()
+	if err != nil {
+		return err
+	}
+	token, hash, err := helpdesk.NewToken()
+	if err != nil {
+		return err
+	}
+	a.TokenHash = hash
+	a.Expires = c.Now.Add(helpdesk.LinkTTL(c.Tx.Settings()))
+	approver, _, err := c.Tx.User(a.Approver)
+	if err != nil {
+		return err
+	}
+	d := mail.ApprovalMail{To: approver.Email, ApproverName: approver.Name, Ticket: t.Number, TicketSubject: t.Subject,
+		RequesterName: displayName(c.Tx, t.Requester), TechnicianName: displayName(c.Tx, a.RequestedBy), Note: a.Note,
+		Expires: a.Expires, ApproveURL: web.LinkURL(base, token, true), RejectURL: web.LinkURL(base, token, false)}
+	m := mail.ApprovalRequest(d)
+	kind := "approval-request"
+	if reminder {
+		m, kind = mail.ApprovalReminder(d), "approval-reminder"
+	}
+	return c.queueMail(kind, t.Number, m)
+}
+
+// RequestApproval asks approver to sign off on a ticket.
+func (s *Service) RequestApproval(ticket int, approver, note string) (ApprovalView, Delivery, error) {
+	var out ApprovalView
+	d, err := s.write("approval request", func(c *Ctx) error {
+		if !helpdesk.ApprovalsEnabled(c.Tx.Settings()) {
+			return errs.Conflictf("approvals are not enabled").
+				WithHint("an administrator can enable them: deskctl settings set approvals.enabled true")
+		}
+		t, _, err := visibleTicket(c, ticket)
+		if err != nil {
+			return err
+		}
+		if _, err := c.Engine.RequireAvailable(c.Actor.Login, &t, helpdesk.ActRequestApproval); err != nil {
+			return err
+		}
+		if err := helpdesk.ValidateText("note", note, 4000); err != nil {
+			return err
+		}
+		u, err := mustUser(c.Tx, approver)
+		if err != nil {
+			return err
+		}
+		if !u.Active {
+			return errs.Conflictf("user %s is disabled and cannot approve", u.Login).WithHint("pick an active user")
+		}
+		a, exists, err := c.Tx.Approval(ticket)
+		if err != nil {
+			return err
+		}
+		before := any(nil)
+		if exists {
+			if a.State == helpdesk.ApprovalPending {
+				return errs.Conflictf("#%d already awaits approval from %s (requested %s by %s)", ticket,
+					displayName(c.Tx, a.Approver), a.RequestedAt.Format("2006-01-02 15:04"), a.RequestedBy).
+					WithHint("wait for the decision, or ask an administrator to cancel it: deskctl approval cancel %d", ticket)
+			}
+			before = approvalView(c.Tx, a, t.Subject)
+		}
+		a = helpdesk.Approval{Ticket: ticket, State: helpdesk.ApprovalPending, Approver: u.Login, RequestedBy: c.Actor.Login,
+			RequestedAt: c.Now, Note: note, Round: a.Round + 1}
+		if err := s.issueLink(c, &a, t, false); err != nil {
+			return err
+		}
+		if err := c.Tx.PutApproval(a); err != nil {
+			return err
+		}
+		text := "Approval requested from " + u.Name + " (" + u.Login + ")"
+		if note != "" {
+			text += ": " + note
+		}
+		t.AddSystemEntry("approval-request", text, c.Now, c.Actor.Login)
+		if err := c.Tx.PutTicket(t); err != nil {
+			return err
+		}
+		out = approvalView(c.Tx, a, t.Subject)
+		return c.Audit("approval:"+itoa(ticket), before, out)
+	})
+	return out, d, err
+}
+
+// CancelApproval withdraws a pending request (administrators only).
+func (s *Service) CancelApproval(ticket int) (ApprovalView, Delivery, error) {
+	var out ApprovalView
+	d, err := s.write("approval cancel", func(c *Ctx) error {
+		if err := c.RequireAdmin(); err != nil {
+			return err
+		}
+		a, t, err := pendingApproval(c, ticket)
+		if err != nil {
+			return err
+		}
+		before := approvalView(c.Tx, a, t.Subject)
+		a.State, a.CancelledBy = helpdesk.ApprovalCancelled, c.Actor.Login
+		if err := c.Tx.PutApproval(a); err != nil {
+			return err
+		}
+		t.AddSystemEntry("approval-cancel", "Approval request to "+displayName(c.Tx, a.Approver)+" cancelled by "+c.Actor.Login, c.Now, c.Actor.Login)
+		if err := c.Tx.PutTicket(t); err != nil {
+			return err
+		}
+		approver, _, _ := c.Tx.User(a.Approver)
+		m := mail.ApprovalCancelled(mail.ApprovalMail{To: approver.Email, ApproverName: approver.Name, Ticket: t.Number,
+			TicketSubject: t.Subject, RequesterName: displayName(c.Tx, t.Requester), TechnicianName: displayName(c.Tx, a.RequestedBy)})
+		if err := c.queueMail("approval-cancelled", t.Number, m); err != nil {
+			return err
+		}
+		out = approvalView(c.Tx, a, t.Subject)
+		return c.Audit("approval:"+itoa(ticket), before, out)
+	})
+	return out, d, err
+}
+
+func pendingApproval(c *Ctx, ticket int) (helpdesk.Approval, helpdesk.Ticket, error) {
+	t, ok, err := c.Tx.Ticket(ticket)
+	if err != nil {
+		return helpdesk.Approval{}, t, err
+	}
+	a, has, err := c.Tx.Approval(ticket)
+	if err != nil {
+		return a, t, err
+	}
+	if !ok || !has {
+		return a, t, errs.NotFoundf("#%d has no approval request", ticket)
+	}
+	if a.State != helpdesk.ApprovalPending {
+		return a, t, errs.Conflictf("the approval of #%d is %s, not pending", ticket, a.State)
+	}
+	return a, t, nil
+}
+
+// RemindApproval re-sends the approver mail with a fresh link; the old link stops working.
+func (s *Service) RemindApproval(ticket int) (ApprovalView, Delivery, error) {
+	var out ApprovalView
+	d, err := s.write("approval remind", func(c *Ctx) error {
+		t, _, err := visibleTicket(c, ticket)
+		if err != nil {
+			return err
+		}
+		if isAdmin, _ := c.Engine.Holds(c.Actor.Login, helpdesk.PermAdmin); !isAdmin {
+			if _, err := c.Engine.RequireAvailable(c.Actor.Login, &t, helpdesk.ActRequestApproval); err != nil {
+				return err
+			}
+		}
+		a, _, err := pendingApproval(c, ticket)
+		if err != nil {
+			return err
+		}
+		a.Reminders++
+		if err := s.issueLink(c, &a, t, true); err != nil {
+			return err
+		}
+		if err := c.Tx.PutApproval(a); err != nil {
+			return err
+		}
+		t.AddSystemEntry("approval-remind", "Reminder sent to "+displayName(c.Tx, a.Approver)+" with a new link", c.Now, c.Actor.Login)
+		if err := c.Tx.PutTicket(t); err != nil {
+			return err
+		}
+		out = approvalView(c.Tx, a, t.Subject)
+		return c.Audit("approval:"+itoa(ticket), nil, map[string]any{"reminders": a.Reminders})
+	})
+	return out, d, err
+}
+
+// Decide records the approver's own decision from the command line.
+func (s *Service) Decide(ticket int, approve bool, comment string) (ApprovalView, Delivery, error) {
+	var out ApprovalView
+	d, err := s.write("approval decide", func(c *Ctx) error {
+		a, t, err := pendingApproval(c, ticket)
+		if err != nil {
+			return err
+		}
+		if a.Approver != c.Actor.Login {
+			return errs.Forbiddenf("the approval of #%d awaits %s, not %s", ticket, a.Approver, c.Actor.Login).
+				WithHint("only the chosen approver decides; run it as them (--as %s) or use the link from their mail", a.Approver)
+		}
+		out, err = s.recordDecision(c, a, t, approve, comment, "command line")
+		return err
+	})
+	return out, d, err
+}
+
+func (s *Service) recordDecision(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket, approve bool, comment, via string) (ApprovalView, error) {
+	if err := helpdesk.ValidateText("comment", comment, 4000); err != nil {
+		return ApprovalView{}, err
+	}
+	before := approvalView(c.Tx, a, t.Subject)
+	a.State = helpdesk.ApprovalRejected
+	verb := "Rejected"
+	if approve {
+		a.State, verb = helpdesk.ApprovalApproved, "Approved"
+	}
+	a.DecidedBy, a.DecidedAt, a.Comment = a.Approver, c.Now, comment
+	// A decided record keeps its hash so a replayed link reads "already used".
+	if err := c.Tx.PutApproval(a); err != nil {
+		return ApprovalView{}, err
+	}
+	text := verb + " by " + displayName(c.Tx, a.Approver) + " (" + via + ")"
+	if comment != "" {
+		text += ": " + comment
+	}
+	t.AddSystemEntry("approval-decision", text, c.Now, a.Approver)
+	if err := c.Tx.PutTicket(t); err != nil {
+		return ApprovalView{}, err
+	}
+	tech, _, _ := c.Tx.User(a.RequestedBy)
+	m := mail.ApprovalOutcome(mail.OutcomeMail{To: tech.Email, TechnicianName: tech.Name, Ticket: t.Number, TicketSubject: t.Subject,
+		Approved: approve, ApproverName: displayName(c.Tx, a.Approver), Comment: comment, DecidedAt: c.Now})
+	if err := c.queueMail("approval-outcome", t.Number, m); err != nil {
+		return ApprovalView{}, err
+	}
+	out := approvalView(c.Tx, a, t.Subject)
+	return out, c.Audit("approval:"+itoa(t.Number), before, out)
+}
+
+// linkApproval resolves a link token to a pending record, or says why it cannot decide.
+func linkApproval(tx *store.Tx, token string, now time.Time) (helpdesk.Approval, helpdesk.Ticket, error) {
+	var t helpdesk.Ticket
+	unknown := &helpdesk.LinkError{Problem: helpdesk.LinkUnknown}
+	if !helpdesk.ValidTokenShape(token) {
+		return helpdesk.Approval{}, t, unknown
+	}
+	a, found, superseded, err := tx.ApprovalByToken(helpdesk.HashToken(token))
+	if err != nil {
+		return a, t, err
+	}
+	if !found {
+		return a, t, unknown
+	}
+	if superseded {
+		if a.State == helpdesk.ApprovalPending {
+			return a, t, &helpdesk.LinkError{Problem: helpdesk.LinkSuperseded, Ticket: a.Ticket}
+		}
+	} else if !helpdesk.TokenMatches(token, a.TokenHash) {
+		return a, t, unknown
+	}
+	switch a.State {
+	case helpdesk.ApprovalApproved, helpdesk.ApprovalRejected:
+		return a, t, &helpdesk.LinkError{Problem: helpdesk.LinkUsed, Ticket: a.Ticket}
+	case helpdesk.ApprovalCancelled:
+		return a, t, &helpdesk.LinkError{Problem: helpdesk.LinkCancelled, Ticket: a.Ticket}
+	}
+	if superseded {
+		return a, t, &helpdesk.LinkError{Problem: helpdesk.LinkSuperseded, Ticket: a.Ticket}
+	}
+	if !now.Before(a.Expires) {
+		return a, t, &helpdesk.LinkError{Problem: helpdesk.LinkExpired, Ticket: a.Ticket}
+	}
+	t, ok, err := tx.Ticket(a.Ticket)
+	if err != nil {
+		return a, t, err
+	}
+	if !ok {
+		return a, t, unknown
+	}
+	return a, t, nil
+}
+
+// writeLink runs a write transaction whose actor is the approval's approver,
+// proven by the link token rather than a login.
+func (s *Service) writeLink(token string, fn func(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket) error) (Delivery, error) {
+	db, err := s.open(false)
+	if err != nil {
+		return Delivery{}, err
+	}
+	var queued []uint64
+	err = db.Update(func(tx *store.Tx) error {
+		now := s.now()
+		a, t, err := linkApproval(tx, token, now)
+		if err != nil {
+			return err
+		}
+		approver, _, err := tx.User(a.Approver)
+		if err != nil {
+			return err
+		}
+		c := &Ctx{Tx: tx, Actor: approver, Engine: access.New(tx), Now: now, command: "approval decide (link)"}
+		if err := fn(c, a, t); err != nil {
+			return err
+		}
+		queued = c.queued
+		return nil
+	})
+	db.Close()
+	if err != nil || len(queued) == 0 {
+		return Delivery{}, err
+	}
+	return s.deliver(queued), nil
+}
+
+// DecideByToken records a decision made with a link token (the page or `approval decide --token`).
+func (s *Service) DecideByToken(token string, approve bool, comment string) (ApprovalView, Delivery, error) {
+	var out ApprovalView
+	d, err := s.writeLink(token, func(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket) error {
+		var err error
+		out, err = s.recordDecision(c, a, t, approve, comment, "email link")
+		return err
+	})
+	return out, d, err
+}
+
+// Pages adapts the approval use cases to the confirmation pages.
+func (s *Service) Pages() web.Approvals { return pages{s} }
+
+type pages struct{ s *Service }
+
+func (p pages) View(_ context.Context, token string) (web.View, error) {
+	var v web.View
+	err := p.s.readAnon(func(tx *store.Tx) error {
+		a, t, err := linkApproval(tx, token, p.s.now())
+		if err != nil {
+			return err
+		}
+		v = web.View{Ticket: t.Number, Subject: t.Subject, Requester: displayName(tx, t.Requester),
+			RequestedBy: displayName(tx, a.RequestedBy), Approver: displayName(tx, a.Approver), Note: a.Note, Expires: a.Expires}
+		return nil
+	})
+	return v, err
+}
+
+func (p pages) Decide(_ context.Context, token string, approve bool, comment string) (web.Outcome, error) {
+	a, _, err := p.s.DecideByToken(token, approve, comment)
+	if err != nil {
+		return web.Outcome{}, err
+	}
+	return web.Outcome{Ticket: a.Ticket, Subject: a.TicketSubject, Approved: approve, Approver: a.DecidedBy, Comment: comment}, nil
+}
+
+// ShowApproval prints a ticket's approval record to its technicians, the approver and administrators.
+func (s *Service) ShowApproval(ticket int) (ApprovalView, error) {
+	var out ApprovalView
+	err := s.read(func(c *Ctx) error {
+		t, ok, err := c.Tx.Ticket(ticket)
+		if err != nil {
+			return err
+		}
+		a, has, err := c.Tx.Approval(ticket)
+		if err != nil {
+			return err
+		}
+		if !ok || !mayReadApproval(c, t, a, has) {
+			return errs.NotFoundf("no ticket #%d", ticket)
+		}
+		if !has {
+			return errs.NotFoundf("#%d has no approval request", ticket).
+				WithHint("request one with: deskctl approval request %d --approver LOGIN", ticket)
+		}
+		out = approvalView(c.Tx, a, t.Subject)
+		return nil
+	})
+	return out, err
+}
+
+func mayReadApproval(c *Ctx, t helpdesk.Ticket, a helpdesk.Approval, has bool) bool {
+	if has && (a.Approver == c.Actor.Login || a.RequestedBy == c.Actor.Login) {
+		return true
+	}
+	if ok, _ := c.Engine.Holds(c.Actor.Login, helpdesk.PermAdmin); ok {
+		return true
+	}
+	role, err := c.Engine.Role(c.Actor.Login, &t)
+	return err == nil && (role.Role == access.RoleResourceMember || role.Role == access.RoleDispatcher)
+}
+
+// ApprovalQuery is `approval list`.
+type ApprovalQuery struct {
+	State, Approver, RequestedBy string
+	OlderThan                    time.Duration
+}
+
+// ListApprovals lists what the actor may see, oldest request first.
+func (s *Service) ListApprovals(q ApprovalQuery) ([]ApprovalView, error) {
+	out := []ApprovalView{}
+	if q.State != "" {
+		if _, err := helpdesk.ParseApprovalState(q.State); err != nil {
+			return nil, err
+		}
+	}
+	err := s.read(func(c *Ctx) error {
+		all, err := c.Tx.Approvals()
+		if err != nil {
+			return err
+		}
+		for _, a := range all {
+			if (q.State != "" && string(a.State) != q.State) || (q.Approver != "" && a.Approver != q.Approver) ||
+				(q.RequestedBy != "" && a.RequestedBy != q.RequestedBy) ||
+				(q.OlderThan > 0 && c.Now.Sub(a.RequestedAt) < q.OlderThan) {
+				continue
+			}
+			t, ok, err := c.Tx.Ticket(a.Ticket)
+			if err != nil {
+				return err
+			}
+			if !ok || !mayReadApproval(c, t, a, true) {
+				continue
+			}
+			out = append(out, approvalView(c.Tx, a, t.Subject))
+		}
+		return nil
+	})
+	sortApprovals(out)
+	return out, err
+}
+
+func sortApprovals(vs []ApprovalView) {
+	for i := 1; i < len(vs); i++ {
+		for j := i; j > 0 && vs[j].RequestedAt.Before(vs[j-1].RequestedAt); j-- {
+			vs[j], vs[j-1] = vs[j-1], vs[j]
+		}
+	}
+}
+
+var _ = strings.TrimSpace

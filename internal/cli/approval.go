@@ -1,0 +1,254 @@
+package cli
+
+import (
+	"time"
+
+	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/output"
+	"github.com/spf13/cobra"
+)
+
+var _ = register(func(f *Factory) (string, *cobra.Command) {
+	return "work", noun("approval", "Ad-hoc ticket approvals by email", `A technician asks any registered user to approve a ticket. The approver gets a mail
+with Approve and Reject links that need no login; the link opens a confirmation page
+served by `+"`deskctl serve`"+` where they may comment and decide. The requesting
+technician is mailed the outcome. Request, cancel, reminder and decision are logged on
+the ticket as technician-only system entries. Approvals must first be enabled:
+`+"`deskctl settings set approvals.enabled true`.",
+		newCmdApprovalRequest(f), newCmdApprovalShow(f), newCmdApprovalList(f), newCmdApprovalCancel(f),
+		newCmdApprovalRemind(f), newCmdApprovalDecide(f, "approve"), newCmdApprovalDecide(f, "reject"), newCmdApprovalToken(f))
+})
+
+func approvalTab(vs []app.ApprovalView) output.Tab {
+	t := output.Tab{Columns: output.Cols("#", "STATE", "APPROVER", "REQUESTED BY", "REQUESTED", "BADGE", "SUBJECT+", "LINK EXPIRES+"), Empty: "no approvals"}
+	for _, v := range vs {
+		t.Rows = append(t.Rows, []string{itoa(v.Ticket), v.State, v.Approver, v.RequestedBy, ts(v.RequestedAt), v.Badge, v.TicketSubject, ts(v.LinkExpires)})
+	}
+	return t
+}
+
+func approvalKV(v app.ApprovalView) output.Tab {
+	return output.KV("approval of #"+itoa(v.Ticket),
+		[2]string{"Ticket", "#" + itoa(v.Ticket) + " " + v.TicketSubject}, [2]string{"Approval", v.Badge},
+		[2]string{"State", v.State}, [2]string{"Approver", v.Approver}, [2]string{"Requested by", v.RequestedBy},
+		[2]string{"Requested at", ts(v.RequestedAt)}, [2]string{"Note", v.Note}, [2]string{"Decided at", ts(v.DecidedAt)},
+		[2]string{"Comment", v.Comment}, [2]string{"Cancelled by", v.CancelledBy}, [2]string{"Link expires", ts(v.LinkExpires)},
+		[2]string{"Round", itoa(v.Round)}, [2]string{"Reminders", itoa(v.Reminders)})
+}
+
+func (f *Factory) printApproval(v app.ApprovalView, d app.Delivery, err error) error {
+	if err != nil {
+		return err
+	}
+	f.reportDelivery(d)
+	return f.print(v, approvalKV(v))
+}
+
+func newCmdApprovalRequest(f *Factory) *cobra.Command {
+	var approver, note string
+	cmd := &cobra.Command{
+		Use:   "request N --approver LOGIN [--note TEXT]",
+		Short: "Ask a user to approve a ticket (technicians)",
+		Long: `Ask any active user to approve ticket N. You need the request-approval action
+available on the ticket (Resource Members and Dispatchers holding it). A ticket has one
+approval record: while it is pending a new request is refused; after a decision or a
+cancel, requesting again resets it to pending with a new link (older links stop working).
+The approver mail is queued in the same transaction and sent after commit; if SMTP is
+down or not configured the request still succeeds and the mail waits in the outbox.` +
+			exitStatus("4  request-approval is not available to you on this ticket", "5  approvals are disabled, or an approval is already pending"),
+		Example: `  deskctl approval request 42 --approver carol --note "new laptop over budget"`,
+		Args:    usageArgs(1, 1, "a ticket number"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := parseTicket(args[0])
+			if err != nil {
+				return err
+			}
+			if approver == "" {
+				return errs.Usagef("approval request needs --approver LOGIN")
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			return f.printApproval(svc.RequestApproval(n, approver, note))
+		},
+		ValidArgsFunction: completeTickets(f),
+	}
+	cmd.Flags().StringVar(&approver, "approver", "", "login of the user who decides")
+	cmd.Flags().StringVar(&note, "note", "", "what the approver should know")
+	_ = cmd.RegisterFlagCompletionFunc("approver", completeFrom(f, app.CompleteUsers))
+	return cmd
+}
+
+func newCmdApprovalShow(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show N",
+		Short: "Show a ticket's approval record",
+		Long: `Show the approval record: state and badge, approver, requested by and at, note,
+decision, comment, decided at, link expiry. Visible to the ticket's technicians, the
+approver, the requesting technician and administrators.
+JSON fields: ticket, ticket_subject, state, approver, requested_by, requested_at, note,
+decided_by, decided_at, comment, cancelled_by, link_expires, round, reminders, badge.` + exitStatus(),
+		Example:           "  deskctl approval show 42",
+		Args:              usageArgs(1, 1, "a ticket number"),
+		ValidArgsFunction: completeTickets(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := parseTicket(args[0])
+			if err != nil {
+				return err
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			v, err := svc.ShowApproval(n)
+			return f.printApproval(v, app.Delivery{}, err)
+		},
+	}
+}
+
+func newCmdApprovalList(f *Factory) *cobra.Command {
+	var q app.ApprovalQuery
+	var older string
+	cmd := &cobra.Command{
+		Use:     "list [--state pending] [--approver U] [--requested-by U] [--older-than 48h]",
+		Short:   "List approvals, oldest request first",
+		Long:    `List the approvals you may see, oldest request first, to chase what is waiting.` + exitStatus(),
+		Example: "  deskctl approval list --state pending --older-than 48h\n  deskctl approval list --approver carol -o json",
+		Args:    usageArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if older != "" {
+				d, err := time.ParseDuration(older)
+				if err != nil || d < 0 {
+					return errs.Usagef("--older-than %q is not a duration", older).WithHint("write it like 48h")
+				}
+				q.OlderThan = d
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			vs, err := svc.ListApprovals(q)
+			if err != nil {
+				return err
+			}
+			return f.print(vs, approvalTab(vs))
+		},
+	}
+	cmd.Flags().StringVar(&q.State, "state", "", "pending|approved|rejected|cancelled")
+	cmd.Flags().StringVar(&q.Approver, "approver", "", "approver login")
+	cmd.Flags().StringVar(&q.RequestedBy, "requested-by", "", "requesting technician's login")
+	cmd.Flags().StringVar(&older, "older-than", "", "only requests older than this, e.g. 48h")
+	_ = cmd.RegisterFlagCompletionFunc("state", fixedCompletion("pending", "approved", "rejected", "cancelled"))
+	return cmd
+}
+
+func newCmdApprovalCancel(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "cancel N",
+		Short: "Cancel a pending approval (administrators)",
+		Long: `Cancel a pending approval request. The link stops working at once and the
+approver is mailed that the request was withdrawn.` + exitStatus("5  the approval is not pending"),
+		Example:           "  deskctl approval cancel 42",
+		Args:              usageArgs(1, 1, "a ticket number"),
+		ValidArgsFunction: completeTickets(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := parseTicket(args[0])
+			if err != nil {
+				return err
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			return f.printApproval(svc.CancelApproval(n))
+		},
+	}
+}
+
+func newCmdApprovalRemind(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remind N",
+		Short: "Re-send the approver mail with a fresh link",
+		Long: `Send the approver a reminder with a new link; the previous link stops working.
+Allowed to technicians who may request approval on the ticket, and administrators.` + exitStatus("5  the approval is not pending"),
+		Example:           "  deskctl approval remind 42",
+		Args:              usageArgs(1, 1, "a ticket number"),
+		ValidArgsFunction: completeTickets(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := parseTicket(args[0])
+			if err != nil {
+				return err
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			return f.printApproval(svc.RemindApproval(n))
+		},
+	}
+}
+
+func newCmdApprovalDecide(f *Factory, verb string) *cobra.Command {
+	var comment string
+	cmd := &cobra.Command{
+		Use:   verb + " N [--comment TEXT]",
+		Short: "As the approver, " + verb + " a pending request",
+		Long: `Decide a pending approval yourself on the command line (you must be its approver).
+The technician who asked is mailed the outcome and comment.` +
+			exitStatus("4  you are not the approver", "5  the approval is not pending"),
+		Example:           "  deskctl --as carol approval " + verb + " 42 --comment \"ok within budget\"",
+		Args:              usageArgs(1, 1, "a ticket number"),
+		ValidArgsFunction: completeTickets(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := parseTicket(args[0])
+			if err != nil {
+				return err
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			return f.printApproval(svc.Decide(n, verb == "approve", comment))
+		},
+	}
+	cmd.Flags().StringVar(&comment, "comment", "", "optional comment for the technician")
+	return cmd
+}
+
+func newCmdApprovalToken(f *Factory) *cobra.Command {
+	var token, comment string
+	var approve, reject bool
+	cmd := &cobra.Command{
+		Use:   "decide --token T --approve|--reject [--comment TEXT]",
+		Short: "Decide with a link's token (for scripts; no login)",
+		Long: `Decide with the token from an approval link, as the page does. The token is the
+bearer secret from the mail: single use, expires with approvals.link-ttl. Pass it with
+--token or DESKCTL_APPROVAL_TOKEN (keeps it out of the process list).` +
+			exitStatus("3  the link is unknown or tampered", "5  the link was used, cancelled, superseded or expired"),
+		Example: "  DESKCTL_APPROVAL_TOKEN=… deskctl approval decide --approve --comment ok",
+		Args:    usageArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if token == "" {
+				token = envToken()
+			}
+			if token == "" {
+				return errs.Usagef("approval decide needs --token or DESKCTL_APPROVAL_TOKEN")
+			}
+			if approve == reject {
+				return errs.Usagef("pass exactly one of --approve and --reject")
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			return f.printApproval(svc.DecideByToken(token, approve, comment))
+		},
+	}
+	cmd.Flags().StringVar(&token, "token", "", "the token from the approval link")
+	cmd.Flags().BoolVar(&approve, "approve", false, "approve")
+	cmd.Flags().BoolVar(&reject, "reject", false, "reject")
+	cmd.Flags().StringVar(&comment, "comment", "", "optional comment")
+	return cmd
+}

@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/deskctl/deskctl/internal/web"
+	"github.com/spf13/cobra"
+)
+
+var _ = register(func(f *Factory) (string, *cobra.Command) {
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "serve [--listen 127.0.0.1:8080]",
+		Short: "Serve the approval confirmation pages",
+		Long: `Serve the pages approvers reach from their mail links. GET only shows the page;
+the decision is a POST from the page's form, checked for origin and a CSRF token, so
+mail scanners that open links never decide. Links are built from public-url, never
+from the request's Host header. Tokens are redacted from the request log (stderr).
+
+The database is opened per request and never held, so every other deskctl command keeps
+working while serve runs. SIGINT or SIGTERM shut it down gracefully.` +
+			exitStatus("2  the address cannot be listened on, or public-url is invalid"),
+		Example: "  deskctl serve --listen 127.0.0.1:8080\n  DESKCTL_PUBLIC_URL=https://help.example.com deskctl serve --listen :8080",
+		Args:    usageArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.Config()
+			if err != nil {
+				return err
+			}
+			if listen == "" {
+				listen = c.Listen
+			}
+			public, err := web.ParsePublicURL(c.PublicURL)
+			if err != nil {
+				return err
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(svc.DBPath); err != nil {
+				// Fail at start, not on the first request.
+				if _, err := svc.VerifyAudit(); err != nil {
+					return err
+				}
+			}
+			logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, nil))
+			h := web.New(web.Options{Approvals: svc.Pages(), PublicURL: public, Logger: logger})
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			f.notef("serving approval pages on %s (links use %s)", listen, public)
+			return web.Serve(ctx, listen, h, logger)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (config key listen, default 127.0.0.1:8080)")
+	return "ops", cmd
+})
+
+func envToken() string { return os.Getenv("DESKCTL_APPROVAL_TOKEN") }

@@ -1,0 +1,407 @@
+package cli
+
+import (
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/helpdesk"
+	"github.com/deskctl/deskctl/internal/output"
+	"github.com/spf13/cobra"
+)
+
+var _ = register(func(f *Factory) (string, *cobra.Command) {
+	cmd := noun("ticket", "Create and work tickets through ticket actions", `Every change to a ticket is a ticket action (comment, close, authorize, …). Whether
+you may run an action on a ticket is decided by the permission engine: you need a role
+on the ticket, the action's category must admit that role, you must not be read-only,
+the ticket's state must be one the action applies to, and you must hold the action.
+When any of these fails the command exits 4 and says which condition failed and how to
+fix it (see `+"`deskctl access explain LOGIN --ticket N`).",
+		newCmdTicketCreate(f), newCmdTicketList(f), newCmdTicketShow(f), newCmdTicketLog(f), newCmdTicketDo(f), newCmdTicketEdit(f))
+	for _, v := range thinVerbs {
+		cmd.AddCommand(newCmdTicketVerb(f, v))
+	}
+	return "work", cmd
+})
+
+func parseTicket(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimPrefix(s, "#"))
+	if err != nil || n <= 0 {
+		return 0, errs.Usagef("%q is not a ticket number", s).WithHint("write it like 42 or #42")
+	}
+	return n, nil
+}
+
+func ticketTab(list []app.TicketView) output.Tab {
+	t := output.Tab{Columns: output.Cols("#", "STATE", "PRIORITY", "RESOURCE", "REQUESTER", "ASSIGNEE", "SUBJECT", "CATEGORY+", "DUE+", "UPDATED+"),
+		Empty: "no tickets"}
+	for _, x := range list {
+		t.Rows = append(t.Rows, []string{itoa(x.Number), x.State, x.Priority, x.Resource, x.Requester, x.Assignee, x.Subject, x.Category, x.Due, ts(x.Updated)})
+	}
+	return t
+}
+
+type ticketCreateOptions struct {
+	app.CreateTicketInput
+	DescriptionFile string
+}
+
+func newCmdTicketCreate(f *Factory) *cobra.Command {
+	var o ticketCreateOptions
+	cmd := &cobra.Command{
+		Use:   "create --subject S [--description D|--description-file F] [--requester U] [--resource R] [--priority P] [--category C]",
+		Short: "Open a ticket (a request, or authorized into a resource)",
+		Long: `Open a ticket. Without --resource it is a request, waiting for a dispatcher to
+authorize it into a resource. Dispatchers may create it straight into a resource
+(--resource, state new) and on behalf of another user (--requester).` + exitStatus(),
+		Example: `  deskctl ticket create --subject "VPN drops every hour" --priority high
+  deskctl --as dispatcher1 ticket create --subject "Printer jam" --requester dave --resource printers`,
+		Args: usageArgs(0, 0, "no arguments (use --subject)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.DescriptionFile != "" {
+				if o.Description != "" {
+					return errs.Usagef("--description and --description-file exclude each other")
+				}
+				raw, err := readInputFile(o.DescriptionFile)
+				if err != nil {
+					return err
+				}
+				o.Description = string(raw)
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			t, err := svc.CreateTicket(o.CreateTicketInput)
+			if err != nil {
+				return err
+			}
+			f.notef("created #%d (%s)", t.Number, t.State)
+			return f.print(t, ticketTab([]app.TicketView{t}))
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Subject, "subject", "", "one-line summary")
+	fl.StringVar(&o.Description, "description", "", "details")
+	fl.StringVar(&o.DescriptionFile, "description-file", "", "read the description from a file (- for stdin)")
+	fl.StringVar(&o.Requester, "requester", "", "open on behalf of this user (dispatchers)")
+	fl.StringVar(&o.Resource, "resource", "", "authorize straight into this resource (dispatchers)")
+	fl.StringVar(&o.Priority, "priority", "", "low|normal|high|urgent (default normal)")
+	fl.StringVar(&o.Category, "category", "", "free-form category")
+	fl.StringVar(&o.Due, "due", "", "due date YYYY-MM-DD")
+	_ = cmd.RegisterFlagCompletionFunc("priority", fixedCompletion("low", "normal", "high", "urgent"))
+	return cmd
+}
+
+// readInputFile reads a file argument, "-" meaning standard input.
+func readInputFile(path string) ([]byte, error) {
+	var raw []byte
+	var err error
+	if path == "-" {
+		raw, err = readAllLimited(os.Stdin)
+	} else {
+		raw, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, errs.Wrap(errs.Usage, err, "cannot read %s", path)
+	}
+	return raw, nil
+}
+
+func newCmdTicketList(f *Factory) *cobra.Command {
+	var q app.TicketQuery
+	cmd := &cobra.Command{
+		Use:     "list [--state S] [--resource R] [--requester U] [--assignee U] [--limit N]",
+		Aliases: []string{"ls"},
+		Short:   "List tickets you have a role on, newest first",
+		Long: `List tickets you have a role on (tickets you cannot see are never listed), newest
+first. --resource - lists requests (no resource yet). --before N pages backwards.
+JSON fields: number, subject, description, requester, resource, state, priority,
+category, due, assignee, links, created, updated.` + exitStatus(),
+		Example: "  deskctl ticket list --state new --resource network\n  deskctl ticket list --requester dave -o json",
+		Args:    usageArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if q.Limit < 0 {
+				return errs.Usagef("--limit must be positive")
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			ts, err := svc.ListTickets(q)
+			if err != nil {
+				return err
+			}
+			return f.print(ts, ticketTab(ts))
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&q.State, "state", "", "request|new|in-progress|waiting|closed")
+	fl.StringVar(&q.Resource, "resource", "", "resource name, or - for requests")
+	fl.StringVar(&q.Requester, "requester", "", "requester login")
+	fl.StringVar(&q.Assignee, "assignee", "", "assignee login, or - for unassigned")
+	fl.IntVar(&q.Limit, "limit", 50, "at most N tickets")
+	fl.IntVar(&q.Before, "before", 0, "only tickets numbered below N (paging)")
+	_ = cmd.RegisterFlagCompletionFunc("state", fixedCompletion("request", "new", "in-progress", "waiting", "closed"))
+	return cmd
+}
+
+func newCmdTicketShow(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show N",
+		Short: "Show a ticket: fields, your role, the actions you can run now, the approval",
+		Long: `Show a ticket's details panel: every field, your role on it and why, the ticket
+actions available to you now, and the Approval row when an approval exists.` + exitStatus(),
+		Example: "  deskctl ticket show 42\n  deskctl ticket show 42 -o json",
+		Args:    usageArgs(1, 1, "a ticket number"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := parseTicket(args[0])
+			if err != nil {
+				return err
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			t, err := svc.ShowTicket(n)
+			if err != nil {
+				return err
+			}
+			role := string(t.Role.Role)
+			if t.Role.ReadOnly {
+				role += " (read-only)"
+			}
+			pairs := [][2]string{{"Ticket", "#" + itoa(t.Number)}, {"Subject", t.Subject}, {"State", t.State},
+				{"Priority", t.Priority}, {"Resource", t.Resource}, {"Requester", t.Requester}, {"Assignee", t.Assignee},
+				{"Category", t.Category}, {"Due", t.Due}, {"Links", joinInts(t.Links)},
+				{"Created", ts(t.Created)}, {"Updated", ts(t.Updated)}}
+			if t.Approval != nil {
+				pairs = append(pairs, [2]string{"Approval", t.Approval.Text})
+			}
+			pairs = append(pairs, [2]string{"Your role", role + " — " + t.Role.Reason},
+				[2]string{"You can", join(t.Available)}, [2]string{"Log entries", itoa(t.LogEntries)},
+				[2]string{"Description", t.Description})
+			return f.print(t, output.KV("#"+itoa(t.Number), pairs...))
+		},
+	}
+}
+
+func joinInts(ns []int) string {
+	var parts []string
+	for _, n := range ns {
+		parts = append(parts, "#"+itoa(n))
+	}
+	return join(parts)
+}
+
+func newCmdTicketLog(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "log N",
+		Short: "Show the ticket's log entries you may see",
+		Long: `Show the ticket's log, oldest first. End Users do not see entries visible to
+technicians only (internal notes, approval system entries).
+JSON fields: seq, time, actor, action, text, from, to, visibility, system.` + exitStatus(),
+		Example: "  deskctl ticket log 42",
+		Args:    usageArgs(1, 1, "a ticket number"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := parseTicket(args[0])
+			if err != nil {
+				return err
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			es, err := svc.TicketLog(n)
+			if err != nil {
+				return err
+			}
+			t := output.Tab{Columns: output.Cols("#", "TIME", "ACTOR", "ACTION", "STATE", "TEXT", "VISIBILITY+")}
+			for _, e := range es {
+				state := ""
+				if e.To != "" {
+					state = e.From + "→" + e.To
+				}
+				vis := e.Visibility
+				if e.System {
+					vis += " (system)"
+				}
+				t.Rows = append(t.Rows, []string{itoa(e.Seq), ts(e.Time), e.Actor, e.Action, state, e.Text, vis})
+			}
+			return f.print(es, t)
+		},
+	}
+}
+
+type actionFlags struct {
+	Text, Resource, Assignee, Value string
+	Link                            int
+}
+
+func (a *actionFlags) register(cmd *cobra.Command, which ...string) {
+	for _, w := range which {
+		switch w {
+		case "text":
+			cmd.Flags().StringVarP(&a.Text, "text", "m", "", "text of the comment, reply or note (or an explanation)")
+		case "resource":
+			cmd.Flags().StringVar(&a.Resource, "resource", "", "target resource")
+		case "assignee":
+			cmd.Flags().StringVar(&a.Assignee, "assignee", "", "member of the ticket's resource")
+		case "link":
+			cmd.Flags().IntVar(&a.Link, "ticket", 0, "the other ticket's number")
+		case "value":
+			cmd.Flags().StringVar(&a.Value, "value", "", "new value of the field (edit-* actions)")
+		}
+	}
+}
+
+func (a *actionFlags) input() helpdesk.ActionInput {
+	return helpdesk.ActionInput{Text: a.Text, Resource: a.Resource, Assignee: a.Assignee, Link: a.Link, Value: a.Value}
+}
+
+func (f *Factory) runActions(reqs ...app.ActionRequest) error {
+	svc, err := f.Service()
+	if err != nil {
+		return err
+	}
+	r, err := svc.DoAction(reqs...)
+	if err != nil {
+		return err
+	}
+	if r.Deleted {
+		f.notef("deleted #%d", reqs[0].Ticket)
+		p, err := f.Printer()
+		if err != nil {
+			return err
+		}
+		if p.Structured() {
+			return p.Print(map[string]any{"deleted": reqs[0].Ticket}, output.Tab{})
+		}
+		return nil
+	}
+	for _, e := range r.Entries {
+		msg := "#" + itoa(r.Ticket.Number) + " " + e.Action
+		if e.To != "" {
+			msg += " (" + e.From + " → " + e.To + ")"
+		}
+		f.notef("%s", msg)
+	}
+	return f.print(r, ticketTab([]app.TicketView{r.Ticket}))
+}
+
+func newCmdTicketDo(f *Factory) *cobra.Command {
+	var a actionFlags
+	cmd := &cobra.Command{
+		Use:   "do N ACTION [--text T] [--resource R] [--assignee U] [--ticket M] [--value V]",
+		Short: "Run any ticket action, built-in or custom",
+		Long: `Run one ticket action on a ticket. Every ticket verb (comment, close, authorize, …)
+is a thin wrapper over this command; custom actions defined with
+` + "`deskctl action add`" + ` run through it too.` +
+			exitStatus("4  the action is not available to you on this ticket now (the message names the failed condition and the fix)"),
+		Example: `  deskctl ticket do 42 close
+  deskctl ticket do 42 escalate --text "customer is a VIP"
+  deskctl ticket do 42 edit-priority --value urgent`,
+		Args:              usageArgs(2, 2, "a ticket number and an ACTION"),
+		ValidArgsFunction: completeTicketThenAction(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := parseTicket(args[0])
+			if err != nil {
+				return err
+			}
+			return f.runActions(app.ActionRequest{Ticket: n, Action: args[1], Input: a.input()})
+		},
+	}
+	a.register(cmd, "text", "resource", "assignee", "link", "value")
+	return cmd
+}
+
+// thinVerb is a ticket verb that runs exactly one action.
+type thinVerb struct {
+	name, action, short, example string
+	flags                        []string
+	required                     string // flag that must be set
+}
+
+var thinVerbs = []thinVerb{
+	{"comment", helpdesk.ActComment, "Add a comment everyone on the ticket can read", "deskctl ticket comment 42 --text \"any news?\"", []string{"text"}, "text"},
+	{"reply", helpdesk.ActReply, "Answer the requester (supporters)", "deskctl ticket reply 42 --text \"restart the router\"", []string{"text"}, "text"},
+	{"note", helpdesk.ActNote, "Add an internal note, technicians only", "deskctl ticket note 42 --text \"same as #17\"", []string{"text"}, "text"},
+	{"start", helpdesk.ActStart, "Start work (→ in-progress)", "deskctl ticket start 42", []string{"text"}, ""},
+	{"wait", helpdesk.ActWait, "Wait for the requester or a third party (→ waiting)", "deskctl ticket wait 42 --text \"waiting for the vendor\"", []string{"text"}, ""},
+	{"close", helpdesk.ActClose, "Close the ticket (→ closed)", "deskctl ticket close 42 --text \"fixed\"", []string{"text"}, ""},
+	{"reopen", helpdesk.ActReopen, "Reopen a closed ticket", "deskctl ticket reopen 42 --text \"it is back\"", []string{"text"}, ""},
+	{"withdraw", helpdesk.ActWithdraw, "Close your own ticket as its requester", "deskctl ticket withdraw 42", []string{"text"}, ""},
+	{"authorize", helpdesk.ActAuthorize, "Authorize a request into a resource (request → new)", "deskctl ticket authorize 42 --resource network", []string{"resource", "text"}, "resource"},
+	{"forward", helpdesk.ActForward, "Forward the ticket to another resource", "deskctl ticket forward 42 --resource network-wifi", []string{"resource", "text"}, "resource"},
+	{"assign", helpdesk.ActAssign, "Assign to a member of the ticket's resource", "deskctl ticket assign 42 --assignee bob", []string{"assignee", "text"}, "assignee"},
+	{"take-over", helpdesk.ActTakeOver, "Assign the ticket to yourself", "deskctl ticket take-over 42", []string{"text"}, ""},
+	{"link", helpdesk.ActLink, "Relate two tickets", "deskctl ticket link 42 --ticket 17", []string{"link", "text"}, "ticket"},
+	{"delete", helpdesk.ActDelete, "Delete the ticket and its approval record", "deskctl ticket delete 42", nil, ""},
+}
+
+func newCmdTicketVerb(f *Factory, v thinVerb) *cobra.Command {
+	var a actionFlags
+	cmd := &cobra.Command{
+		Use:     v.name + " N",
+		Short:   v.short,
+		Long:    v.short + ". Same as `deskctl ticket do N " + v.action + "`." + exitStatus("4  the action is not available to you on this ticket now"),
+		Example: "  " + v.example,
+		Args:    usageArgs(1, 1, "a ticket number"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := parseTicket(args[0])
+			if err != nil {
+				return err
+			}
+			if v.required != "" && !cmd.Flags().Changed(v.required) {
+				return errs.Usagef("ticket %s needs --%s", v.name, v.required)
+			}
+			return f.runActions(app.ActionRequest{Ticket: n, Action: v.action, Input: a.input()})
+		},
+		ValidArgsFunction: completeTickets(f),
+	}
+	a.register(cmd, v.flags...)
+	return cmd
+}
+
+func newCmdTicketEdit(f *Factory) *cobra.Command {
+	var subject, description, priority, category, due, text string
+	cmd := &cobra.Command{
+		Use:   "edit N [--subject S] [--description D] [--priority P] [--category C] [--due YYYY-MM-DD]",
+		Short: "Change ticket fields (each field needs its edit-* action)",
+		Long: `Change one or more fields in one transaction. Each field is its own ticket action
+(edit-subject, edit-description, edit-priority, edit-category, edit-due-date) and must be
+available to you; if any is not, nothing changes.` + exitStatus("4  one of the edit actions is not available to you"),
+		Example: "  deskctl ticket edit 42 --priority urgent --due 2026-12-01",
+		Args:    usageArgs(1, 1, "a ticket number"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := parseTicket(args[0])
+			if err != nil {
+				return err
+			}
+			var reqs []app.ActionRequest
+			for _, x := range []struct{ flag, action, value string }{
+				{"subject", helpdesk.ActEditSubject, subject}, {"description", helpdesk.ActEditDescription, description},
+				{"priority", helpdesk.ActEditPriority, priority}, {"category", helpdesk.ActEditCategory, category},
+				{"due", helpdesk.ActEditDueDate, due},
+			} {
+				if cmd.Flags().Changed(x.flag) {
+					reqs = append(reqs, app.ActionRequest{Ticket: n, Action: x.action, Input: helpdesk.ActionInput{Value: x.value, Text: text}})
+				}
+			}
+			if len(reqs) == 0 {
+				return errs.Usagef("nothing to change").WithHint("pass at least one of --subject, --description, --priority, --category, --due")
+			}
+			return f.runActions(reqs...)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&subject, "subject", "", "new subject")
+	fl.StringVar(&description, "description", "", "new description")
+	fl.StringVar(&priority, "priority", "", "low|normal|high|urgent")
+	fl.StringVar(&category, "category", "", "new category")
+	fl.StringVar(&due, "due", "", "new due date YYYY-MM-DD")
+	fl.StringVarP(&text, "text", "m", "", "why (added to the log entry)")
+	return cmd
+}
