@@ -91,16 +91,23 @@ func (e *Engine) available(n *userNode, t *helpdesk.Ticket, role RoleInfo, r hel
 		return fail(CondNoRole, e.roleFix(n, t), "%s has no role on #%d: %s", login, t.Number, role.Reason)
 	}
 	if r.RequesterOnly && !role.Requester {
-		return fail(CondRequesterOnly, fmt.Sprintf("deskctl ticket do %d %s", t.Number, helpdesk.ActClose),
-			"%s is only for the requester of #%d (%s)", r.Name, t.Number, t.Requester)
+		fix := "" // supporters close instead, where close applies
+		if cl, ok := e.rightIdx[helpdesk.ActClose]; ok && e.catalog[cl].AppliesIn(t.State) {
+			fix = fmt.Sprintf("deskctl ticket do %d %s", t.Number, helpdesk.ActClose)
+		}
+		return fail(CondRequesterOnly, fix, "%s is only for the requester of #%d (%s)", r.Name, t.Number, t.Requester)
 	}
 	if r.Category != helpdesk.CatAllUsers && role.Role == RoleEndUser {
 		need := "a Resource Member or Dispatcher"
 		if t.Resource == "" {
 			need = "a Dispatcher"
 		}
-		return fail(CondRole, e.roleFix(n, t), "%s is a %s action; %s is End User on #%d and needs to be %s",
-			r.Name, r.Category, login, t.Number, need)
+		article := "a"
+		if strings.ContainsRune("aeiou", rune(r.Category[0])) {
+			article = "an"
+		}
+		return fail(CondRole, e.roleFix(n, t), "%s is %s %s action; %s is End User on #%d and needs to be %s",
+			r.Name, article, r.Category, login, t.Number, need)
 	}
 	if role.ReadOnly && !(role.Requester && r.Category == helpdesk.CatAllUsers) {
 		if role.Permission != "" {

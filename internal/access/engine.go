@@ -1,7 +1,6 @@
 package access
 
 import (
-	"math/bits"
 	"slices"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
@@ -104,14 +103,6 @@ func (s *rightSet) union(o rightSet) {
 	for i, w := range o {
 		(*s)[i] |= w
 	}
-}
-
-func (s rightSet) count() int {
-	n := 0
-	for _, w := range s {
-		n += bits.OnesCount64(w)
-	}
-	return n
 }
 
 func (e *Engine) loadCatalog() error {

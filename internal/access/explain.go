@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
@@ -134,6 +133,7 @@ func (e *Engine) Explain(login string, opt ExplainOptions) (Explanation, error) 
 			if err != nil {
 				return Explanation{}, err
 			}
+			c.Paths = nil // already on the right explanation
 			re.Check = &c
 		}
 		x.Rights = append(x.Rights, re)
@@ -164,7 +164,7 @@ func sortChains(cs []Chain) {
 		if len(a) != len(b) {
 			return len(a) - len(b)
 		}
-		return strings.Compare(a.String(), b.String())
+		return compareChains(a, b)
 	})
 }
 

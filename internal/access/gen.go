@@ -23,8 +23,8 @@ var genEpoch = time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)
 // Shape: users named user00000…, one in twenty disabled, user00000 an active
 // administrator; groups group0000… in GenDepth levels, each group below the
 // top nested in one to three groups of the level above, each user in one to
-// three groups (mostly deep ones, so a user typically has dozens of effective
-// groups); resources res000… of which the first third are top-level and the
+// four groups (mostly deep ones, so a user typically has a few dozen
+// effective groups); resources res000… of which the first third are top-level and the
 // rest sub-resources, half of those without members of their own; 16 custom
 // actions. Grants: all-users actions to everyone; every other action to a few
 // groups, resources and users; admin, dispatcher, read-all-tickets and
@@ -62,11 +62,11 @@ func GenerateMemory(seed int64, users, groups, resources int) *Memory {
 	for lv := 1; lv < len(levels); lv++ {
 		above := levels[lv-1]
 		for _, g := range levels[lv] {
-			n := 1
-			switch r := rng.Intn(10); {
-			case r >= 9:
+			n := 1 // one parent mostly, sometimes two or three: diamonds, not a lattice
+			switch r := rng.Intn(50); {
+			case r >= 46:
 				n = 3
-			case r >= 6:
+			case r >= 35:
 				n = 2
 			}
 			for _, p := range pickDistinct(rng, above, n) {
@@ -76,7 +76,7 @@ func GenerateMemory(seed int64, users, groups, resources int) *Memory {
 	}
 	if groups > 0 {
 		for _, l := range logins {
-			for range 1 + rng.Intn(3) {
+			for range 2 + rng.Intn(3) {
 				lv := len(levels) - 1
 				if rng.Intn(2) == 0 {
 					lv = rng.Intn(len(levels))

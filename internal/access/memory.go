@@ -24,9 +24,11 @@ type Memory struct {
 	grants    map[helpdesk.Subject]map[string]bool
 	holders   map[string]map[helpdesk.Subject]bool
 
-	// Sorted name lists, rebuilt on demand after a change.
+	// Sorted lists, rebuilt on demand after a change.
 	userList, groupList, resourceList []string
 	rightList                         []helpdesk.Right
+	groupsOfList                      map[helpdesk.Subject][]string
+	grantList                         map[helpdesk.Subject][]string
 }
 
 var _ Source = (*Memory)(nil)
@@ -42,6 +44,9 @@ func NewMemory() *Memory {
 		rights:    map[string]helpdesk.Right{},
 		grants:    map[helpdesk.Subject]map[string]bool{},
 		holders:   map[string]map[helpdesk.Subject]bool{},
+
+		groupsOfList: map[helpdesk.Subject][]string{},
+		grantList:    map[helpdesk.Subject][]string{},
 	}
 	for _, r := range helpdesk.Builtins() {
 		m.rights[r.Name] = r
@@ -63,6 +68,7 @@ func (m *Memory) PutGroup(g helpdesk.Group) {
 	if old, ok := m.groups[g.Name]; ok {
 		for _, x := range old.Members {
 			delete(m.memberOf[x], g.Name)
+			delete(m.groupsOfList, x)
 		}
 	} else {
 		m.groupList = nil
@@ -76,6 +82,7 @@ func (m *Memory) PutGroup(g helpdesk.Group) {
 			m.memberOf[x] = set
 		}
 		set[g.Name] = true
+		delete(m.groupsOfList, x)
 	}
 }
 
@@ -147,6 +154,7 @@ func (m *Memory) Grant(s helpdesk.Subject, rights ...string) {
 			m.grants[s] = g
 		}
 		g[r] = true
+		delete(m.grantList, s)
 		h := m.holders[r]
 		if h == nil {
 			h = map[helpdesk.Subject]bool{}
@@ -160,6 +168,7 @@ func (m *Memory) Grant(s helpdesk.Subject, rights ...string) {
 func (m *Memory) Revoke(s helpdesk.Subject, rights ...string) {
 	for _, r := range rights {
 		delete(m.grants[s], r)
+		delete(m.grantList, s)
 		delete(m.holders[r], s)
 	}
 }
@@ -205,7 +214,12 @@ func (m *Memory) Users() ([]string, error) {
 
 // GroupsOf implements Source.
 func (m *Memory) GroupsOf(x helpdesk.Subject) ([]string, error) {
-	return sortedKeys(m.memberOf[x]), nil
+	l, ok := m.groupsOfList[x]
+	if !ok {
+		l = sortedKeys(m.memberOf[x])
+		m.groupsOfList[x] = l
+	}
+	return slices.Clone(l), nil
 }
 
 // Group implements Source.
@@ -249,7 +263,12 @@ func (m *Memory) ResourcesOf(login string) ([]helpdesk.ResourceMembership, error
 
 // Grants implements Source.
 func (m *Memory) Grants(s helpdesk.Subject) ([]string, error) {
-	return sortedKeys(m.grants[s]), nil
+	l, ok := m.grantList[s]
+	if !ok {
+		l = sortedKeys(m.grants[s])
+		m.grantList[s] = l
+	}
+	return slices.Clone(l), nil
 }
 
 // Holders implements Source. Subjects are sorted by their "kind:name" form.

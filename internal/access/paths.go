@@ -140,9 +140,18 @@ func sortPaths(ps []Path) {
 		if len(a.Chain) != len(b.Chain) {
 			return len(a.Chain) - len(b.Chain)
 		}
-		return slices.CompareFunc(a.Chain, b.Chain, func(x, y helpdesk.Subject) int {
-			return strings.Compare(x.String(), y.String())
-		})
+		return compareChains(a.Chain, b.Chain)
+	})
+}
+
+// compareChains orders chains element by element, each subject by kind then
+// name (the order of their "kind:name" forms), without building strings.
+func compareChains(a, b Chain) int {
+	return slices.CompareFunc(a, b, func(x, y helpdesk.Subject) int {
+		if c := strings.Compare(string(x.Kind), string(y.Kind)); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Name, y.Name)
 	})
 }
 

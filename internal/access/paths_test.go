@@ -1,0 +1,165 @@
+package access
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/helpdesk"
+	"gopkg.in/yaml.v3"
+)
+
+func TestPathString(t *testing.T) {
+	u, g, r := helpdesk.UserSubject, helpdesk.GroupSubject, helpdesk.ResourceSubject
+	tests := []struct {
+		p    Path
+		want string
+	}{
+		{Path{Grant: u("bob"), Chain: Chain{u("bob")}}, "direct"},
+		{Path{Grant: g("everyone"), Chain: Chain{g("everyone"), u("bob")}}, "group:everyone"},
+		{Path{Grant: g("tier1"), Chain: Chain{g("tier1"), u("bob")}}, "group:tier1"},
+		{Path{Grant: g("support"), Chain: Chain{g("support"), g("tier1"), u("bob")}}, "group:support ← group:tier1 ← bob"},
+		{Path{Grant: r("network"), Chain: Chain{r("network"), u("bob")}, Access: helpdesk.AccessWrite}, "resource:network (write)"},
+		{Path{Grant: r("network"), Chain: Chain{r("network"), u("erin")}, Access: helpdesk.AccessRead}, "resource:network (read)"},
+		// A group's inherited right (explain group:tier1) ends at the group.
+		{Path{Grant: g("staff"), Chain: Chain{g("staff"), g("support"), g("tier1")}}, "group:staff ← group:support ← group:tier1"},
+	}
+	for _, tc := range tests {
+		if got := tc.p.String(); got != tc.want {
+			t.Errorf("%v: got %q, want %q", tc.p.Chain, got, tc.want)
+		}
+	}
+}
+
+func TestPathJSON(t *testing.T) {
+	u, g, r := helpdesk.UserSubject, helpdesk.GroupSubject, helpdesk.ResourceSubject
+	tests := []struct {
+		p    Path
+		want string
+	}{
+		{Path{Grant: g("support"), Chain: Chain{g("support"), g("tier1"), u("bob")}},
+			`{"grant":"group:support","chain":["group:support","group:tier1","user:bob"],"text":"group:support ← group:tier1 ← bob"}`},
+		{Path{Grant: r("network"), Chain: Chain{r("network"), u("bob")}, Access: helpdesk.AccessWrite},
+			`{"grant":"resource:network","chain":["resource:network","user:bob"],"access":"write","text":"resource:network (write)"}`},
+		{Path{Grant: u("bob"), Chain: Chain{u("bob")}},
+			`{"grant":"user:bob","chain":["user:bob"],"text":"direct"}`},
+	}
+	for _, tc := range tests {
+		b, err := json.Marshal(tc.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tc.want {
+			t.Errorf("marshal\n got: %s\nwant: %s", b, tc.want)
+		}
+		var back Path
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, tc.p) {
+			t.Errorf("round trip: %+v != %+v", back, tc.p)
+		}
+	}
+	var p Path
+	if err := json.Unmarshal([]byte(`{"grant":"bob","chain":[]}`), &p); err == nil {
+		t.Error("a grant without kind must not parse")
+	}
+}
+
+func TestPaths(t *testing.T) {
+	m := fixture(t)
+	m.Grant(helpdesk.UserSubject("bob"), helpdesk.ActForward)
+	e := New(m)
+	tests := []struct {
+		login, right string
+		want         []string
+	}{
+		{"bob", "comment", []string{"group:everyone"}},
+		{"bob", "close", []string{"group:support ← group:tier1 ← bob"}},
+		{"bob", "edit-subject", []string{"group:tier1"}},
+		{"bob", "forward", []string{"direct", "resource:network (write)"}},
+		{"erin", "forward", []string{"resource:network (read)"}},
+		{"kim", "link", []string{"group:top ← group:left ← kim", "group:top ← group:right ← kim"}}, // a diamond: both chains
+		{"kim", "edit-priority", []string{"group:staff ← group:everyone ← kim"}},                   // everyone nested in staff
+		{"hank", "read-all-tickets", []string{"group:auditors"}},
+		{"kim", "close", nil},
+		{"frank", "comment", nil}, // disabled: nothing, though everyone and tier1 would grant
+		{"frank", "edit-subject", nil},
+	}
+	for _, tc := range tests {
+		ps, err := e.Paths(tc.login, tc.right)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range ps {
+			got = append(got, p.String())
+		}
+		if !equalStrings(got, tc.want) {
+			t.Errorf("%s %s: got %q, want %q", tc.login, tc.right, got, tc.want)
+		}
+		held, err := e.Holds(tc.login, tc.right)
+		if err != nil || held != (len(tc.want) > 0) {
+			t.Errorf("Holds(%s, %s) = %v, %v", tc.login, tc.right, held, err)
+		}
+	}
+	if _, err := e.Paths("bob", "nope"); !errs.Is(err, errs.NotFound) {
+		t.Errorf("unknown right: %v", err)
+	}
+	if _, err := e.Holds("nobody", "close"); !errs.Is(err, errs.NotFound) {
+		t.Errorf("unknown user: %v", err)
+	}
+}
+
+func TestGrantsOfPaths(t *testing.T) {
+	ps, err := New(fixture(t)).Paths("kim", "link")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Grants(ps); len(got) != 1 || got[0] != helpdesk.GroupSubject("top") {
+		t.Fatalf("two chains from one grant name one subject to revoke: %v", got)
+	}
+}
+
+// A group graph with stacked diamonds has exponentially many chains; the
+// engine reports a bounded number per granted subject and still names every
+// granted subject.
+func TestPathsBoundedChains(t *testing.T) {
+	m := NewMemory()
+	m.PutUser(helpdesk.User{Login: "bob", Active: true})
+	prev := []helpdesk.Subject{helpdesk.UserSubject("bob")}
+	for level := range 8 { // 2^8 = 256 chains from the top
+		var cur []helpdesk.Subject
+		for _, side := range []string{"a", "b"} {
+			name := string(rune('a'+level)) + side
+			m.PutGroup(helpdesk.Group{Name: name, Members: prev})
+			cur = append(cur, helpdesk.GroupSubject(name))
+		}
+		prev = cur
+	}
+	m.PutGroup(helpdesk.Group{Name: "top", Members: prev})
+	m.Grant(helpdesk.GroupSubject("top"), "close")
+	m.Grant(helpdesk.GroupSubject("ha"), "close")
+	ps, err := New(m).Paths("bob", "close")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grants := Grants(ps)
+	if len(ps) != 2*MaxChainsPerGrant || len(grants) != 2 {
+		t.Fatalf("%d paths over %v", len(ps), grants)
+	}
+}
+
+func TestPathYAML(t *testing.T) {
+	p := Path{Grant: helpdesk.ResourceSubject("network"),
+		Chain: Chain{helpdesk.ResourceSubject("network"), helpdesk.UserSubject("bob")}, Access: helpdesk.AccessWrite}
+	b, err := yaml.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "grant: resource:network\nchain:\n    - resource:network\n    - user:bob\naccess: write\ntext: resource:network (write)\n"
+	if string(b) != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b, want)
+	}
+}

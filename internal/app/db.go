@@ -1,0 +1,51 @@
+package app
+
+import (
+	"github.com/deskctl/deskctl/internal/store"
+)
+
+// CheckResult is `db check`.
+type CheckResult struct {
+	Path     string          `json:"path"`
+	Healthy  bool            `json:"healthy"`
+	Problems []store.Problem `json:"problems"`
+}
+
+// CheckDB runs bbolt's and deskctl's consistency checks. Database commands act
+// on the file itself and need no acting user: protect the file with its mode.
+func (s *Service) CheckDB() (CheckResult, error) {
+	out := CheckResult{Path: s.DBPath, Problems: []store.Problem{}}
+	err := s.readAnon(func(tx *store.Tx) error {
+		if ps := tx.Check(); ps != nil {
+			out.Problems = ps
+		}
+		return nil
+	})
+	out.Healthy = err == nil && len(out.Problems) == 0
+	return out, err
+}
+
+// BackupDB writes a hot, consistent copy to path.
+func (s *Service) BackupDB(path string) (int64, error) {
+	db, err := s.open(true)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	return db.Backup(path)
+}
+
+// RestoreDB replaces the database with a checked backup.
+func (s *Service) RestoreDB(path string, force bool) error {
+	return store.Restore(path, s.DBPath, s.LockTimeout, force)
+}
+
+// StatsDB reports counts, file size and free pages.
+func (s *Service) StatsDB() (store.Stats, error) {
+	db, err := s.open(true)
+	if err != nil {
+		return store.Stats{}, err
+	}
+	defer db.Close()
+	return db.Stats()
+}
