@@ -1,0 +1,646 @@
+package app
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/deskctl/deskctl/internal/access"
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/helpdesk"
+	"github.com/deskctl/deskctl/internal/policy"
+	"github.com/deskctl/deskctl/internal/store"
+)
+
+// dbState reads the whole directory and grant set as a policy State.
+func dbState(tx *store.Tx) (policy.State, error) {
+	var s policy.State
+	var err error
+	if s.Users, err = tx.AllUsers(); err != nil {
+		return s, err
+	}
+	names, _ := tx.Groups()
+	for _, n := range names {
+		g, _, err := tx.Group(n)
+		if err != nil {
+			return s, err
+		}
+		s.Groups = append(s.Groups, g)
+	}
+	names, _ = tx.Resources()
+	for _, n := range names {
+		r, _, err := tx.Resource(n)
+		if err != nil {
+			return s, err
+		}
+		s.Resources = append(s.Resources, r)
+	}
+	if s.Actions, err = tx.CustomActions(); err != nil {
+		return s, err
+	}
+	if s.Grants, err = tx.AllGrants(); err != nil {
+		return s, err
+	}
+	s.Settings = tx.Settings()
+	return s.Canonical(), nil
+}
+
+// ExportPolicy writes the database as a policy document (yaml or json).
+func (s *Service) ExportPolicy(format string) ([]byte, error) {
+	var out []byte
+	err := s.read(func(c *Ctx) error {
+		if err := c.RequireAdmin(); err != nil {
+			return err
+		}
+		st, err := dbState(c.Tx)
+		if err != nil {
+			return err
+		}
+		out, err = policy.Export(st, format)
+		return err
+	})
+	return out, err
+}
+
+// Change is one entity change in a plan.
+type Change struct {
+	Op      string `json:"op"` // add | update | remove | disable
+	Subject string `json:"subject"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// AccessChange is one change of effective access.
+type AccessChange struct {
+	Op    string `json:"op"` // gains | loses
+	User  string `json:"user"`
+	Right string `json:"right"`
+	Via   string `json:"via,omitempty"`
+}
+
+// Plan is what applying a policy would change.
+type Plan struct {
+	Changes []Change       `json:"changes"`
+	Access  []AccessChange `json:"access"`
+	Applied bool           `json:"applied"`
+}
+
+// HasChanges reports whether the plan changes anything.
+func (p Plan) HasChanges() bool { return len(p.Changes) > 0 }
+
+// LoadPolicy reads and validates policy files. Findings with errors come back
+// as a usage error; warnings are returned for the caller to print.
+func LoadPolicy(files []string) (*policy.Policy, []policy.Finding, error) {
+	p, findings, err := policy.Load(files...)
+	if err != nil {
+		return nil, findings, err
+	}
+	findings = append(findings, policy.Validate(p)...)
+	if policy.HasErrors(findings) {
+		return p, findings, errs.Usagef("the policy has %d problem(s)", countErrors(findings)).
+			WithHint("see them with: deskctl policy validate %s", strings.Join(files, " "))
+	}
+	return p, findings, nil
+}
+
+func countErrors(fs []policy.Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Severity != policy.SeverityWarning {
+			n++
+		}
+	}
+	return n
+}
+
+// target merges the file into the database state: entities the file names
+// are taken from the file (with their grants); others are kept, or removed
+// with prune.
+func target(db, file policy.State, prune bool) policy.State {
+	t := policy.State{Grants: map[helpdesk.Subject][]string{}, Settings: map[string]string{}}
+	named := map[helpdesk.Subject]bool{}
+	for _, u := range file.Users {
+		named[helpdesk.UserSubject(u.Login)] = true
+	}
+	for _, g := range file.Groups {
+		named[helpdesk.GroupSubject(g.Name)] = true
+	}
+	for _, r := range file.Resources {
+		named[helpdesk.ResourceSubject(r.Name)] = true
+	}
+	for s := range file.Grants {
+		named[s] = true
+	}
+	t.Users = append(t.Users, file.Users...)
+	t.Groups = append(t.Groups, file.Groups...)
+	t.Resources = append(t.Resources, file.Resources...)
+	t.Actions = append(t.Actions, file.Actions...)
+	maps.Copy(t.Grants, file.Grants)
+	maps.Copy(t.Settings, file.Settings)
+	if !prune {
+		t.Users = append(t.Users, db.Users...) // Canonical keeps the first of a name: the file's
+		t.Groups = append(t.Groups, db.Groups...)
+		t.Resources = append(t.Resources, db.Resources...)
+		t.Actions = append(t.Actions, db.Actions...)
+		for s, rs := range db.Grants {
+			if !named[s] {
+				t.Grants[s] = rs
+			}
+		}
+		for k, v := range db.Settings {
+			if _, ok := t.Settings[k]; !ok {
+				t.Settings[k] = v
+			}
+		}
+	} else {
+		// everyone always exists; without a file entry it keeps its grants.
+		if !named[helpdesk.GroupSubject(helpdesk.Everyone)] {
+			t.Groups = append(t.Groups, helpdesk.Group{Name: helpdesk.Everyone, Description: "every active user (end users)"})
+			t.Grants[helpdesk.GroupSubject(helpdesk.Everyone)] = db.Grants[helpdesk.GroupSubject(helpdesk.Everyone)]
+		}
+	}
+	return t.Canonical()
+}
+
+// diffStates lists entity changes from a to b.
+func diffStates(a, b policy.State) []Change {
+	var out []Change
+	users := map[string]helpdesk.User{}
+	for _, u := range a.Users {
+		users[u.Login] = u
+	}
+	seen := map[string]bool{}
+	for _, u := range b.Users {
+		seen[u.Login] = true
+		old, ok := users[u.Login]
+		switch {
+		case !ok:
+			out = append(out, Change{"add", "user:" + u.Login, u.Email})
+		case old != u:
+			out = append(out, Change{"update", "user:" + u.Login, userDelta(old, u)})
+		}
+	}
+	for _, u := range a.Users {
+		if !seen[u.Login] {
+			out = append(out, Change{"remove", "user:" + u.Login, ""})
+		}
+	}
+	groups := map[string]helpdesk.Group{}
+	for _, g := range a.Groups {
+		groups[g.Name] = g
+	}
+	seen = map[string]bool{}
+	for _, g := range b.Groups {
+		seen[g.Name] = true
+		old, ok := groups[g.Name]
+		switch {
+		case !ok:
+			out = append(out, Change{"add", "group:" + g.Name, "members " + subjects(g.Members)})
+		case old.Description != g.Description || !slices.Equal(old.Members, g.Members):
+			out = append(out, Change{"update", "group:" + g.Name, "members " + subjects(old.Members) + " → " + subjects(g.Members)})
+		}
+	}
+	for _, g := range a.Groups {
+		if !seen[g.Name] {
+			out = append(out, Change{"remove", "group:" + g.Name, ""})
+		}
+	}
+	res := map[string]helpdesk.Resource{}
+	for _, r := range a.Resources {
+		res[r.Name] = r
+	}
+	seen = map[string]bool{}
+	for _, r := range b.Resources {
+		seen[r.Name] = true
+		old, ok := res[r.Name]
+		switch {
+		case !ok:
+			out = append(out, Change{"add", "resource:" + r.Name, "members " + resMembers(r.Members)})
+		case old.Description != r.Description || old.Parent != r.Parent || !slices.Equal(old.Members, r.Members):
+			out = append(out, Change{"update", "resource:" + r.Name, "members " + resMembers(old.Members) + " → " + resMembers(r.Members)})
+		}
+	}
+	for _, r := range a.Resources {
+		if !seen[r.Name] {
+			out = append(out, Change{"remove", "resource:" + r.Name, ""})
+		}
+	}
+	acts := map[string]helpdesk.Right{}
+	for _, r := range a.Actions {
+		acts[r.Name] = r
+	}
+	seen = map[string]bool{}
+	for _, r := range b.Actions {
+		seen[r.Name] = true
+		old, ok := acts[r.Name]
+		if !ok {
+			out = append(out, Change{"add", "action:" + r.Name, string(r.Category)})
+		} else if fmt.Sprint(old) != fmt.Sprint(r) {
+			out = append(out, Change{"update", "action:" + r.Name, ""})
+		}
+	}
+	for _, r := range a.Actions {
+		if !seen[r.Name] {
+			out = append(out, Change{"remove", "action:" + r.Name, ""})
+		}
+	}
+	subjs := map[helpdesk.Subject]bool{}
+	for s := range a.Grants {
+		subjs[s] = true
+	}
+	for s := range b.Grants {
+		subjs[s] = true
+	}
+	keys := slices.SortedFunc(maps.Keys(subjs), func(x, y helpdesk.Subject) int { return strings.Compare(x.String(), y.String()) })
+	for _, s := range keys {
+		add, del := setDiff(b.Grants[s], a.Grants[s]), setDiff(a.Grants[s], b.Grants[s])
+		if len(add) > 0 {
+			out = append(out, Change{"grant", s.String(), strings.Join(add, ", ")})
+		}
+		if len(del) > 0 {
+			out = append(out, Change{"revoke", s.String(), strings.Join(del, ", ")})
+		}
+	}
+	setKeys := map[string]bool{}
+	for k := range a.Settings {
+		setKeys[k] = true
+	}
+	for k := range b.Settings {
+		setKeys[k] = true
+	}
+	for _, k := range slices.Sorted(maps.Keys(setKeys)) {
+		if a.Settings[k] != b.Settings[k] {
+			out = append(out, Change{"set", "setting:" + k, a.Settings[k] + " → " + b.Settings[k]})
+		}
+	}
+	return out
+}
+
+func userDelta(a, b helpdesk.User) string {
+	var d []string
+	if a.Name != b.Name {
+		d = append(d, "name "+a.Name+" → "+b.Name)
+	}
+	if a.Email != b.Email {
+		d = append(d, "email "+a.Email+" → "+b.Email)
+	}
+	if a.Active != b.Active {
+		d = append(d, fmt.Sprintf("active %v → %v", a.Active, b.Active))
+	}
+	return strings.Join(d, "; ")
+}
+
+func subjects(ms []helpdesk.Subject) string {
+	var p []string
+	for _, m := range ms {
+		p = append(p, m.String())
+	}
+	if len(p) == 0 {
+		return "(none)"
+	}
+	return strings.Join(p, ",")
+}
+
+func resMembers(ms []helpdesk.ResourceMember) string {
+	var p []string
+	for _, m := range ms {
+		p = append(p, m.Login+"("+string(m.Access)+")")
+	}
+	if len(p) == 0 {
+		return "(none)"
+	}
+	return strings.Join(p, ",")
+}
+
+func setDiff(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// accessDiff compares every user's effective rights before and after.
+func accessDiff(before, after policy.State) ([]AccessChange, error) {
+	eb, ea := access.New(policy.StateToMemory(before)), access.New(policy.StateToMemory(after))
+	mb, err := eb.Matrix(nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	ma, err := ea.Matrix(nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	held := func(m access.Matrix) map[string]map[string]bool {
+		out := map[string]map[string]bool{}
+		for i, u := range m.Users {
+			out[u] = map[string]bool{}
+			for j, r := range m.Rights {
+				if m.Cells[i][j] {
+					out[u][r] = true
+				}
+			}
+		}
+		return out
+	}
+	hb, ha := held(mb), held(ma)
+	var out []AccessChange
+	users := map[string]bool{}
+	for u := range hb {
+		users[u] = true
+	}
+	for u := range ha {
+		users[u] = true
+	}
+	for _, u := range slices.Sorted(maps.Keys(users)) {
+		for _, r := range ma.Rights {
+			if ha[u][r] && !hb[u][r] {
+				paths, _ := ea.Paths(u, r)
+				out = append(out, AccessChange{"gains", u, r, pathText(paths)})
+			}
+		}
+		for _, r := range mb.Rights {
+			if hb[u][r] && !ha[u][r] {
+				paths, _ := eb.Paths(u, r)
+				out = append(out, AccessChange{"loses", u, r, pathText(paths)})
+			}
+		}
+	}
+	return out, nil
+}
+
+func pathText(ps []access.Path) string {
+	var p []string
+	for _, x := range ps {
+		p = append(p, x.String())
+	}
+	return strings.Join(p, "; ")
+}
+
+// PlanPolicy compares policy files with the database.
+func (s *Service) PlanPolicy(files []string, prune bool) (Plan, []policy.Finding, error) {
+	p, findings, err := LoadPolicy(files)
+	if err != nil {
+		return Plan{}, findings, err
+	}
+	var plan Plan
+	err = s.read(func(c *Ctx) error {
+		if err := c.RequireAdmin(); err != nil {
+			return err
+		}
+		db, err := dbState(c.Tx)
+		if err != nil {
+			return err
+		}
+		plan, err = makePlan(c.Tx, db, target(db, p.State(), prune))
+		return err
+	})
+	return plan, findings, err
+}
+
+func makePlan(tx *store.Tx, db, t policy.State) (Plan, error) {
+	plan := Plan{Changes: diffStates(db, t)}
+	for i, ch := range plan.Changes {
+		if ch.Op == "remove" && strings.HasPrefix(ch.Subject, "user:") {
+			if reason := userReferences(tx, strings.TrimPrefix(ch.Subject, "user:")); reason != "" {
+				plan.Changes[i] = Change{"disable", ch.Subject, "kept and disabled: " + reason}
+			}
+		}
+	}
+	if plan.Changes == nil {
+		plan.Changes = []Change{}
+	}
+	var err error
+	plan.Access, err = accessDiff(db, t)
+	if plan.Access == nil {
+		plan.Access = []AccessChange{}
+	}
+	return plan, err
+}
+
+// ApplyPolicy makes the database match the policy in one transaction.
+// progress, when set, is told how far the writes have got.
+func (s *Service) ApplyPolicy(files []string, prune, dryRun bool, progress func(done, total int)) (Plan, []policy.Finding, error) {
+	p, findings, err := LoadPolicy(files)
+	if err != nil {
+		return Plan{}, findings, err
+	}
+	var plan Plan
+	_, err = s.write("policy apply", func(c *Ctx) error {
+		if err := c.RequireAdmin(); err != nil {
+			return err
+		}
+		db, err := dbState(c.Tx)
+		if err != nil {
+			return err
+		}
+		t := target(db, p.State(), prune)
+		if fs := policy.Validate(policy.FromState(t)); policy.HasErrors(fs) {
+			for _, f := range fs {
+				if f.Severity != policy.SeverityWarning {
+					return errs.Usagef("the result would be invalid: %s", f.Message).
+						WithHint("fix the policy (it conflicts with what the database keeps), or use --prune")
+				}
+			}
+		}
+		if plan, err = makePlan(c.Tx, db, t); err != nil {
+			return err
+		}
+		if dryRun || !plan.HasChanges() {
+			return nil
+		}
+		if err := writeState(c, db, t, plan, progress); err != nil {
+			return err
+		}
+		if err := requireActiveAdmin(c); err != nil {
+			return err
+		}
+		plan.Applied = true
+		return c.Audit("policy", nil, map[string]any{"files": files, "prune": prune, "changes": len(plan.Changes)})
+	})
+	return plan, findings, err
+}
+
+// writeState writes t over db inside the transaction.
+func writeState(c *Ctx, db, t policy.State, plan Plan, progress func(int, int)) error {
+	total := len(t.Users) + len(t.Groups) + len(t.Resources) + len(t.Actions) + len(t.Grants) + len(t.Settings) + len(plan.Changes)
+	done := 0
+	step := func() {
+		done++
+		if progress != nil && (done%256 == 0 || done == total) {
+			progress(done, total)
+		}
+	}
+	tx := c.Tx
+	// Users first: groups and resources refer to them.
+	for _, u := range t.Users {
+		old, ok, err := tx.User(u.Login)
+		if err != nil {
+			return err
+		}
+		if ok {
+			u.Created = old.Created
+		} else {
+			u.Created = c.Now
+		}
+		if !ok || old.Name != u.Name || old.Email != u.Email || old.Active != u.Active {
+			if err := tx.PutUser(u); err != nil {
+				return err
+			}
+		}
+		step()
+	}
+	for _, a := range t.Actions {
+		a.Kind = helpdesk.KindAction
+		if err := tx.PutAction(a); err != nil {
+			return err
+		}
+		step()
+	}
+	for _, g := range t.Groups {
+		old, ok, err := tx.Group(g.Name)
+		if err != nil {
+			return err
+		}
+		g.Created = c.Now
+		if ok {
+			g.Created = old.Created
+		}
+		if g.Name == helpdesk.Everyone {
+			g.Members = nil
+			if g.Description == "" {
+				g.Description = old.Description
+			}
+		}
+		if err := tx.PutGroup(g); err != nil {
+			return err
+		}
+		step()
+	}
+	for _, r := range t.Resources {
+		old, ok, err := tx.Resource(r.Name)
+		if err != nil {
+			return err
+		}
+		r.Created = c.Now
+		if ok {
+			r.Created = old.Created
+		}
+		if err := tx.PutResource(r); err != nil {
+			return err
+		}
+		step()
+	}
+	// Grants: make every subject's direct grants exactly what t says.
+	for s, rights := range db.Grants {
+		if del := setDiff(rights, t.Grants[s]); len(del) > 0 {
+			if err := tx.Revoke(s, del...); err != nil {
+				return err
+			}
+		}
+	}
+	for s, rights := range t.Grants {
+		if err := tx.Grant(s, rights...); err != nil {
+			return err
+		}
+		step()
+	}
+	for k := range db.Settings {
+		if _, ok := t.Settings[k]; !ok {
+			if err := tx.PutSetting(k, ""); err != nil {
+				return err
+			}
+		}
+	}
+	for k, v := range t.Settings {
+		st, err := helpdesk.LookupSetting(k)
+		if err != nil {
+			return err
+		}
+		if err := st.Check(v); err != nil {
+			return err
+		}
+		if err := tx.PutSetting(k, v); err != nil {
+			return err
+		}
+		step()
+	}
+	// Removals last, dependants before what they depend on.
+	for _, ch := range plan.Changes {
+		kind, name, _ := strings.Cut(ch.Subject, ":")
+		var err error
+		switch {
+		case ch.Op == "remove" && kind == "group":
+			err = tx.DeleteGroup(name)
+		case ch.Op == "remove" && kind == "action":
+			err = tx.DeleteAction(name)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	var resRemovals []string
+	for _, ch := range plan.Changes {
+		if kind, name, _ := strings.Cut(ch.Subject, ":"); ch.Op == "remove" && kind == "resource" {
+			resRemovals = append(resRemovals, name)
+		}
+	}
+	// Children before parents: removing in reverse name-depth order is not
+	// enough, so repeat until nothing is left that still has children.
+	for len(resRemovals) > 0 {
+		progressed := false
+		var rest []string
+		for _, name := range resRemovals {
+			if len(tx.Children(name)) > 0 {
+				rest = append(rest, name)
+				continue
+			}
+			found := 0
+			_ = tx.EachTicket(store.TicketQuery{Resource: name}, func(tk helpdesk.Ticket) (bool, error) { found = tk.Number; return false, nil })
+			if found > 0 {
+				return errs.Conflictf("resource %s still has tickets (e.g. #%d); --prune cannot remove it", name, found).
+					WithHint("forward its tickets first, or keep the resource in the policy")
+			}
+			if err := tx.DeleteResource(name); err != nil {
+				return err
+			}
+			progressed = true
+		}
+		if !progressed {
+			return errs.Conflictf("cannot remove resources %s: they still have sub-resources", strings.Join(rest, ", "))
+		}
+		resRemovals = rest
+	}
+	for _, ch := range plan.Changes {
+		kind, name, _ := strings.Cut(ch.Subject, ":")
+		if kind != "user" {
+			continue
+		}
+		switch ch.Op {
+		case "remove":
+			if err := tx.DeleteUser(name); err != nil {
+				return err
+			}
+		case "disable":
+			u, ok, err := tx.User(name)
+			if err != nil || !ok {
+				return err
+			}
+			u.Active = false
+			if err := tx.PutUser(u); err != nil {
+				return err
+			}
+		}
+		step()
+	}
+	for _, ch := range plan.Changes {
+		if err := c.Audit(ch.Subject, nil, map[string]string{"op": ch.Op, "detail": ch.Detail}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

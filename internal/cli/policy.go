@@ -1,0 +1,270 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/output"
+	"github.com/deskctl/deskctl/internal/policy"
+	"github.com/jedib0t/go-pretty/v6/progress"
+	"github.com/spf13/cobra"
+)
+
+var policyCommands []func(*Factory) *cobra.Command
+
+var _ = register(func(f *Factory) (string, *cobra.Command) {
+	cmd := noun("policy", "The directory and grant set as code: validate, plan, apply, export, test", `A policy file (YAML or JSON, several files merged) describes users, groups, resources,
+custom actions, grants and settings. validate and test work offline without a database,
+for CI; plan shows what apply would change, entity by entity and in effective access;
+apply makes the database match in one transaction; export writes the database as a
+policy. The format is documented in docs/policy.md; `+"`deskctl policy schema`"+` prints
+its JSON Schema.`,
+		newCmdPolicyValidate(f), newCmdPolicyPlan(f), newCmdPolicyApply(f), newCmdPolicyExport(f), newCmdPolicySchema(f))
+	for _, c := range policyCommands {
+		cmd.AddCommand(c(f))
+	}
+	return "admin", cmd
+})
+
+func printFindings(f *Factory, fs []policy.Finding) {
+	for _, x := range fs {
+		fmt.Fprintln(f.IO.ErrOut, x.String())
+	}
+}
+
+func newCmdPolicyValidate(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Check policy files offline (syntax and meaning)",
+		Long: `Check policy files without a database: unknown keys and rights (with the closest
+suggestion), unknown members, group cycles, permissions not grantable to resources,
+edit-all-tickets without read-all-tickets, duplicate names, invalid logins and emails,
+no active administrator. Each finding prints as file:line:col: message.
+JSON: an array of {file, line, col, severity, code, message}.` +
+			exitStatus("1  the files have findings (errors; warnings alone exit 0)"),
+		Example: "  deskctl policy validate policy/*.yaml",
+		Args:    usageArgs(1, -1, "at least one FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, findings, err := policy.Load(args...)
+			if err != nil {
+				return err
+			}
+			findings = append(findings, policy.Validate(p)...)
+			if findings == nil {
+				findings = []policy.Finding{}
+			}
+			pr, err := f.Printer()
+			if err != nil {
+				return err
+			}
+			if pr.Structured() {
+				if err := pr.Print(findings, output.Tab{}); err != nil {
+					return err
+				}
+			} else {
+				for _, x := range findings {
+					fmt.Fprintln(f.IO.Out, x.String())
+				}
+			}
+			if policy.HasErrors(findings) {
+				return &silentError{errs.Negativef("%d finding(s)", len(findings))}
+			}
+			if !pr.Structured() {
+				fmt.Fprintf(f.IO.ErrOut, "%d file(s) valid\n", len(args))
+			}
+			return nil
+		},
+	}
+}
+
+func planTab(p app.Plan) output.Tab {
+	t := output.Tab{Columns: output.Cols("", "SUBJECT", "DETAIL"), Empty: "no changes"}
+	sym := map[string]string{"add": "+", "remove": "-", "update": "~", "disable": "~", "grant": "+", "revoke": "-", "set": "~"}
+	for _, c := range p.Changes {
+		t.Rows = append(t.Rows, []string{sym[c.Op] + " " + c.Op, c.Subject, c.Detail})
+	}
+	return t
+}
+
+func printPlan(f *Factory, p app.Plan) error {
+	pr, err := f.Printer()
+	if err != nil {
+		return err
+	}
+	if pr.Structured() {
+		return pr.Print(p, output.Tab{})
+	}
+	if err := pr.Print(p, planTab(p)); err != nil {
+		return err
+	}
+	if len(p.Access) > 0 {
+		fmt.Fprintln(f.IO.Out, "\nEffective access:")
+		for _, a := range p.Access {
+			sign := "+"
+			if a.Op == "loses" {
+				sign = "−"
+			}
+			fmt.Fprintf(f.IO.Out, "  %s %s %s %s via %s\n", sign, a.User, a.Op, a.Right, a.Via)
+		}
+	}
+	return nil
+}
+
+func newCmdPolicyPlan(f *Factory) *cobra.Command {
+	var exitCode, prune bool
+	cmd := &cobra.Command{
+		Use:   "plan FILE... [--prune] [--exit-code]",
+		Short: "Show what apply would change, including effective access",
+		Long: `Compare the policy with the database (admin): entity changes (add, update, remove,
+grant, revoke, set) and, more important, effective access changes per user
+("+ bob gains close via group:support ← group:tier1 ← bob").
+JSON fields: changes (op, subject, detail), access (op, user, right, via), applied.` +
+			exitStatus("1  with --exit-code: there are changes"),
+		Example: "  deskctl policy plan policy/*.yaml\n  deskctl policy plan policy/*.yaml --exit-code -o json",
+		Args:    usageArgs(1, -1, "at least one FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			p, findings, err := svc.PlanPolicy(args, prune)
+			printFindings(f, findings)
+			if err != nil {
+				return err
+			}
+			if err := printPlan(f, p); err != nil {
+				return err
+			}
+			if exitCode && p.HasChanges() {
+				return &silentError{errs.Negativef("changes")}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when there are changes")
+	cmd.Flags().BoolVar(&prune, "prune", false, "plan removing what the files do not mention")
+	return cmd
+}
+
+func newCmdPolicyApply(f *Factory) *cobra.Command {
+	var prune, dryRun, yes bool
+	cmd := &cobra.Command{
+		Use:   "apply FILE... [--prune] [--dry-run] [--yes]",
+		Short: "Make the database match the policy, all or nothing (admin)",
+		Long: `Apply the policy in one write transaction. Entities the files name are set to what
+the files say (with their members and rights); others are kept, unless --prune removes
+them (users that tickets refer to are disabled instead). A result with no active
+administrator is refused. Applying twice reports no changes. On a terminal, apply asks
+for confirmation unless --yes, and shows a progress bar for large files.` +
+			exitStatus("2  the policy is invalid", "5  the result would leave no active administrator"),
+		Example: "  deskctl policy apply policy/*.yaml --yes\n  deskctl policy apply policy/*.yaml --prune --dry-run",
+		Args:    usageArgs(1, -1, "at least one FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			if !dryRun && !yes && f.IO.ErrTTY && f.IO.OutTTY {
+				plan, findings, err := svc.PlanPolicy(args, prune)
+				printFindings(f, findings)
+				if err != nil {
+					return err
+				}
+				if !plan.HasChanges() {
+					return printPlan(f, plan)
+				}
+				if err := printPlan(f, plan); err != nil {
+					return err
+				}
+				fmt.Fprint(f.IO.ErrOut, "Apply these changes? [y/N] ")
+				var answer string
+				fmt.Fscanln(f.IO.In, &answer)
+				if answer != "y" && answer != "yes" {
+					return errs.Conflictf("not applied")
+				}
+			}
+			var report func(int, int)
+			var pw progress.Writer
+			if f.IO.ErrTTY {
+				pw = progress.NewWriter()
+				pw.SetOutputWriter(f.IO.ErrOut)
+				pw.SetAutoStop(true)
+				tracker := &progress.Tracker{Message: "applying", Units: progress.UnitsDefault}
+				pw.AppendTracker(tracker)
+				go pw.Render()
+				report = func(done, total int) {
+					tracker.UpdateTotal(int64(total))
+					tracker.SetValue(int64(done))
+				}
+				defer func() {
+					tracker.MarkAsDone()
+					for pw.IsRenderInProgress() {
+						pw.Stop()
+					}
+				}()
+			}
+			plan, findings, err := svc.ApplyPolicy(args, prune, dryRun, report)
+			printFindings(f, findings)
+			if err != nil {
+				return err
+			}
+			switch {
+			case dryRun:
+				f.notef("dry run: nothing written")
+			case plan.Applied:
+				f.notef("applied %d change(s)", len(plan.Changes))
+			default:
+				f.notef("no changes")
+			}
+			return printPlan(f, plan)
+		},
+	}
+	cmd.Flags().BoolVar(&prune, "prune", false, "remove what the files do not mention")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "compute and print the plan, write nothing")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation on a terminal")
+	return cmd
+}
+
+func newCmdPolicyExport(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "export [-o yaml|json]",
+		Short: "Write the database as a policy file (admin)",
+		Long: `Write the whole directory, custom actions, grants and settings as a policy document.
+Exporting, applying to a fresh database and exporting again gives the same document.` + exitStatus(),
+		Example: "  deskctl policy export > policy.yaml\n  deskctl policy export -o json",
+		Args:    usageArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format := "yaml"
+			if f.output == "json" {
+				format = "json"
+			} else if f.output != "yaml" && f.output != "table" && f.output != "" {
+				return errs.Usagef("policy export writes yaml or json, not %s", f.output)
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			out, err := svc.ExportPolicy(format)
+			if err != nil {
+				return err
+			}
+			_, err = f.IO.Out.Write(out)
+			return err
+		},
+	}
+}
+
+func newCmdPolicySchema(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:     "schema",
+		Short:   "Print the policy file's JSON Schema (for editors)",
+		Long:    `Print the JSON Schema of the policy format (also at docs/policy.schema.json).` + exitStatus(),
+		Example: "  deskctl policy schema > policy.schema.json",
+		Args:    usageArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := f.IO.Out.Write(policy.JSONSchema())
+			return err
+		},
+	}
+}
