@@ -8,6 +8,7 @@ import (
 
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/output"
+	"github.com/jedib0t/go-pretty/v6/progress"
 )
 
 // print renders data in the -o format: structured formats get data itself,
@@ -52,3 +53,30 @@ func yesNo(b bool) string {
 func join(s []string) string { return strings.Join(s, ", ") }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// progress shows a progress bar on stderr when it is a terminal; otherwise
+// report does nothing. stop must be called when the work ends.
+func (f *Factory) progress(message string) (report func(done, total int), stop func()) {
+	if !f.IO.ErrTTY {
+		return nil, func() {}
+	}
+	pw := progress.NewWriter()
+	pw.SetOutputWriter(f.IO.ErrOut)
+	pw.SetAutoStop(true)
+	pw.SetUpdateFrequency(100 * time.Millisecond)
+	tracker := &progress.Tracker{Message: message, Units: progress.UnitsDefault}
+	pw.AppendTracker(tracker)
+	go pw.Render()
+	report = func(done, total int) {
+		tracker.UpdateTotal(int64(total))
+		tracker.SetValue(int64(done))
+	}
+	stop = func() {
+		tracker.MarkAsDone()
+		for pw.IsRenderInProgress() {
+			pw.Stop()
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return report, stop
+}

@@ -7,7 +7,6 @@ import (
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/output"
 	"github.com/deskctl/deskctl/internal/policy"
-	"github.com/jedib0t/go-pretty/v6/progress"
 	"github.com/spf13/cobra"
 )
 
@@ -184,26 +183,8 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 					return errs.Conflictf("not applied")
 				}
 			}
-			var report func(int, int)
-			var pw progress.Writer
-			if f.IO.ErrTTY {
-				pw = progress.NewWriter()
-				pw.SetOutputWriter(f.IO.ErrOut)
-				pw.SetAutoStop(true)
-				tracker := &progress.Tracker{Message: "applying", Units: progress.UnitsDefault}
-				pw.AppendTracker(tracker)
-				go pw.Render()
-				report = func(done, total int) {
-					tracker.UpdateTotal(int64(total))
-					tracker.SetValue(int64(done))
-				}
-				defer func() {
-					tracker.MarkAsDone()
-					for pw.IsRenderInProgress() {
-						pw.Stop()
-					}
-				}()
-			}
+			report, stop := f.progress("applying")
+			defer stop()
 			plan, findings, err := svc.ApplyPolicy(args, prune, dryRun, report)
 			printFindings(f, findings)
 			if err != nil {

@@ -19,7 +19,7 @@ on the ticket, the action's category must admit that role, you must not be read-
 the ticket's state must be one the action applies to, and you must hold the action.
 When any of these fails the command exits 4 and says which condition failed and how to
 fix it (see `+"`deskctl access explain LOGIN --ticket N`).",
-		newCmdTicketCreate(f), newCmdTicketList(f), newCmdTicketShow(f), newCmdTicketLog(f), newCmdTicketDo(f), newCmdTicketEdit(f))
+		newCmdTicketCreate(f), newCmdTicketList(f), newCmdTicketShow(f), newCmdTicketLog(f), newCmdTicketDo(f), newCmdTicketEdit(f), newCmdTicketImport(f))
 	for _, v := range thinVerbs {
 		cmd.AddCommand(newCmdTicketVerb(f, v))
 	}

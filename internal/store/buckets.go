@@ -5,7 +5,7 @@ package store
 
 // SchemaVersion is the layout this build reads and writes. A database with a
 // higher version was written by a newer deskctl and is refused.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	// meta holds schemaKey → big-endian uint64 version.
@@ -28,6 +28,7 @@ var (
 	// Tickets.
 	bucketTickets     = []byte("tickets")      // be64(number) → helpdesk.Ticket
 	bucketTicketIndex = []byte("ticket_index") // "field\x00value\x00" + be64(number) → ""
+	bucketTicketExt   = []byte("ticket_ext")   // import source id → be64(number), so re-imports skip known tickets
 
 	// Approvals.
 	bucketApprovals = []byte("approvals")       // be64(ticket) → helpdesk.Approval
@@ -42,6 +43,6 @@ var (
 // allBuckets lists every bucket the current schema has.
 var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketGroups, bucketMemberOf, bucketResources, bucketUserRes, bucketChildren,
-	bucketActions, bucketGrants, bucketHolders, bucketTickets, bucketTicketIndex,
+	bucketActions, bucketGrants, bucketHolders, bucketTickets, bucketTicketIndex, bucketTicketExt,
 	bucketApprovals, bucketTokens, bucketOutbox, bucketSettings, bucketAudit,
 }

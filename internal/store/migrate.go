@@ -42,6 +42,11 @@ var migrations = []func(*bolt.Tx) error{
 			return children.Put(pair(r.Parent, string(k)), nil)
 		})
 	},
+	// 2 → 3: ticket import remembers each source record's id.
+	func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketTicketExt)
+		return err
+	},
 }
 
 func migrate(tx *bolt.Tx, from uint64) error {

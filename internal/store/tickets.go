@@ -174,3 +174,17 @@ func (tx *Tx) TicketCount() int { return tx.bucket(bucketTickets).Stats().KeyN }
 
 // TicketLabel is "#N" for messages.
 func TicketLabel(n int) string { return "#" + strconv.Itoa(n) }
+
+// ImportedTicket returns the number a source id was imported as.
+func (tx *Tx) ImportedTicket(sourceID string) (int, bool) {
+	v := tx.bucket(bucketTicketExt).Get([]byte(sourceID))
+	if len(v) != 8 {
+		return 0, false
+	}
+	return int(fromBE64(v)), true
+}
+
+// RecordImport remembers that sourceID became ticket n.
+func (tx *Tx) RecordImport(sourceID string, n int) error {
+	return tx.bucket(bucketTicketExt).Put([]byte(sourceID), be64(uint64(n)))
+}

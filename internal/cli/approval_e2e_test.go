@@ -1,0 +1,791 @@
+package cli
+
+// End-to-end tests of approvals over the real stack: the CLI run in-process
+// against a bbolt file, a real SMTP server with AUTH PLAIN receiving the
+// mails, and `deskctl serve`'s handler answering real HTTP on loopback. Links
+// are always taken from the mails the server received, never built by hand.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/mail/mailtest"
+	"github.com/deskctl/deskctl/internal/web"
+)
+
+const (
+	smtpUser = "deskctl-relay"
+	smtpPass = "relay-secret"
+	// mailWait only keeps a broken test from hanging; delivery is synchronous
+	// with the command, so mail is normally there before WaitFor is called.
+	mailWait = time.Minute
+)
+
+// transcript holds every stdout and stderr deskctl produced in the running
+// test, so the stack can check no link token ever reached them. Tests in
+// this file do not run in parallel.
+var transcript struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+// desk runs deskctl in-process through run, as cmd/deskctl does.
+func desk(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	return deskAt(t, 0, args...)
+}
+
+// deskAt is desk with deskctl's clock moved by skew (0: the real clock).
+func deskAt(t *testing.T, skew time.Duration, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	streams := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	if skew == 0 {
+		code = run(args, streams)
+	} else {
+		code = runWithClock(args, streams, func() time.Time { return time.Now().Add(skew) })
+	}
+	transcript.mu.Lock()
+	transcript.b.WriteString(out.String())
+	transcript.b.WriteString(errOut.String())
+	transcript.mu.Unlock()
+	return out.String(), errOut.String(), code
+}
+
+// runWithClock is run with the factory's clock replaced.
+func runWithClock(args []string, streams *IOStreams, now func() time.Time) int {
+	f := NewFactory(streams)
+	f.Now = now
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return ExitOK
+	}
+	err = classifyCobraError(err)
+	var silent *silentError
+	if !errors.As(err, &silent) {
+		printError(streams.ErrOut, cmd, err)
+	}
+	return ExitCode(err)
+}
+
+// mustDesk runs deskctl and fails the test unless it exits 0.
+func mustDesk(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, code := desk(t, args...)
+	if code != ExitOK {
+		t.Fatalf("deskctl %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// deskFails runs deskctl expecting exit code want and stderr containing every fragment.
+func deskFails(t *testing.T, want int, args []string, fragments ...string) string {
+	t.Helper()
+	return deskFailsAt(t, 0, want, args, fragments...)
+}
+
+// deskFailsAt is deskFails with deskctl's clock moved by skew.
+func deskFailsAt(t *testing.T, skew time.Duration, want int, args []string, fragments ...string) string {
+	t.Helper()
+	out, errOut, code := deskAt(t, skew, args...)
+	if code != want {
+		t.Fatalf("deskctl %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, want, out, errOut)
+	}
+	for _, f := range fragments {
+		if !strings.Contains(errOut, f) {
+			t.Errorf("deskctl %s: stderr lacks %q:\n%s", strings.Join(args, " "), f, errOut)
+		}
+	}
+	return errOut
+}
+
+// deskJSON runs a command with -o json and decodes its stdout into v.
+func deskJSON(t *testing.T, v any, args ...string) {
+	t.Helper()
+	out := mustDesk(t, append([]string{"-o", "json"}, args...)...)
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("deskctl %s -o json: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// lockedBuffer collects the serve log written from the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// approvalStack is one helpdesk with approvals enabled, its SMTP server and
+// its confirmation pages.
+//
+//	alice  administrator, dispatcher, may authorize
+//	bob    technician: group support (request-approval, start, close, note), member of network
+//	carol  the approver, no rights
+//	dave   a requester (End User)
+type approvalStack struct {
+	t      *testing.T
+	smtp   *mailtest.Server
+	public string // where the pages are served: http://127.0.0.1:PORT
+	// skew moves the served service's clock, to let links expire.
+	skew     atomic.Int64
+	serveLog *lockedBuffer
+	client   *http.Client
+	seen     int // mails already taken by nextMail
+}
+
+func newApprovalStack(t *testing.T) *approvalStack {
+	t.Helper()
+	transcript.mu.Lock()
+	transcript.b.Reset()
+	transcript.mu.Unlock()
+
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
+	t.Setenv("DESKCTL_CONFIG", "")
+	t.Setenv("DESKCTL_DB", filepath.Join(dir, "desk.db"))
+	t.Setenv("DESKCTL_USER", "alice")
+	t.Setenv("DESKCTL_APPROVAL_TOKEN", "")
+	t.Setenv("NO_COLOR", "1")
+
+	s := &approvalStack{t: t, serveLog: &lockedBuffer{}}
+	s.smtp = mailtest.Start(t, mailtest.WithAuth(smtpUser, smtpPass))
+	t.Setenv("DESKCTL_SMTP_HOST", s.smtp.Host())
+	t.Setenv("DESKCTL_SMTP_PORT", strconv.Itoa(s.smtp.Port()))
+	t.Setenv("DESKCTL_SMTP_USERNAME", smtpUser)
+	t.Setenv("DESKCTL_SMTP_PASSWORD", smtpPass)
+	t.Setenv("DESKCTL_SMTP_TLS", "none")
+	t.Setenv("DESKCTL_SMTP_FROM", "helpdesk@example.com")
+	t.Setenv("DESKCTL_SMTP_TIMEOUT", "10s")
+
+	// The address must be known before anything builds a link.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.public = "http://" + ln.Addr().String()
+	t.Setenv("DESKCTL_PUBLIC_URL", s.public)
+
+	mustDesk(t, "init", "--admin", "alice", "--email", "alice@example.com", "--name", "Alice Admin")
+	mustDesk(t, "user", "add", "bob", "--email", "bob@example.com", "--name", "Bob Tech")
+	mustDesk(t, "user", "add", "carol", "--email", "carol@example.com", "--name", "Carol Jones")
+	mustDesk(t, "user", "add", "dave", "--email", "dave@example.com", "--name", "Dave Requester")
+	mustDesk(t, "group", "add", "support")
+	mustDesk(t, "group", "add-member", "support", "bob")
+	mustDesk(t, "access", "grant", "request-approval", "start", "close", "note", "--to", "group:support")
+	mustDesk(t, "resource", "add", "network")
+	mustDesk(t, "resource", "add-member", "network", "bob", "--access", "write")
+	mustDesk(t, "access", "grant", "dispatcher", "authorize", "--to", "user:alice")
+	mustDesk(t, "settings", "set", "approvals.enabled", "true")
+
+	// The server runs the same Service the CLI builds, from the same environment.
+	svc, err := NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}).Service()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Now = func() time.Time { return time.Now().Add(time.Duration(s.skew.Load())) }
+	public, err := web.ParsePublicURL(s.public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(s.serveLog, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := web.New(web.Options{Approvals: svc.Pages(), PublicURL: public, RateLimit: web.RateLimit{PerMinute: -1}, Logger: logger})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- web.ServeListener(ctx, ln, h, logger) }()
+
+	transport := &http.Transport{}
+	s.client = &http.Client{
+		Transport: transport,
+		Timeout:   mailWait,
+		// The pages never redirect; a redirect would be a finding, not something to follow.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	t.Cleanup(func() {
+		transport.CloseIdleConnections()
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve stopped with %v", err)
+		}
+	})
+	t.Cleanup(func() {
+		s.checkNoTokenLeaked()
+		if out, errOut, code := desk(t, "audit", "verify"); code != ExitOK {
+			t.Errorf("audit verify: exit %d\n%s%s", code, out, errOut)
+		}
+	})
+	return s
+}
+
+// newTicket has dave open a ticket and alice authorize it into network, so bob works it.
+func (s *approvalStack) newTicket(subject string) int {
+	s.t.Helper()
+	var created struct {
+		Number int `json:"number"`
+	}
+	deskJSON(s.t, &created, "--as", "dave", "ticket", "create", "--subject", subject, "--description", "details for "+subject)
+	mustDesk(s.t, "ticket", "authorize", strconv.Itoa(created.Number), "--resource", "network")
+	return created.Number
+}
+
+// request has bob ask carol to approve ticket n and returns the links from her mail.
+func (s *approvalStack) request(n int, subject, note string) (approve, reject string) {
+	s.t.Helper()
+	mustDesk(s.t, "--as", "bob", "approval", "request", strconv.Itoa(n), "--approver", "carol", "--note", note)
+	m := s.nextMail()
+	return s.approverLinks(m, "carol@example.com", "Approval needed: #"+strconv.Itoa(n)+" "+subject)
+}
+
+// nextMail returns the next message the SMTP server accepted.
+func (s *approvalStack) nextMail() mailtest.Received {
+	s.t.Helper()
+	msgs := s.smtp.WaitFor(s.seen+1, mailWait)
+	m := msgs[s.seen]
+	s.seen++
+	if m.ParseErr != nil {
+		s.t.Fatalf("mail %q does not parse: %v", m.Subject, m.ParseErr)
+	}
+	if m.AuthUser != smtpUser {
+		s.t.Errorf("mail %q was sent as AUTH user %q, want %q", m.Subject, m.AuthUser, smtpUser)
+	}
+	return m
+}
+
+// noNewMail checks the server accepted nothing beyond what nextMail returned.
+// Delivery finishes before a command returns, so this is not a race.
+func (s *approvalStack) noNewMail() {
+	s.t.Helper()
+	if msgs := s.smtp.Messages(); len(msgs) != s.seen {
+		var subjects []string
+		for _, m := range msgs[s.seen:] {
+			subjects = append(subjects, m.Subject)
+		}
+		s.t.Fatalf("unexpected mail: %q", subjects)
+	}
+}
+
+// approverLinks checks an approver mail and returns its Approve and Reject links.
+func (s *approvalStack) approverLinks(m mailtest.Received, to, subject string) (approve, reject string) {
+	s.t.Helper()
+	if len(m.To) != 1 || m.To[0] != to {
+		s.t.Errorf("mail %q went to %q, want %s", m.Subject, m.To, to)
+	}
+	if m.Subject != subject {
+		s.t.Errorf("mail subject %q, want %q", m.Subject, subject)
+	}
+	if m.Text == "" || m.HTML == "" {
+		s.t.Fatalf("mail %q lacks a text or HTML part (text %d bytes, HTML %d bytes)", m.Subject, len(m.Text), len(m.HTML))
+	}
+	textLinks, htmlLinks := s.approvalLinks(m.Text), s.approvalLinks(m.HTML)
+	if len(textLinks) != 2 || strings.Join(textLinks, " ") != strings.Join(htmlLinks, " ") {
+		s.t.Fatalf("approval links: text %q, HTML %q; want the same two in both", textLinks, htmlLinks)
+	}
+	approve, reject = textLinks[0], textLinks[1]
+	if !strings.HasSuffix(approve, "?decision=approve") || !strings.HasSuffix(reject, "?decision=reject") {
+		s.t.Fatalf("links %q, %q: want the Approve link, then the Reject link", approve, reject)
+	}
+	if tokenOf(approve) != tokenOf(reject) {
+		s.t.Errorf("Approve and Reject links carry different tokens")
+	}
+	return approve, reject
+}
+
+// approvalLinks are the links in a body that point at the confirmation pages.
+func (s *approvalStack) approvalLinks(body string) []string {
+	var out []string
+	for _, l := range mailtest.Links(body) {
+		if strings.HasPrefix(l, s.public+"/approval/") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func tokenOf(link string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		return ""
+	}
+	return path.Base(u.Path)
+}
+
+// withToken is link with its token replaced.
+func withToken(link, token string) string {
+	return strings.Replace(link, tokenOf(link), token, 1)
+}
+
+// randomToken is well formed but was never issued.
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// tamper changes one character in the middle of the token.
+func tamper(token string) string {
+	b := []byte(token)
+	i := len(b) / 2
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}
+
+// page is one HTTP answer.
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+var h1Pattern = regexp.MustCompile(`<h1>([^<]*)</h1>`)
+
+// heading is the page's h1, which names what happened.
+func (p page) heading() string {
+	if m := h1Pattern.FindStringSubmatch(p.body); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+func (s *approvalStack) do(req *http.Request) page {
+	s.t.Helper()
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return page{resp.StatusCode, resp.Header, string(body)}
+}
+
+func (s *approvalStack) fetch(method, link string) page {
+	s.t.Helper()
+	req, err := http.NewRequest(method, link, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return s.do(req)
+}
+
+// form is the decision form of a confirmation page.
+type form struct {
+	action string // absolute URL
+	csrf   string
+}
+
+var (
+	actionPattern = regexp.MustCompile(`<form method="post" action="([^"]+)">`)
+	csrfPattern   = regexp.MustCompile(`<input type="hidden" name="csrf" value="([^"]+)">`)
+)
+
+// openForm GETs a link, expects the confirmation page and reads its form.
+func (s *approvalStack) openForm(link string) form {
+	s.t.Helper()
+	p := s.fetch(http.MethodGet, link)
+	if p.status != http.StatusOK {
+		s.t.Fatalf("GET the link: %d %q, want 200", p.status, p.heading())
+	}
+	a, c := actionPattern.FindStringSubmatch(p.body), csrfPattern.FindStringSubmatch(p.body)
+	if a == nil || c == nil {
+		s.t.Fatalf("no decision form on the page:\n%s", p.body)
+	}
+	action, err := url.Parse(s.public)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	action, err = action.Parse(a[1])
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return form{action: action.String(), csrf: c[1]}
+}
+
+// post submits a decision; origin "" sends no Origin header.
+func (s *approvalStack) post(f form, origin, decision, comment string) page {
+	s.t.Helper()
+	body := url.Values{"csrf": {f.csrf}, "decision": {decision}, "comment": {comment}}.Encode()
+	req, err := http.NewRequest(http.MethodPost, f.action, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	return s.do(req)
+}
+
+// decideByPage opens a link and submits its form as a browser on the page would.
+func (s *approvalStack) decideByPage(link, decision, comment string) page {
+	s.t.Helper()
+	return s.post(s.openForm(link), s.public, decision, comment)
+}
+
+// approval is `approval show N -o json` as alice.
+func (s *approvalStack) approval(n int) app.ApprovalView {
+	s.t.Helper()
+	var v app.ApprovalView
+	deskJSON(s.t, &v, "approval", "show", strconv.Itoa(n))
+	return v
+}
+
+// decisions counts the audit records of decisions on ticket n's approval.
+func (s *approvalStack) decisions(n int) int {
+	s.t.Helper()
+	var recs []struct {
+		Command string `json:"command"`
+	}
+	deskJSON(s.t, &recs, "audit", "log", "--subject", "approval:"+strconv.Itoa(n))
+	count := 0
+	for _, r := range recs {
+		if strings.HasPrefix(r.Command, "approval decide") {
+			count++
+		}
+	}
+	return count
+}
+
+// mailQueue is `mail queue -o json` as alice.
+func (s *approvalStack) mailQueue() []app.MailView {
+	s.t.Helper()
+	var ms []app.MailView
+	deskJSON(s.t, &ms, "mail", "queue")
+	return ms
+}
+
+// checkNoTokenLeaked looks for every token mailed so far in deskctl's output
+// and in the serve log.
+func (s *approvalStack) checkNoTokenLeaked() int {
+	s.t.Helper()
+	transcript.mu.Lock()
+	out := transcript.b.String()
+	transcript.mu.Unlock()
+	log := s.serveLog.String()
+	tokens := 0
+	for _, m := range s.smtp.Messages() {
+		for _, l := range append(s.approvalLinks(m.Text), s.approvalLinks(m.HTML)...) {
+			tok := tokenOf(l)
+			tokens++
+			if strings.Contains(out, tok) {
+				s.t.Errorf("a link token from mail %q appears in deskctl's output", m.Subject)
+			}
+			if strings.Contains(log, tok) {
+				s.t.Errorf("a link token from mail %q appears in the serve log", m.Subject)
+			}
+		}
+	}
+	return tokens
+}
+
+func TestApprovalRequestMailsTheApprover(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("New access point")
+	out := mustDesk(t, "--as", "bob", "approval", "request", strconv.Itoa(n), "--approver", "carol", "--note", "AP for floor 2, 240 EUR")
+	if !strings.Contains(out, "Awaiting from Carol Jones") {
+		t.Errorf("approval request printed:\n%s", out)
+	}
+
+	m := s.nextMail()
+	approve, reject := s.approverLinks(m, "carol@example.com", "Approval needed: #1 New access point")
+	for _, want := range []string{"#1 New access point", "AP for floor 2, 240 EUR", "Dave Requester", "Bob Tech", approve, reject} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("text part lacks %q:\n%s", want, m.Text)
+		}
+	}
+	for _, want := range []string{"#1 New access point", "AP for floor 2, 240 EUR"} {
+		if !strings.Contains(m.HTML, want) {
+			t.Errorf("HTML part lacks %q:\n%s", want, m.HTML)
+		}
+	}
+	s.noNewMail()
+
+	v := s.approval(n)
+	if v.State != "pending" || v.Approver != "carol" || v.RequestedBy != "bob" || v.Note != "AP for floor 2, 240 EUR" || v.Round != 1 {
+		t.Errorf("approval show: %+v", v)
+	}
+	if show := mustDesk(t, "--as", "bob", "ticket", "show", "1"); !regexp.MustCompile(`(?m)^Approval\s+Awaiting from Carol Jones$`).MatchString(show) {
+		t.Errorf("ticket show as bob has no Approval row \"Awaiting from Carol Jones\":\n%s", show)
+	}
+
+	entry := "Approval requested from Carol Jones (carol): AP for floor 2, 240 EUR"
+	if log := mustDesk(t, "--as", "bob", "ticket", "log", "1"); !strings.Contains(log, entry) {
+		t.Errorf("ticket log as bob lacks the technician entry %q:\n%s", entry, log)
+	}
+	log := mustDesk(t, "--as", "dave", "ticket", "log", "1")
+	if !strings.Contains(log, "New access point") {
+		t.Errorf("ticket log as dave does not show the ticket's own entries:\n%s", log)
+	}
+	if strings.Contains(log, "approval") || strings.Contains(log, "Carol") {
+		t.Errorf("ticket log as dave, the requester, shows the technician-only approval entry:\n%s", log)
+	}
+}
+
+func TestApprovalLinkDecidesOnlyOnPost(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("New access point")
+	approve, _ := s.request(n, "New access point", "AP for floor 2")
+
+	get := s.fetch(http.MethodGet, approve)
+	if get.status != http.StatusOK || get.heading() != "Ticket #1 needs your decision" {
+		t.Fatalf("GET: %d %q", get.status, get.heading())
+	}
+	for _, want := range []string{"#1 New access point", "AP for floor 2", "Dave Requester", "Bob Tech", "You opened the Approve link"} {
+		if !strings.Contains(get.body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	for header, want := range map[string]string{"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"} {
+		if got := get.header.Get(header); got != want {
+			t.Errorf("%s: %q, want %q", header, got, want)
+		}
+	}
+	if csp := get.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy: %q", csp)
+	}
+	head := s.fetch(http.MethodHead, approve)
+	if head.status != http.StatusOK || head.body != "" {
+		t.Errorf("HEAD: %d with %d body bytes, want 200 and none", head.status, len(head.body))
+	}
+	if v := s.approval(n); v.State != "pending" {
+		t.Fatalf("opening the link decided: %+v", v)
+	}
+
+	f := s.openForm(approve)
+	forged := []struct {
+		name   string
+		form   form
+		origin string
+	}{
+		{"no Origin", f, ""},
+		{"another origin", f, "http://mail-scanner.example"},
+		{"same host, other port", f, "http://127.0.0.1:1"},
+		{"bad CSRF", form{f.action, f.csrf[:len(f.csrf)-2] + "xx"}, s.public},
+		{"no CSRF", form{f.action, ""}, s.public},
+	}
+	for _, c := range forged {
+		p := s.post(c.form, c.origin, "approve", "forged")
+		if p.status != http.StatusForbidden || p.heading() != "Request refused" {
+			t.Errorf("POST with %s: %d %q, want 403 \"Request refused\"", c.name, p.status, p.heading())
+		}
+	}
+	if v := s.approval(n); v.State != "pending" || s.decisions(n) != 0 {
+		t.Fatalf("a forged POST decided: %+v", v)
+	}
+	s.noNewMail()
+
+	p := s.post(f, s.public, "approve", "Within budget.")
+	if p.status != http.StatusOK || p.heading() != "You approved ticket #1" || !strings.Contains(p.body, "Within budget.") {
+		t.Fatalf("POST: %d %q\n%s", p.status, p.heading(), p.body)
+	}
+	v := s.approval(n)
+	if v.State != "approved" || v.DecidedBy != "carol" || v.Comment != "Within budget." || v.DecidedAt.IsZero() || v.Badge != "Approved by Carol Jones" {
+		t.Errorf("after the POST: %+v", v)
+	}
+	m := s.nextMail()
+	if len(m.To) != 1 || m.To[0] != "bob@example.com" || m.Subject != "Approved by Carol Jones: #1 New access point" {
+		t.Errorf("outcome mail to %q: %q", m.To, m.Subject)
+	}
+	if !strings.Contains(m.Text, "Within budget.") || !strings.Contains(m.HTML, "Within budget.") {
+		t.Errorf("outcome mail lacks the comment:\n%s", m.Text)
+	}
+
+	replay := s.post(f, s.public, "reject", "changed my mind")
+	if replay.status != http.StatusGone || replay.heading() != "Already decided" {
+		t.Errorf("replayed POST: %d %q, want 410 \"Already decided\"", replay.status, replay.heading())
+	}
+	if v := s.approval(n); v.State != "approved" || v.Comment != "Within budget." {
+		t.Errorf("the replay changed the decision: %+v", v)
+	}
+	if got := s.decisions(n); got != 1 {
+		t.Errorf("%d decision records in the audit log, want 1", got)
+	}
+	if log := mustDesk(t, "--as", "bob", "ticket", "log", "1"); strings.Count(log, "Approved by Carol Jones (email link): Within budget.") != 1 || strings.Contains(log, "changed my mind") {
+		t.Errorf("ticket log should have exactly one decision entry:\n%s", log)
+	}
+	s.noNewMail()
+}
+
+func TestApprovalLinkRefusals(t *testing.T) {
+	s := newApprovalStack(t)
+	const ttl = 2 * time.Minute
+	cases := []struct {
+		name string
+		// linkTTL, when set, is approvals.link-ttl for this case's request.
+		linkTTL string
+		// spoil acts on the live link and returns the link to try.
+		spoil   func(t *testing.T, n int, link string) string
+		status  int
+		heading string
+		state   string // the approval afterwards
+		// then runs after the refusals were checked, with the case's clock still in place.
+		then func(t *testing.T, n int, link string)
+	}{
+		{
+			name: "unknown",
+			spoil: func(*testing.T, int, string) string {
+				return s.public + "/approval/" + randomToken() + "?decision=approve"
+			},
+			status: http.StatusNotFound, heading: "Link not valid", state: "pending",
+		},
+		{
+			name:   "tampered",
+			spoil:  func(_ *testing.T, _ int, link string) string { return withToken(link, tamper(tokenOf(link))) },
+			status: http.StatusNotFound, heading: "Link not valid", state: "pending",
+			then: func(t *testing.T, _ int, link string) {
+				if p := s.fetch(http.MethodGet, link); p.status != http.StatusOK {
+					t.Errorf("the untampered link stopped working: %d %q", p.status, p.heading())
+				}
+			},
+		},
+		{
+			name:   "malformed",
+			spoil:  func(_ *testing.T, _ int, link string) string { return withToken(link, tokenOf(link)[:20]+"!x") },
+			status: http.StatusNotFound, heading: "Link not valid", state: "pending",
+		},
+		{
+			name: "used",
+			spoil: func(t *testing.T, n int, link string) string {
+				if p := s.decideByPage(link, "reject", "No."); p.status != http.StatusOK {
+					t.Fatalf("deciding: %d %q", p.status, p.heading())
+				}
+				s.nextMail() // the outcome
+				return link
+			},
+			status: http.StatusGone, heading: "Already decided", state: "rejected",
+		},
+		{
+			name: "cancelled",
+			spoil: func(t *testing.T, n int, link string) string {
+				mustDesk(t, "approval", "cancel", strconv.Itoa(n))
+				m := s.nextMail()
+				want := "Approval withdrawn: #" + strconv.Itoa(n) + " Cancelled case"
+				if len(m.To) != 1 || m.To[0] != "carol@example.com" || m.Subject != want || !strings.Contains(m.Text, "withdrawn") {
+					t.Errorf("withdrawal mail to %q: %q\n%s", m.To, m.Subject, m.Text)
+				}
+				if links := s.approvalLinks(m.Text + m.HTML); len(links) != 0 {
+					t.Errorf("the withdrawal mail repeats links: %q", links)
+				}
+				return link
+			},
+			status: http.StatusGone, heading: "Request cancelled", state: "cancelled",
+		},
+		{
+			name: "superseded",
+			spoil: func(t *testing.T, n int, link string) string {
+				mustDesk(t, "--as", "bob", "approval", "remind", strconv.Itoa(n))
+				return link
+			},
+			status: http.StatusGone, heading: "Link replaced", state: "pending",
+			then: func(t *testing.T, n int, _ string) {
+				approve, _ := s.approverLinks(s.nextMail(), "carol@example.com", "Reminder: approval needed: #"+strconv.Itoa(n)+" Superseded case")
+				if p := s.decideByPage(approve, "approve", "ok"); p.status != http.StatusOK || p.heading() != "You approved ticket #"+strconv.Itoa(n) {
+					t.Fatalf("the reminder's link: %d %q", p.status, p.heading())
+				}
+				s.nextMail()
+				if v := s.approval(n); v.State != "approved" || v.Reminders != 1 {
+					t.Errorf("after the reminder's link: %+v", v)
+				}
+			},
+		},
+		{
+			name:    "expired",
+			linkTTL: "1m",
+			spoil: func(t *testing.T, _ int, link string) string {
+				s.skew.Store(int64(ttl))
+				return link
+			},
+			status: http.StatusGone, heading: "Link expired", state: "pending",
+			then: func(t *testing.T, n int, link string) {
+				deskFailsAt(t, ttl, ExitConflict, []string{"approval", "decide", "--token", tokenOf(link), "--approve"}, "expired")
+				if v := s.approval(n); v.State != "pending" {
+					t.Errorf("the expired token decided on the command line: %+v", v)
+				}
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			parent := s.t
+			s.t = t
+			defer func() { s.t = parent }()
+			defer s.skew.Store(0)
+			subject := strings.ToUpper(c.name[:1]) + c.name[1:] + " case"
+			n := s.newTicket(subject)
+			if c.linkTTL != "" {
+				mustDesk(t, "settings", "set", "approvals.link-ttl", c.linkTTL)
+			}
+			approve, _ := s.request(n, subject, "")
+			if c.linkTTL != "" {
+				mustDesk(t, "settings", "set", "approvals.link-ttl", "168h")
+			}
+			live := s.openForm(approve)
+			link := c.spoil(t, n, approve)
+			decided := s.decisions(n)
+
+			for _, method := range []string{http.MethodGet, http.MethodHead} {
+				p := s.fetch(method, link)
+				if p.status != c.status {
+					t.Errorf("%s: %d, want %d", method, p.status, c.status)
+				}
+				if method == http.MethodGet && p.heading() != c.heading {
+					t.Errorf("GET: heading %q, want %q", p.heading(), c.heading)
+				}
+			}
+			if tokenOf(link) == tokenOf(approve) {
+				// The form was fetched while the link worked; it must not work now.
+				p := s.post(live, s.public, "approve", "late")
+				if p.status != c.status || p.heading() != c.heading {
+					t.Errorf("POST the earlier form: %d %q, want %d %q", p.status, p.heading(), c.status, c.heading)
+				}
+			}
+			if v := s.approval(n); v.State != c.state {
+				t.Errorf("approval is %s, want %s", v.State, c.state)
+			}
+			if got := s.decisions(n); got != decided {
+				t.Errorf("the refused link recorded a decision (%d decision records, had %d)", got, decided)
+			}
+			s.noNewMail()
+			if c.then != nil {
+				c.then(t, n, approve)
+			}
+		})
+	}
+}

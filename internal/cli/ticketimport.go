@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"os"
+
+	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/output"
+	"github.com/spf13/cobra"
+)
+
+func newCmdTicketImport(f *Factory) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "import FILE [--format jsonl|csv]",
+		Short: "Load tickets from JSON Lines or CSV (admin)",
+		Long: `Import tickets from another system. Each record (a JSON object per line, or a CSV
+row under a header) has: id (the source system's key, required), subject, description,
+requester, resource, state, priority, category, due, assignee, created (RFC 3339).
+
+The whole file is checked first; any invalid record stops the import before anything is
+written, naming its line. Tickets are then written in transactions of 10 000; an
+interrupted import keeps complete batches, and running it again skips the ids already
+imported, so nothing is duplicated. A progress bar shows on a terminal.
+JSON fields: records, imported, skipped, batches, first, last.` + exitStatus("2  a record is malformed or invalid (nothing imported)", "3  a record names an unknown user or resource (nothing imported)"),
+		Example: "  deskctl ticket import old-helpdesk.jsonl\n  deskctl ticket import export.csv --format csv",
+		Args:    usageArgs(1, 1, "a FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := args[0]
+			if path == "-" {
+				return errs.Usagef("import reads a file twice (check, then write); save standard input to a file first")
+			}
+			fm, err := app.ImportFormat(path, format)
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(path); err != nil {
+				return errs.Wrap(errs.Usage, err, "cannot read %s", path)
+			}
+			svc, err := f.Service()
+			if err != nil {
+				return err
+			}
+			report, stop := f.progress("importing")
+			r, err := svc.ImportTickets(path, fm, report)
+			stop()
+			if err != nil {
+				if r.Imported > 0 {
+					f.notef("imported %d ticket(s) (#%d–#%d) before the failure; running the import again skips them", r.Imported, r.First, r.Last)
+				}
+				return err
+			}
+			f.notef("imported %d ticket(s), skipped %d already imported, in %d transaction(s)", r.Imported, r.Skipped, r.Batches)
+			return f.print(r, output.KV("", [2]string{"records", itoa(r.Records)}, [2]string{"imported", itoa(r.Imported)},
+				[2]string{"skipped", itoa(r.Skipped)}, [2]string{"first", itoa(r.First)}, [2]string{"last", itoa(r.Last)}))
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "", "jsonl or csv (default: from the file name)")
+	return cmd
+}
