@@ -20,6 +20,7 @@ type ApprovalView struct {
 	TicketSubject string    `json:"ticket_subject"`
 	State         string    `json:"state"`
 	Approver      string    `json:"approver"`
+	ApproverName  string    `json:"approver_name"`
 	RequestedBy   string    `json:"requested_by"`
 	RequestedAt   time.Time `json:"requested_at"`
 	Note          string    `json:"note"`
@@ -34,7 +35,7 @@ type ApprovalView struct {
 }
 
 func approvalView(tx *store.Tx, a helpdesk.Approval, subject string) ApprovalView {
-	return ApprovalView{a.Ticket, subject, string(a.State), a.Approver, a.RequestedBy, a.RequestedAt, a.Note,
+	return ApprovalView{a.Ticket, subject, string(a.State), a.Approver, displayName(tx, a.Approver), a.RequestedBy, a.RequestedAt, a.Note,
 		a.DecidedBy, a.DecidedAt, a.Comment, a.CancelledBy, a.Expires, a.Round, a.Reminders, approvalBadge(tx, a).Text}
 }
 
@@ -406,7 +407,7 @@ func (p pages) Decide(_ context.Context, token string, approve bool, comment str
 	if err != nil {
 		return web.Outcome{}, err
 	}
-	return web.Outcome{Ticket: a.Ticket, Subject: a.TicketSubject, Approved: approve, Approver: a.DecidedBy, Comment: comment}, nil
+	return web.Outcome{Ticket: a.Ticket, Subject: a.TicketSubject, Approved: approve, Approver: a.ApproverName, Comment: comment}, nil
 }
 
 // ShowApproval prints a ticket's approval record to its technicians, the approver and administrators.

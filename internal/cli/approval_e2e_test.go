@@ -615,6 +615,10 @@ func TestApprovalLinkDecidesOnlyOnPost(t *testing.T) {
 	if p.status != http.StatusOK || p.heading() != "You approved ticket #1" || !strings.Contains(p.body, "Within budget.") {
 		t.Fatalf("POST: %d %q\n%s", p.status, p.heading(), p.body)
 	}
+	// People are named as the confirmation page and the badge name them, not by login.
+	if !strings.Contains(p.body, "The decision is recorded as made by Carol Jones.") {
+		t.Errorf("the result page does not name the approver as Carol Jones: %q", regexp.MustCompile(`The decision is recorded[^.]*\.`).FindString(p.body))
+	}
 	v := s.approval(n)
 	if v.State != "approved" || v.DecidedBy != "carol" || v.Comment != "Within budget." || v.DecidedAt.IsZero() || v.Badge != "Approved by Carol Jones" {
 		t.Errorf("after the POST: %+v", v)
@@ -646,6 +650,7 @@ func TestApprovalLinkDecidesOnlyOnPost(t *testing.T) {
 func TestApprovalLinkRefusals(t *testing.T) {
 	s := newApprovalStack(t)
 	const ttl = 2 * time.Minute
+	var reminderLink string // the superseded case's replacement link
 	cases := []struct {
 		name string
 		// linkTTL, when set, is approvals.link-ttl for this case's request.
@@ -655,6 +660,7 @@ func TestApprovalLinkRefusals(t *testing.T) {
 		status  int
 		heading string
 		state   string // the approval afterwards
+		says    string // in the error `approval decide --token` prints
 		// then runs after the refusals were checked, with the case's clock still in place.
 		then func(t *testing.T, n int, link string)
 	}{
@@ -663,12 +669,12 @@ func TestApprovalLinkRefusals(t *testing.T) {
 			spoil: func(*testing.T, int, string) string {
 				return s.public + "/approval/" + randomToken() + "?decision=approve"
 			},
-			status: http.StatusNotFound, heading: "Link not valid", state: "pending",
+			status: http.StatusNotFound, heading: "Link not valid", state: "pending", says: "not valid",
 		},
 		{
 			name:   "tampered",
 			spoil:  func(_ *testing.T, _ int, link string) string { return withToken(link, tamper(tokenOf(link))) },
-			status: http.StatusNotFound, heading: "Link not valid", state: "pending",
+			status: http.StatusNotFound, heading: "Link not valid", state: "pending", says: "not valid",
 			then: func(t *testing.T, _ int, link string) {
 				if p := s.fetch(http.MethodGet, link); p.status != http.StatusOK {
 					t.Errorf("the untampered link stopped working: %d %q", p.status, p.heading())
@@ -678,7 +684,7 @@ func TestApprovalLinkRefusals(t *testing.T) {
 		{
 			name:   "malformed",
 			spoil:  func(_ *testing.T, _ int, link string) string { return withToken(link, tokenOf(link)[:20]+"!x") },
-			status: http.StatusNotFound, heading: "Link not valid", state: "pending",
+			status: http.StatusNotFound, heading: "Link not valid", state: "pending", says: "not valid",
 		},
 		{
 			name: "used",
@@ -689,7 +695,7 @@ func TestApprovalLinkRefusals(t *testing.T) {
 				s.nextMail() // the outcome
 				return link
 			},
-			status: http.StatusGone, heading: "Already decided", state: "rejected",
+			status: http.StatusGone, heading: "Already decided", state: "rejected", says: "already used",
 		},
 		{
 			name: "cancelled",
@@ -705,18 +711,18 @@ func TestApprovalLinkRefusals(t *testing.T) {
 				}
 				return link
 			},
-			status: http.StatusGone, heading: "Request cancelled", state: "cancelled",
+			status: http.StatusGone, heading: "Request cancelled", state: "cancelled", says: "was cancelled",
 		},
 		{
 			name: "superseded",
 			spoil: func(t *testing.T, n int, link string) string {
 				mustDesk(t, "--as", "bob", "approval", "remind", strconv.Itoa(n))
+				reminderLink, _ = s.approverLinks(s.nextMail(), "carol@example.com", "Reminder: approval needed: #"+strconv.Itoa(n)+" Superseded case")
 				return link
 			},
-			status: http.StatusGone, heading: "Link replaced", state: "pending",
+			status: http.StatusGone, heading: "Link replaced", state: "pending", says: "replaced by a newer one",
 			then: func(t *testing.T, n int, _ string) {
-				approve, _ := s.approverLinks(s.nextMail(), "carol@example.com", "Reminder: approval needed: #"+strconv.Itoa(n)+" Superseded case")
-				if p := s.decideByPage(approve, "approve", "ok"); p.status != http.StatusOK || p.heading() != "You approved ticket #"+strconv.Itoa(n) {
+				if p := s.decideByPage(reminderLink, "approve", "ok"); p.status != http.StatusOK || p.heading() != "You approved ticket #"+strconv.Itoa(n) {
 					t.Fatalf("the reminder's link: %d %q", p.status, p.heading())
 				}
 				s.nextMail()
@@ -732,11 +738,15 @@ func TestApprovalLinkRefusals(t *testing.T) {
 				s.skew.Store(int64(ttl))
 				return link
 			},
-			status: http.StatusGone, heading: "Link expired", state: "pending",
+			status: http.StatusGone, heading: "Link expired", state: "pending", says: "has expired",
 			then: func(t *testing.T, n int, link string) {
-				deskFailsAt(t, ttl, ExitConflict, []string{"approval", "decide", "--token", tokenOf(link), "--approve"}, "expired")
-				if v := s.approval(n); v.State != "pending" {
-					t.Errorf("the expired token decided on the command line: %+v", v)
+				// What the expired page tells the approver to ask for must help.
+				if _, errOut, code := deskAt(t, ttl, "--as", "bob", "approval", "remind", strconv.Itoa(n)); code != ExitOK {
+					t.Fatalf("remind after expiry: exit %d\n%s", code, errOut)
+				}
+				fresh, _ := s.approverLinks(s.nextMail(), "carol@example.com", "Reminder: approval needed: #"+strconv.Itoa(n)+" Expired case")
+				if p := s.fetch(http.MethodGet, fresh); p.status != http.StatusOK {
+					t.Errorf("the reminder's link after expiry: %d %q", p.status, p.heading())
 				}
 			},
 		},
@@ -776,6 +786,9 @@ func TestApprovalLinkRefusals(t *testing.T) {
 					t.Errorf("POST the earlier form: %d %q, want %d %q", p.status, p.heading(), c.status, c.heading)
 				}
 			}
+			// The command line refuses the token the same way: 3 like 404, 5 like 410.
+			exit := map[int]int{http.StatusNotFound: ExitNotFound, http.StatusGone: ExitConflict}[c.status]
+			deskFailsAt(t, time.Duration(s.skew.Load()), exit, []string{"approval", "decide", "--token", tokenOf(link), "--approve"}, c.says)
 			if v := s.approval(n); v.State != c.state {
 				t.Errorf("approval is %s, want %s", v.State, c.state)
 			}
@@ -787,5 +800,284 @@ func TestApprovalLinkRefusals(t *testing.T) {
 				c.then(t, n, approve)
 			}
 		})
+	}
+}
+
+func TestApprovalDecideWithTokenOnCommandLine(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("Spare monitor")
+	_, reject := s.request(n, "Spare monitor", "")
+	token := tokenOf(reject)
+
+	out := mustDesk(t, "approval", "decide", "--token", token, "--reject", "--comment", "Use the one in storage.")
+	if !strings.Contains(out, "Rejected by Carol Jones") {
+		t.Errorf("approval decide printed:\n%s", out)
+	}
+	v := s.approval(n)
+	if v.State != "rejected" || v.DecidedBy != "carol" || v.Comment != "Use the one in storage." {
+		t.Errorf("after approval decide: %+v", v)
+	}
+	m := s.nextMail()
+	if len(m.To) != 1 || m.To[0] != "bob@example.com" || m.Subject != "Rejected by Carol Jones: #1 Spare monitor" || !strings.Contains(m.Text, "Use the one in storage.") {
+		t.Errorf("outcome mail to %q: %q\n%s", m.To, m.Subject, m.Text)
+	}
+
+	deskFails(t, ExitConflict, []string{"approval", "decide", "--token", token, "--approve"}, "already used")
+	t.Setenv("DESKCTL_APPROVAL_TOKEN", token)
+	deskFails(t, ExitConflict, []string{"approval", "decide", "--approve"}, "already used")
+	if v := s.approval(n); v.State != "rejected" || s.decisions(n) != 1 {
+		t.Errorf("a used token decided again: %+v", v)
+	}
+	if p := s.fetch(http.MethodGet, reject); p.status != http.StatusGone || p.heading() != "Already decided" {
+		t.Errorf("the link after a command-line decision: %d %q", p.status, p.heading())
+	}
+	s.noNewMail()
+}
+
+func TestApprovalApproverDecidesOnCommandLine(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("VPN access")
+	approve, _ := s.request(n, "VPN access", "contractor")
+
+	deskFails(t, ExitForbidden, []string{"--as", "bob", "approval", "approve", "1"}, "awaits carol", "--as carol")
+	deskFails(t, ExitForbidden, []string{"--as", "alice", "approval", "reject", "1"}, "awaits carol")
+	if v := s.approval(n); v.State != "pending" {
+		t.Fatalf("someone other than the approver decided: %+v", v)
+	}
+	s.noNewMail()
+
+	out := mustDesk(t, "--as", "carol", "approval", "approve", "1", "--comment", "For three months.")
+	if !strings.Contains(out, "Approved by Carol Jones") {
+		t.Errorf("approval approve printed:\n%s", out)
+	}
+	v := s.approval(n)
+	if v.State != "approved" || v.DecidedBy != "carol" || v.Comment != "For three months." {
+		t.Errorf("after approval approve: %+v", v)
+	}
+	if m := s.nextMail(); m.To[0] != "bob@example.com" || m.Subject != "Approved by Carol Jones: #1 VPN access" || !strings.Contains(m.Text, "For three months.") {
+		t.Errorf("outcome mail to %q: %q", m.To, m.Subject)
+	}
+	if log := mustDesk(t, "--as", "bob", "ticket", "log", "1"); !strings.Contains(log, "Approved by Carol Jones (command line): For three months.") {
+		t.Errorf("ticket log lacks the decision:\n%s", log)
+	}
+	deskFails(t, ExitConflict, []string{"--as", "carol", "approval", "reject", "1"}, "not pending")
+	if p := s.fetch(http.MethodGet, approve); p.status != http.StatusGone {
+		t.Errorf("the mailed link after a command-line decision: %d %q", p.status, p.heading())
+	}
+	if got := s.decisions(n); got != 1 {
+		t.Errorf("%d decision records, want 1", got)
+	}
+	s.noNewMail()
+}
+
+func TestApprovalRequestAgain(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("Laptop")
+	first, _ := s.request(n, "Laptop", "over budget")
+
+	deskFails(t, ExitConflict, []string{"--as", "bob", "approval", "request", "1", "--approver", "alice"},
+		"#1 already awaits approval from Carol Jones", "deskctl approval cancel 1")
+	s.noNewMail()
+	if v := s.approval(n); v.Approver != "carol" || v.Round != 1 {
+		t.Errorf("the refused request changed the record: %+v", v)
+	}
+
+	mustDesk(t, "--as", "carol", "approval", "reject", "1", "--comment", "Ask Alice.")
+	s.nextMail() // the outcome
+
+	mustDesk(t, "--as", "bob", "approval", "request", "1", "--approver", "alice", "--note", "Carol says ask you")
+	second, _ := s.approverLinks(s.nextMail(), "alice@example.com", "Approval needed: #1 Laptop")
+	v := s.approval(n)
+	if v.State != "pending" || v.Approver != "alice" || v.Round != 2 || v.Comment != "" || v.DecidedBy != "" || v.Note != "Carol says ask you" {
+		t.Errorf("round 2: %+v", v)
+	}
+	if tokenOf(first) == tokenOf(second) {
+		t.Fatal("the new request reused the old token")
+	}
+	old := s.fetch(http.MethodGet, first)
+	if old.status != http.StatusGone || old.heading() != "Link replaced" {
+		t.Errorf("the round-1 link: %d %q, want 410 \"Link replaced\"", old.status, old.heading())
+	}
+	if p := s.decideByPage(second, "approve", ""); p.status != http.StatusOK || p.heading() != "You approved ticket #1" {
+		t.Fatalf("the round-2 link: %d %q", p.status, p.heading())
+	}
+	if m := s.nextMail(); m.To[0] != "bob@example.com" || m.Subject != "Approved by Alice Admin: #1 Laptop" || !strings.Contains(m.Text, "No comment was given.") {
+		t.Errorf("round-2 outcome mail to %q: %q\n%s", m.To, m.Subject, m.Text)
+	}
+	if v := s.approval(n); v.State != "approved" || v.DecidedBy != "alice" {
+		t.Errorf("after round 2: %+v", v)
+	}
+	s.noNewMail()
+}
+
+func TestApprovalPermissionFailures(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("Printer")
+	num := strconv.Itoa(n)
+
+	deskFails(t, ExitForbidden, []string{"--as", "dave", "approval", "request", num, "--approver", "carol"}, "request-approval")
+	// carol has no role on the ticket, so to her it does not exist.
+	deskFails(t, ExitNotFound, []string{"--as", "carol", "approval", "request", num, "--approver", "carol"}, "no ticket #"+num)
+	s.noNewMail()
+	deskFails(t, ExitNotFound, []string{"approval", "show", num}, "no approval request")
+
+	mustDesk(t, "settings", "set", "approvals.enabled", "false")
+	deskFails(t, ExitConflict, []string{"--as", "bob", "approval", "request", num, "--approver", "carol"},
+		"approvals are not enabled", "deskctl settings set approvals.enabled true")
+	deskFails(t, ExitForbidden, []string{"--as", "bob", "settings", "set", "approvals.enabled", "true"})
+	mustDesk(t, "settings", "set", "approvals.enabled", "true")
+	s.noNewMail()
+
+	s.request(n, "Printer", "")
+	deskFails(t, ExitForbidden, []string{"--as", "bob", "approval", "cancel", num}, "admin")
+	deskFails(t, ExitForbidden, []string{"--as", "carol", "approval", "cancel", num}, "admin")
+	deskFails(t, ExitForbidden, []string{"--as", "dave", "approval", "remind", num})
+	if v := s.approval(n); v.State != "pending" || v.Reminders != 0 {
+		t.Errorf("a refused command changed the approval: %+v", v)
+	}
+	s.noNewMail()
+	mustDesk(t, "approval", "cancel", num)
+	s.nextMail() // the withdrawal
+	deskFails(t, ExitConflict, []string{"approval", "cancel", num}, "not pending")
+	s.noNewMail()
+}
+
+func TestApprovalMailQueuedWhileSMTPIsDown(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("Firewall rule")
+	_, reject := s.request(n, "Firewall rule", "")
+	f := s.openForm(reject)
+
+	s.smtp.Stop()
+	p := s.post(f, s.public, "reject", "Not without a change request.")
+	if p.status != http.StatusOK || p.heading() != "You rejected ticket #1" {
+		t.Fatalf("deciding while SMTP is down: %d %q", p.status, p.heading())
+	}
+	if v := s.approval(n); v.State != "rejected" || v.Comment != "Not without a change request." {
+		t.Errorf("decision not recorded: %+v", v)
+	}
+	var queued []app.MailView
+	for _, m := range s.mailQueue() {
+		if m.State == "queued" {
+			queued = append(queued, m)
+		}
+	}
+	if len(queued) != 1 {
+		t.Fatalf("queued mail: %+v, want the outcome only", queued)
+	}
+	q := queued[0]
+	if q.Kind != "approval-outcome" || q.To != "bob@example.com" || q.Ticket != n || q.Attempts != 1 || q.LastError == "" || q.NextAttempt.IsZero() {
+		t.Errorf("queued outcome: %+v", q)
+	}
+
+	s.smtp.Restart()
+	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "1 sent, 0 failed") {
+		t.Errorf("first flush: %q", out)
+	}
+	m := s.nextMail()
+	if m.To[0] != "bob@example.com" || m.Subject != "Rejected by Carol Jones: #1 Firewall rule" || !strings.Contains(m.Text, "Not without a change request.") {
+		t.Errorf("flushed outcome mail to %q: %q", m.To, m.Subject)
+	}
+	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "0 sent, 0 failed") {
+		t.Errorf("second flush: %q", out)
+	}
+	s.noNewMail()
+	for _, m := range s.mailQueue() {
+		t.Errorf("mail still queued after delivery: %+v", m)
+	}
+	var all []app.MailView
+	deskJSON(t, &all, "mail", "queue", "--all")
+	if len(all) != 2 || all[1].State != "sent" || all[1].Attempts != 2 || all[1].LastError != "" {
+		t.Errorf("outbox after delivery: %+v", all)
+	}
+}
+
+func TestApprovalTicketDeleted(t *testing.T) {
+	s := newApprovalStack(t)
+	keep := s.newTicket("Stays")
+	n := s.newTicket("Goes away")
+	num := strconv.Itoa(n)
+	_, keepReject := s.request(keep, "Stays", "")
+	approve, _ := s.request(n, "Goes away", "")
+	mustDesk(t, "access", "grant", "delete", "--to", "group:support")
+
+	// A reminder queued while the server is down is mail about the ticket that was never sent.
+	s.smtp.Stop()
+	if _, errOut, code := desk(t, "--as", "bob", "approval", "remind", num); code != ExitOK || !strings.Contains(errOut, "queued") {
+		t.Fatalf("remind while SMTP is down: exit %d\n%s", code, errOut)
+	}
+	if _, errOut, code := desk(t, "--as", "bob", "approval", "remind", strconv.Itoa(keep)); code != ExitOK || !strings.Contains(errOut, "queued") {
+		t.Fatalf("remind while SMTP is down: exit %d\n%s", code, errOut)
+	}
+	if got := len(s.mailQueue()); got != 2 {
+		t.Fatalf("%d mails queued, want the two reminders", got)
+	}
+
+	mustDesk(t, "--as", "bob", "ticket", "delete", num)
+	deskFails(t, ExitNotFound, []string{"approval", "show", num})
+	for _, v := range func() []app.ApprovalView {
+		var vs []app.ApprovalView
+		deskJSON(t, &vs, "approval", "list")
+		return vs
+	}() {
+		if v.Ticket == n {
+			t.Errorf("approval list still has the deleted ticket's record: %+v", v)
+		}
+	}
+	queue := s.mailQueue()
+	if len(queue) != 1 || queue[0].Ticket != keep {
+		t.Errorf("queue after the delete: %+v, want only the reminder about #%d", queue, keep)
+	}
+	p := s.fetch(http.MethodGet, approve)
+	if p.status != http.StatusNotFound && p.status != http.StatusGone {
+		t.Errorf("the deleted ticket's link: %d %q, want 404 or 410", p.status, p.heading())
+	}
+	if p := s.fetch(http.MethodHead, approve); p.status != http.StatusNotFound && p.status != http.StatusGone {
+		t.Errorf("HEAD the deleted ticket's link: %d", p.status)
+	}
+
+	s.smtp.Restart()
+	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "1 sent, 0 failed") {
+		t.Errorf("flush: %q", out)
+	}
+	m := s.nextMail()
+	if m.Subject != "Reminder: approval needed: #"+strconv.Itoa(keep)+" Stays" {
+		t.Errorf("flushed %q, want only the reminder about the ticket that stays", m.Subject)
+	}
+	s.noNewMail()
+	// The other ticket's approval is untouched: its old link was superseded by the reminder.
+	if p := s.fetch(http.MethodGet, keepReject); p.status != http.StatusGone || p.heading() != "Link replaced" {
+		t.Errorf("the kept ticket's first link: %d %q", p.status, p.heading())
+	}
+}
+
+func TestApprovalTokensStayOutOfOutputAndLogs(t *testing.T) {
+	s := newApprovalStack(t)
+	a := s.newTicket("First")
+	b := s.newTicket("Second")
+	approveA, _ := s.request(a, "First", "")
+	_, rejectB := s.request(b, "Second", "")
+
+	s.fetch(http.MethodGet, approveA)
+	s.fetch(http.MethodHead, approveA)
+	s.decideByPage(approveA, "approve", "fine")
+	s.nextMail()
+	s.post(form{approveA, "forged"}, "http://elsewhere.example", "approve", "")
+	s.fetch(http.MethodGet, approveA) // used
+	mustDesk(t, "approval", "decide", "--token", tokenOf(rejectB), "--reject")
+	s.nextMail()
+	deskFails(t, ExitConflict, []string{"approval", "decide", "--token", tokenOf(rejectB), "--approve"})
+	deskFails(t, ExitNotFound, []string{"approval", "decide", "--token", tamper(tokenOf(rejectB)), "--approve"})
+	mustDesk(t, "-o", "json", "approval", "list")
+	mustDesk(t, "-o", "yaml", "approval", "show", strconv.Itoa(a))
+	mustDesk(t, "-o", "json", "audit", "log")
+	mustDesk(t, "-o", "json", "mail", "queue", "--all")
+
+	if got := s.checkNoTokenLeaked(); got != 8 {
+		t.Errorf("checked %d links from mails, want 8 (two in each part of two approver mails)", got)
+	}
+	log := s.serveLog.String()
+	if !strings.Contains(log, "path=/approval/REDACTED") || !strings.Contains(log, "status=403") || !strings.Contains(log, "status=410") {
+		t.Errorf("the serve log does not record the requests it should:\n%s", log)
 	}
 }
