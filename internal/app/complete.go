@@ -17,6 +17,7 @@ const (
 	CompleteRights    = "rights"
 	CompleteActions   = "actions"
 	CompleteSubjects  = "subjects"
+	CompleteMembers   = "members" // group members: logins and group:NAME
 	CompleteTickets   = "tickets"
 )
 
@@ -59,6 +60,17 @@ func (s *Service) Complete(kind, prefix string) []string {
 					continue
 				}
 				add(r.Name, string(r.Category)+": "+r.Description)
+			}
+		case CompleteMembers:
+			us, _ := tx.AllUsers()
+			for _, u := range us {
+				add(u.Login, u.Name)
+			}
+			gs, _ := tx.Groups()
+			for _, g := range gs {
+				if g != helpdesk.Everyone {
+					add("group:"+g, "")
+				}
 			}
 		case CompleteSubjects:
 			us, _ := tx.AllUsers()

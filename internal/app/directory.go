@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/deskctl/deskctl/internal/access"
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/store"
@@ -200,7 +201,9 @@ func userReferences(tx *store.Tx, login string) string {
 
 // requireActiveAdmin refuses a change that leaves no active administrator.
 func requireActiveAdmin(c *Ctx) error {
-	holders, err := c.Engine.WhoCan(helpdesk.PermAdmin, nil)
+	// A fresh engine: c.Engine has memoized the directory as it was before
+	// this use case changed it.
+	holders, err := access.New(c.Tx).WhoCan(helpdesk.PermAdmin, nil)
 	if err != nil {
 		return err
 	}
@@ -324,7 +327,7 @@ func (s *Service) RemoveGroup(name string) error {
 			return err
 		}
 		before := groupView(g)
-		return c.Audit("group:"+name, map[string]any{"group": before, "rights": grants}, nil)
+		return c.Audit("group:"+name, map[string]any{"group": before, "rights": nonNil(grants)}, nil)
 	})
 	return err
 }
@@ -566,7 +569,7 @@ func (s *Service) RemoveResource(name string) error {
 		if err := requireActiveAdmin(c); err != nil {
 			return err
 		}
-		return c.Audit("resource:"+name, map[string]any{"resource": resourceView(r), "rights": grants}, nil)
+		return c.Audit("resource:"+name, map[string]any{"resource": resourceView(r), "rights": nonNil(grants)}, nil)
 	})
 	return err
 }

@@ -90,14 +90,23 @@ func (s *Service) read(fn func(c *Ctx) error) error {
 	})
 }
 
-// readAnon runs fn in a read-only transaction without resolving an actor.
+// readAnon runs fn in a read-only transaction for reads that need no
+// identity (the directory, the catalog). An actor named explicitly with
+// --as or DESKCTL_USER must still exist and be active.
 func (s *Service) readAnon(fn func(tx *store.Tx) error) error {
 	db, err := s.open(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return db.View(fn)
+	return db.View(func(tx *store.Tx) error {
+		if s.Actor != "" {
+			if _, err := s.resolveActor(tx); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
 }
 
 // write runs fn in one write transaction as the acting user. After commit,

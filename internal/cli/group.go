@@ -56,8 +56,9 @@ func newCmdGroupRemove(f *Factory) *cobra.Command {
 		Short: "Remove a group with its memberships and grants",
 		Long: `Remove a group: it leaves every group it was nested in, and its grants go with it.
 The group everyone cannot be removed.` + exitStatus("5  the group is everyone, or removing it leaves no administrator"),
-		Example: "  deskctl group remove old-team",
-		Args:    usageArgs(1, 1, "a group NAME"),
+		Example:           "  deskctl group remove old-team",
+		Args:              usageArgs(1, 1, "a group NAME"),
+		ValidArgsFunction: completeFrom(f, app.CompleteGroups),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := f.Service()
 			if err != nil {
@@ -84,11 +85,12 @@ is printed.`
 		extra = "5  removing it leaves no administrator"
 	}
 	return &cobra.Command{
-		Use:     use,
-		Short:   short,
-		Long:    long + exitStatus(extra),
-		Example: "  deskctl group " + use[:len(use)-13] + " tier1 bob\n  deskctl group " + use[:len(use)-13] + " support group:tier1",
-		Args:    usageArgs(2, 2, "a GROUP and a MEMBER"),
+		Use:               use,
+		Short:             short,
+		Long:              long + exitStatus(extra),
+		Example:           "  deskctl group " + use[:len(use)-13] + " tier1 bob\n  deskctl group " + use[:len(use)-13] + " support group:tier1",
+		Args:              usageArgs(2, 2, "a GROUP and a MEMBER"),
+		ValidArgsFunction: completeFrom(f, app.CompleteGroups, app.CompleteMembers),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := f.Service()
 			if err != nil {
@@ -134,8 +136,9 @@ func newCmdGroupShow(f *Factory) *cobra.Command {
 		Short: "Show a group with direct and effective members",
 		Long: `Show a group: its direct members, every user it reaches through nested groups
 (effective members), the groups it is nested in, and the rights granted to it.` + exitStatus(),
-		Example: "  deskctl group show support",
-		Args:    usageArgs(1, 1, "a group NAME"),
+		Example:           "  deskctl group show support",
+		Args:              usageArgs(1, 1, "a group NAME"),
+		ValidArgsFunction: completeFrom(f, app.CompleteGroups),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := f.Service()
 			if err != nil {

@@ -84,6 +84,13 @@ func classifyCobraError(err error) error {
 		return err
 	}
 	msg := err.Error()
+	if head, tail, ok := strings.Cut(msg, "\n\nDid you mean this?\n"); ok {
+		var names []string
+		for _, n := range strings.Fields(tail) {
+			names = append(names, "'"+n+"'")
+		}
+		return &errs.Error{Kind: errs.Usage, Msg: head, Hint: "did you mean " + strings.Join(names, " or ") + "?"}
+	}
 	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "flag needs an argument",
 		"invalid argument", "accepts ", "requires at least", "requires at most", "if any flags in the group",
 		"required flag", "bad flag syntax", "none of the others can be"} {

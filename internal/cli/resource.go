@@ -52,17 +52,19 @@ func newCmdResourceAdd(f *Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&parent, "parent", "", "parent resource")
+	_ = cmd.RegisterFlagCompletionFunc("parent", completeFrom(f, app.CompleteResources))
 	cmd.Flags().StringVar(&desc, "description", "", "what the resource covers")
 	return cmd
 }
 
 func newCmdResourceRemove(f *Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:     "remove NAME",
-		Short:   "Remove a resource without tickets or sub-resources",
-		Long:    `Remove a resource with its memberships and grants. A resource that still has tickets or sub-resources is kept.` + exitStatus("5  the resource has tickets or sub-resources"),
-		Example: "  deskctl resource remove old-printers",
-		Args:    usageArgs(1, 1, "a resource NAME"),
+		Use:               "remove NAME",
+		Short:             "Remove a resource without tickets or sub-resources",
+		Long:              `Remove a resource with its memberships and grants. A resource that still has tickets or sub-resources is kept.` + exitStatus("5  the resource has tickets or sub-resources"),
+		Example:           "  deskctl resource remove old-printers",
+		Args:              usageArgs(1, 1, "a resource NAME"),
+		ValidArgsFunction: completeFrom(f, app.CompleteResources),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := f.Service()
 			if err != nil {
@@ -86,11 +88,12 @@ Running it again with another --access changes the member's access.`
 		use, short, long = "remove-member RESOURCE LOGIN", "Remove a member from a resource", `Remove a user's membership in a resource.`
 	}
 	cmd := &cobra.Command{
-		Use:     use,
-		Short:   short,
-		Long:    long + exitStatus(),
-		Example: "  deskctl resource add-member network bob --access write\n  deskctl resource remove-member network bob",
-		Args:    usageArgs(2, 2, "a RESOURCE and a LOGIN"),
+		Use:               use,
+		Short:             short,
+		Long:              long + exitStatus(),
+		Example:           "  deskctl resource add-member network bob --access write\n  deskctl resource remove-member network bob",
+		Args:              usageArgs(2, 2, "a RESOURCE and a LOGIN"),
+		ValidArgsFunction: completeFrom(f, app.CompleteResources, app.CompleteUsers),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			acc := helpdesk.AccessWrite
 			if add {
@@ -147,8 +150,9 @@ func newCmdResourceShow(f *Factory) *cobra.Command {
 		Short: "Show a resource with its effective members",
 		Long: `Show a resource: parent, sub-resources, direct members, and the effective members
 who work its tickets (its own, or the nearest ancestor's when it has none).` + exitStatus(),
-		Example: "  deskctl resource show network-wifi",
-		Args:    usageArgs(1, 1, "a resource NAME"),
+		Example:           "  deskctl resource show network-wifi",
+		Args:              usageArgs(1, 1, "a resource NAME"),
+		ValidArgsFunction: completeFrom(f, app.CompleteResources),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := f.Service()
 			if err != nil {

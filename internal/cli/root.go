@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/deskctl/deskctl/internal/errs"
@@ -29,6 +30,16 @@ so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.
 		Version:       versionString(),
 	}
 	f.root = root
+	// Check the output format before any work, so a typo in -o never
+	// follows a committed change.
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if f.output != "" {
+			if _, err := output.ParseFormat(f.output); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	pf := root.PersistentFlags()
 	pf.String("db", "", "database file (env DESKCTL_DB; default $XDG_DATA_HOME/deskctl/deskctl.db)")
 	pf.String("as", "", "act as this user (env DESKCTL_USER; default: your OS login when registered)")
@@ -64,6 +75,7 @@ so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.
 		group, c := extra(f)
 		add(group, c)
 	}
+	root.SetHelpCommand(newCmdHelp(root))
 	root.SetHelpCommandGroupID("ops")
 	root.SetCompletionCommandGroupID("ops")
 	addHelpTopics(root)
@@ -83,8 +95,12 @@ func register(fn func(*Factory) (string, *cobra.Command)) bool {
 func exitStatus(extra ...string) string {
 	var b strings.Builder
 	b.WriteString("\n\nEXIT STATUS\n")
+	own := map[string]bool{}
+	for _, l := range extra {
+		own[strings.Fields(l)[0]] = true
+	}
 	lines := append([]string{}, extra...)
-	lines = append(lines,
+	for _, l := range []string{
 		"0  success",
 		"2  usage error: bad flag, argument or value",
 		"3  not found: no such user, group, resource, right or ticket",
@@ -93,7 +109,12 @@ func exitStatus(extra ...string) string {
 		"6  busy: another deskctl process holds the database past --lock-timeout",
 		"7  database unusable: missing, damaged or written by a newer deskctl",
 		"8  internal error",
-	)
+	} {
+		if !own[strings.Fields(l)[0]] {
+			lines = append(lines, l)
+		}
+	}
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i] < lines[j] })
 	for _, l := range lines {
 		b.WriteString("  " + l + "\n")
 	}
@@ -133,4 +154,38 @@ func noun(use, short, long string, verbs ...*cobra.Command) *cobra.Command {
 		Example: fmt.Sprintf("  deskctl %s --help", use)}
 	c.AddCommand(verbs...)
 	return c
+}
+
+// newCmdHelp replaces cobra's help command so an unknown topic is a usage
+// error (exit 2) instead of a silent success.
+func newCmdHelp(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:     "help [command|topic]",
+		Short:   "Help about any command or topic (exit-codes, environment)",
+		Long:    "Help about any command, or the topics exit-codes and environment." + exitStatus(),
+		Example: "  deskctl help ticket do\n  deskctl help exit-codes",
+		ValidArgsFunction: func(c *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+			var out []string
+			cmd, _, err := root.Find(args)
+			if err != nil || cmd == nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() || sub.IsAdditionalHelpTopicCommand() {
+					if strings.HasPrefix(sub.Name(), prefix) {
+						out = append(out, sub.Name())
+					}
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := root.Find(args)
+			if err != nil || cmd == nil || len(rest) > 0 {
+				return errs.Usagef("no help topic %q", strings.Join(args, " ")).WithHint("run `deskctl --help` for the commands, or `deskctl help exit-codes`")
+			}
+			cmd.InitDefaultHelpFlag()
+			return cmd.Help()
+		},
+	}
 }

@@ -55,11 +55,12 @@ Every active user is implicitly a member of the group everyone.` + exitStatus("5
 func newCmdUserUpdate(f *Factory) *cobra.Command {
 	var in app.UserInput
 	cmd := &cobra.Command{
-		Use:     "update LOGIN [--email ADDR] [--name NAME]",
-		Short:   "Change a user's name or email",
-		Long:    `Change a user's display name or email address. The login never changes.` + exitStatus(),
-		Example: `  deskctl user update bob --name "Robert Tech"`,
-		Args:    usageArgs(1, 1, "a LOGIN"),
+		Use:               "update LOGIN [--email ADDR] [--name NAME]",
+		Short:             "Change a user's name or email",
+		Long:              `Change a user's display name or email address. The login never changes.` + exitStatus(),
+		Example:           `  deskctl user update bob --name "Robert Tech"`,
+		Args:              usageArgs(1, 1, "a LOGIN"),
+		ValidArgsFunction: completeFrom(f, app.CompleteUsers),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in.Login = args[0]
 			if in.Email == "" && in.Name == "" {
@@ -90,11 +91,12 @@ Disabling the last active administrator is refused.`
 		use, short, long = "enable LOGIN", "Enable a disabled user", `Enable a disabled user again.`
 	}
 	return &cobra.Command{
-		Use:     use,
-		Short:   short,
-		Long:    long + exitStatus(),
-		Example: "  deskctl user " + use[:len(use)-6] + " bob",
-		Args:    usageArgs(1, 1, "a LOGIN"),
+		Use:               use,
+		Short:             short,
+		Long:              long + exitStatus(),
+		Example:           "  deskctl user " + use[:len(use)-6] + " bob",
+		Args:              usageArgs(1, 1, "a LOGIN"),
+		ValidArgsFunction: completeFrom(f, app.CompleteUsers),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := f.Service()
 			if err != nil {
@@ -116,8 +118,9 @@ func newCmdUserRemove(f *Factory) *cobra.Command {
 		Long: `Remove a user with their memberships and direct grants. A user that tickets or
 approvals refer to cannot be removed (history must not be orphaned): disable them instead.` +
 			exitStatus("5  tickets or approvals refer to the user, or they are the last administrator"),
-		Example: "  deskctl user remove temp-contractor",
-		Args:    usageArgs(1, 1, "a LOGIN"),
+		Example:           "  deskctl user remove temp-contractor",
+		Args:              usageArgs(1, 1, "a LOGIN"),
+		ValidArgsFunction: completeFrom(f, app.CompleteUsers),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := f.Service()
 			if err != nil {
@@ -164,8 +167,9 @@ func newCmdUserShow(f *Factory) *cobra.Command {
 		Long: `Show a user, the groups that list them directly, their resource memberships and
 the rights granted to them directly. For every effective right and its paths use
 ` + "`deskctl access explain LOGIN`." + exitStatus(),
-		Example: "  deskctl user show bob",
-		Args:    usageArgs(1, 1, "a LOGIN"),
+		Example:           "  deskctl user show bob",
+		Args:              usageArgs(1, 1, "a LOGIN"),
+		ValidArgsFunction: completeFrom(f, app.CompleteUsers),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := f.Service()
 			if err != nil {

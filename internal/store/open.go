@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/deskctl/deskctl/internal/errs"
@@ -53,6 +54,10 @@ func Open(o Options) (*DB, error) {
 	}
 	if st.IsDir() {
 		return nil, errs.Unusablef("database path %s is a directory", o.Path).WithHint("point --db at a file")
+	}
+	if st.Size() == 0 {
+		return nil, errs.Unusablef("%s is an empty file, not a deskctl database", o.Path).
+			WithHint("remove it and run `deskctl init`, or point --db at the right file")
 	}
 	db, err := openBolt(o.Path, o.ReadOnly, o.LockTimeout)
 	if err != nil {
@@ -125,7 +130,8 @@ func openBolt(path string, readOnly bool, timeout time.Duration) (*DB, error) {
 		case errors.Is(err, bolterrors.ErrTimeout):
 			return nil, errs.Busyf("another deskctl process holds the database %s", path).
 				WithHint("wait for it to finish and retry, or raise --lock-timeout (now %s)", effectiveTimeout(timeout))
-		case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum):
+		case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum),
+			errors.Is(err, syscall.EBADF), errors.Is(err, syscall.EINVAL):
 			return nil, errs.Wrap(errs.Unusable, err, "%s is not a usable deskctl database", path).
 				WithHint("restore it from a backup (deskctl db restore FILE)")
 		case errors.Is(err, fs.ErrPermission):

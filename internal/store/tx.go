@@ -145,7 +145,9 @@ func (tx *Tx) Audit(f AuditFilter) ([]helpdesk.AuditRecord, error) {
 // VerifyAudit walks the whole chain and reports the first break, if any.
 func (tx *Tx) VerifyAudit() (int, *helpdesk.ChainProblem, error) {
 	var v helpdesk.ChainVerifier
-	c := tx.bucket(bucketAudit).Cursor()
+	b := tx.bucket(bucketAudit)
+	c := b.Cursor()
+	var last uint64
 	for k, raw := c.First(); k != nil; k, raw = c.Next() {
 		var r helpdesk.AuditRecord
 		if err := json.Unmarshal(raw, &r); err != nil {
@@ -157,6 +159,12 @@ func (tx *Tx) VerifyAudit() (int, *helpdesk.ChainProblem, error) {
 		if p := v.Next(r); p != nil {
 			return v.Count(), p, nil
 		}
+		last = r.Seq
+	}
+	// The bucket's sequence counts every record ever appended, so records
+	// deleted from the end show as a gap between it and the last record.
+	if seq := b.Sequence(); seq != last {
+		return v.Count(), &helpdesk.ChainProblem{Seq: last + 1, Reason: fmt.Sprintf("records %d to %d are missing (deleted from the end)", last+1, seq)}, nil
 	}
 	return v.Count(), nil, nil
 }

@@ -1,0 +1,344 @@
+package cli
+
+// End-to-end scripts: testdata/script/*.txtar at the repository root, run by
+// testscript. Each `deskctl` in a script is a separate process (the test
+// binary re-executed under the name deskctl, dispatching to Main), so every
+// command opens and closes the database exactly as the shipped binary does.
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/store"
+	"github.com/rogpeppe/go-internal/testscript"
+	bolt "go.etcd.io/bbolt"
+)
+
+var updateScripts = flag.Bool("update", false, "rewrite the expected output of failing cmp lines inside testdata/script/*.txtar")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"deskctl": func() { os.Exit(Main(os.Args[1:])) },
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                filepath.Join("..", "..", "testdata", "script"),
+		Setup:              setupScript,
+		Cmds:               scriptCommands,
+		UpdateScripts:      *updateScripts,
+		RequireUniqueNames: true,
+	})
+}
+
+// Raw layout facts the damage commands need; they mirror internal/store's
+// bucket declarations on purpose, so the scripts damage files the way an
+// outside editor would.
+var (
+	rawMeta      = []byte("meta")
+	rawSchemaKey = []byte("schema_version")
+	rawAudit     = []byte("audit")
+)
+
+type scriptStateKey struct{}
+
+// scriptState is what the custom commands of one script share.
+type scriptState struct {
+	mu sync.Mutex
+	// damaged lists database files a script broke on purpose; the cleanup
+	// check runs only bbolt's own page check on them.
+	damaged map[string]bool
+	// held are databases the script holds open (holddb) to make deskctl wait.
+	held map[string]*bolt.DB
+}
+
+func state(ts *testscript.TestScript) *scriptState {
+	return ts.Value(scriptStateKey{}).(*scriptState)
+}
+
+func (s *scriptState) markDamaged(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.damaged[path] = true
+}
+
+// setupScript gives every script a private home: config and data under
+// $WORK, the database at $WORK/desk.db, no OS login that could match a
+// deskctl user by accident (testscript passes no USER or LOGNAME through),
+// no colour, and a fixed time zone for printed times.
+func setupScript(env *testscript.Env) error {
+	work := env.WorkDir
+	env.Setenv("HOME", filepath.Join(work, "home"))
+	env.Setenv("XDG_DATA_HOME", filepath.Join(work, "data"))
+	env.Setenv("XDG_CONFIG_HOME", filepath.Join(work, "config"))
+	env.Setenv("DESKCTL_DB", filepath.Join(work, "desk.db"))
+	env.Setenv("NO_COLOR", "1")
+	env.Setenv("TZ", "UTC")
+	// SCHEMA lets scripts compare a file's schema version with this build's.
+	env.Setenv("SCHEMA", strconv.Itoa(store.SchemaVersion))
+	st := &scriptState{damaged: map[string]bool{}, held: map[string]*bolt.DB{}}
+	env.Values[scriptStateKey{}] = st
+	env.Defer(func() {
+		st.mu.Lock()
+		for _, db := range st.held {
+			db.Close()
+		}
+		st.mu.Unlock()
+		var problems []string
+		_ = filepath.WalkDir(work, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".db") {
+				return nil
+			}
+			for _, p := range checkDatabase(path, !st.damaged[path]) {
+				problems = append(problems, path+": "+p)
+			}
+			return nil
+		})
+		if len(problems) > 0 {
+			// Errorf, not Fatal: this runs while the script unwinds, possibly after a failure.
+			env.T().(interface{ Errorf(string, ...any) }).Errorf("database check after the script:\n%s", strings.Join(problems, "\n"))
+		}
+	})
+	return nil
+}
+
+// checkDatabase runs bbolt's page-level check on path and, when invariants
+// is set, deskctl's own (indexes match records, references resolve, the
+// audit chain is intact).
+func checkDatabase(path string, invariants bool) []string {
+	var problems []string
+	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		return []string{"cannot open: " + err.Error()}
+	}
+	err = b.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			problems = append(problems, "bbolt: "+err.Error())
+		}
+		return nil
+	})
+	b.Close()
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if !invariants || len(problems) > 0 {
+		return problems
+	}
+	db, err := store.Open(store.Options{Path: path, ReadOnly: true, LockTimeout: 5 * time.Second})
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer db.Close()
+	_ = db.View(func(tx *store.Tx) error {
+		for _, p := range tx.Check() {
+			problems = append(problems, p.Area+": "+p.Detail)
+		}
+		return nil
+	})
+	return problems
+}
+
+var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	// status CODE PROG [ARGS...] runs PROG and requires exit code CODE; its
+	// stdout and stderr are kept for the stdout and stderr commands.
+	"status": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) < 2 {
+			ts.Fatalf("usage: status CODE PROG [ARGS...] (CODE states the expectation; no '!')")
+		}
+		want, err := strconv.Atoi(args[0])
+		if err != nil {
+			ts.Fatalf("status: exit code %q is not a number", args[0])
+		}
+		err = ts.Exec(args[1], args[2:]...)
+		got := 0
+		var exitErr *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &exitErr):
+			got = exitErr.ExitCode()
+		default:
+			ts.Fatalf("status: %v", err)
+		}
+		if got != want {
+			ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+		}
+	},
+
+	// dbsum FILE prints the SHA-256 of FILE, to compare a database before
+	// and after a command that must not change it.
+	"dbsum": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: dbsum FILE")
+		}
+		raw, err := os.ReadFile(ts.MkAbs(args[0]))
+		ts.Check(err)
+		sum := sha256.Sum256(raw)
+		fmt.Fprintln(ts.Stdout(), hex.EncodeToString(sum[:]))
+	},
+
+	// checkdb FILE runs the full consistency check; with '!' it must find
+	// problems. The problems are printed to stdout.
+	"checkdb": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 1 {
+			ts.Fatalf("usage: checkdb FILE")
+		}
+		problems := checkDatabase(ts.MkAbs(args[0]), true)
+		for _, p := range problems {
+			fmt.Fprintln(ts.Stdout(), p)
+		}
+		switch {
+		case len(problems) > 0 && !neg:
+			ts.Fatalf("%s is inconsistent:\n%s", args[0], strings.Join(problems, "\n"))
+		case len(problems) == 0 && neg:
+			ts.Fatalf("%s is consistent, but problems were expected", args[0])
+		}
+	},
+
+	// perm PATH MODE requires PATH's permission bits to be MODE (octal).
+	"perm": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: perm PATH MODE")
+		}
+		want, err := strconv.ParseUint(args[1], 8, 32)
+		if err != nil {
+			ts.Fatalf("perm: %q is not an octal mode", args[1])
+		}
+		st, err := os.Stat(ts.MkAbs(args[0]))
+		ts.Check(err)
+		if got := st.Mode().Perm(); got != fs.FileMode(want) {
+			ts.Fatalf("%s has mode %#o, want %#o", args[0], got, want)
+		}
+	},
+
+	// tamper-audit FILE SEQ edit|delete changes the audit log behind
+	// deskctl's back: edit rewrites record SEQ's actor in its stored JSON,
+	// delete removes the record.
+	"tamper-audit": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 3 || (args[2] != "edit" && args[2] != "delete") {
+			ts.Fatalf("usage: tamper-audit FILE SEQ edit|delete")
+		}
+		seq, err := strconv.ParseUint(args[1], 10, 64)
+		ts.Check(err)
+		path := ts.MkAbs(args[0])
+		var key [8]byte
+		binary.BigEndian.PutUint64(key[:], seq)
+		ts.Check(rawUpdate(path, func(tx *bolt.Tx) error {
+			b := tx.Bucket(rawAudit)
+			raw := b.Get(key[:])
+			if raw == nil {
+				return fmt.Errorf("no audit record %d", seq)
+			}
+			if args[2] == "delete" {
+				return b.Delete(key[:])
+			}
+			var rec map[string]any
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				return err
+			}
+			rec["actor"] = "mallory"
+			edited, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			return b.Put(key[:], edited)
+		}))
+		state(ts).markDamaged(path)
+	},
+
+	// setschema FILE N stamps FILE with schema version N, as a newer (or
+	// older) deskctl would have left it.
+	"setschema": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: setschema FILE VERSION")
+		}
+		v, err := strconv.ParseUint(args[1], 10, 64)
+		ts.Check(err)
+		path := ts.MkAbs(args[0])
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], v)
+		ts.Check(rawUpdate(path, func(tx *bolt.Tx) error {
+			meta, err := tx.CreateBucketIfNotExists(rawMeta)
+			if err != nil {
+				return err
+			}
+			return meta.Put(rawSchemaKey, buf[:])
+		}))
+		state(ts).markDamaged(path)
+	},
+
+	// schema FILE prints the schema version stamped in FILE.
+	"schema": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: schema FILE")
+		}
+		b, err := bolt.Open(ts.MkAbs(args[0]), 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+		ts.Check(err)
+		defer b.Close()
+		ts.Check(b.View(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(rawMeta)
+			if meta == nil || len(meta.Get(rawSchemaKey)) != 8 {
+				return fmt.Errorf("%s has no schema version", args[0])
+			}
+			fmt.Fprintln(ts.Stdout(), binary.BigEndian.Uint64(meta.Get(rawSchemaKey)))
+			return nil
+		}))
+	},
+
+	// holddb FILE opens FILE for writing and keeps it open, as a long
+	// deskctl command would; releasedb FILE closes it again.
+	"holddb": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: holddb FILE")
+		}
+		path := ts.MkAbs(args[0])
+		b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+		ts.Check(err)
+		st := state(ts)
+		st.mu.Lock()
+		st.held[path] = b
+		st.mu.Unlock()
+	},
+	"releasedb": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: releasedb FILE")
+		}
+		path := ts.MkAbs(args[0])
+		st := state(ts)
+		st.mu.Lock()
+		b := st.held[path]
+		delete(st.held, path)
+		st.mu.Unlock()
+		if b == nil {
+			ts.Fatalf("releasedb: %s is not held", args[0])
+		}
+		ts.Check(b.Close())
+	},
+}
+
+// rawUpdate edits a database file directly with bbolt.
+func rawUpdate(path string, fn func(*bolt.Tx) error) error {
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return err
+	}
+	if err := b.Update(fn); err != nil {
+		b.Close()
+		return err
+	}
+	return b.Close()
+}
