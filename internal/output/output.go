@@ -163,7 +163,12 @@ func (p *Printer) table(tab Tab, wide bool) error {
 		row := make(table.Row, len(idx))
 		for j, i := range idx {
 			if i < len(r) {
-				row[j] = r[i]
+				cell := r[i]
+				if !p.TTY {
+					// One record per line in a pipe.
+					cell = strings.ReplaceAll(cell, "\n", `\n`)
+				}
+				row[j] = cell
 			}
 		}
 		t.AppendRow(row)
