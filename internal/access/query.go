@@ -36,6 +36,39 @@ func (e *Engine) WhoCan(right string, t *helpdesk.Ticket) ([]Holder, error) {
 			return nil, err
 		}
 	}
+	if t != nil {
+		// Only users who can have a role on t need their availability
+		// worked out: the requester, the members who work t's resource and
+		// the holders of the permission that gives a role (read-all-tickets
+		// on an authorized ticket, dispatcher on a request).
+		cand := map[string]bool{t.Requester: true}
+		perm := helpdesk.PermDispatcher
+		if t.Resource != "" {
+			perm = helpdesk.PermReadAllTickets
+			res, err := e.resolve(t.Resource)
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range res.Members {
+				cand[m.Login] = true
+			}
+		}
+		ph, err := e.src.Holders(perm)
+		if err != nil {
+			return nil, err
+		}
+		pseen := map[string]bool{}
+		for _, h := range ph {
+			if err := e.expand(h, cand, pseen); err != nil {
+				return nil, err
+			}
+		}
+		for u := range users {
+			if !cand[u] {
+				delete(users, u)
+			}
+		}
+	}
 	logins, err := e.activeLogins(users)
 	if err != nil {
 		return nil, err

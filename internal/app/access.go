@@ -112,7 +112,7 @@ func (s *Service) changeGrants(cmd, subject string, rights []string, grant bool)
 		}
 		out.Rights = nonNil(after)
 		if len(out.Changed) == 0 {
-			return nil
+			return errNothingToWrite
 		}
 		return c.Audit(subj.String(), map[string]any{"rights": nonNil(before)}, map[string]any{"rights": out.Rights})
 	})

@@ -133,7 +133,7 @@ func (s *Service) SetUserActive(login string, active bool) (UserView, error) {
 		before := userView(u)
 		if u.Active == active {
 			out = before
-			return nil
+			return errNothingToWrite
 		}
 		u.Active = active
 		if err := c.Tx.PutUser(u); err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
@@ -50,6 +51,9 @@ func ParseImport(r io.Reader, format string, fn func(line int, rec ImportRecord)
 			raw := bytes.TrimSpace(sc.Bytes())
 			if len(raw) == 0 {
 				continue
+			}
+			if !utf8.Valid(raw) {
+				return errs.Usagef("line %d is not valid UTF-8", line).WithHint("re-encode the file as UTF-8")
 			}
 			var rec ImportRecord
 			dec := json.NewDecoder(bytes.NewReader(raw))
@@ -95,9 +99,14 @@ func ParseImport(r io.Reader, format string, fn func(line int, rec ImportRecord)
 			if err == io.EOF {
 				return nil
 			}
-			line, _ := cr.FieldPos(0)
 			if err != nil {
-				return errs.Usagef("CSV: %v", err)
+				return errs.Usagef("CSV: %v", err).WithHint("quote fields that contain commas, quotes or line breaks")
+			}
+			line, _ := cr.FieldPos(0)
+			for _, field := range row {
+				if !utf8.ValidString(field) {
+					return errs.Usagef("line %d is not valid UTF-8", line).WithHint("re-encode the file as UTF-8")
+				}
 			}
 			get := func(name string) string {
 				if i, ok := col[name]; ok && i < len(row) {

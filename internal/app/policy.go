@@ -198,7 +198,14 @@ func diffStates(a, b policy.State) []Change {
 		case !ok:
 			out = append(out, Change{"add", "group:" + g.Name, "members " + subjects(g.Members)})
 		case old.Description != g.Description || !slices.Equal(old.Members, g.Members):
-			out = append(out, Change{"update", "group:" + g.Name, "members " + subjects(old.Members) + " → " + subjects(g.Members)})
+			var d []string
+			if !slices.Equal(old.Members, g.Members) {
+				d = append(d, "members "+subjects(old.Members)+" → "+subjects(g.Members))
+			}
+			if old.Description != g.Description {
+				d = append(d, fmt.Sprintf("description %q → %q", old.Description, g.Description))
+			}
+			out = append(out, Change{"update", "group:" + g.Name, strings.Join(d, "; ")})
 		}
 	}
 	for _, g := range a.Groups {
@@ -218,7 +225,17 @@ func diffStates(a, b policy.State) []Change {
 		case !ok:
 			out = append(out, Change{"add", "resource:" + r.Name, "members " + resMembers(r.Members)})
 		case old.Description != r.Description || old.Parent != r.Parent || !slices.Equal(old.Members, r.Members):
-			out = append(out, Change{"update", "resource:" + r.Name, "members " + resMembers(old.Members) + " → " + resMembers(r.Members)})
+			var d []string
+			if !slices.Equal(old.Members, r.Members) {
+				d = append(d, "members "+resMembers(old.Members)+" → "+resMembers(r.Members))
+			}
+			if old.Parent != r.Parent {
+				d = append(d, fmt.Sprintf("parent %q → %q", old.Parent, r.Parent))
+			}
+			if old.Description != r.Description {
+				d = append(d, fmt.Sprintf("description %q → %q", old.Description, r.Description))
+			}
+			out = append(out, Change{"update", "resource:" + r.Name, strings.Join(d, "; ")})
 		}
 	}
 	for _, r := range a.Resources {
@@ -404,13 +421,20 @@ func (s *Service) PlanPolicy(files []string, prune bool) (Plan, []policy.Finding
 
 func makePlan(tx *store.Tx, db, t policy.State) (Plan, error) {
 	plan := Plan{Changes: diffStates(db, t)}
-	for i, ch := range plan.Changes {
+	kept := plan.Changes[:0]
+	for _, ch := range plan.Changes {
 		if ch.Op == "remove" && strings.HasPrefix(ch.Subject, "user:") {
-			if reason := userReferences(tx, strings.TrimPrefix(ch.Subject, "user:")); reason != "" {
-				plan.Changes[i] = Change{"disable", ch.Subject, "kept and disabled: " + reason}
+			login := strings.TrimPrefix(ch.Subject, "user:")
+			if reason := userReferences(tx, login); reason != "" {
+				if u, ok, _ := tx.User(login); ok && !u.Active {
+					continue // already kept and disabled by an earlier prune
+				}
+				ch = Change{"disable", ch.Subject, "kept and disabled: " + reason}
 			}
 		}
+		kept = append(kept, ch)
 	}
+	plan.Changes = kept
 	if plan.Changes == nil {
 		plan.Changes = []Change{}
 	}
@@ -451,7 +475,7 @@ func (s *Service) ApplyPolicy(files []string, prune, dryRun bool, progress func(
 			return err
 		}
 		if dryRun || !plan.HasChanges() {
-			return nil
+			return errNothingToWrite
 		}
 		if err := writeState(c, db, t, plan, progress); err != nil {
 			return err

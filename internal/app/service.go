@@ -7,6 +7,7 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/deskctl/deskctl/internal/access"
@@ -109,6 +110,10 @@ func (s *Service) readAnon(fn func(tx *store.Tx) error) error {
 	})
 }
 
+// errNothingToWrite lets a use case that found nothing to change roll its
+// transaction back, so the file is not rewritten for a no-op.
+var errNothingToWrite = errors.New("nothing to write")
+
 // write runs fn in one write transaction as the acting user. After commit,
 // mail queued by fn is handed to delivery (a failure there never undoes the change).
 func (s *Service) write(command string, fn func(c *Ctx) error) (Delivery, error) {
@@ -129,6 +134,9 @@ func (s *Service) write(command string, fn func(c *Ctx) error) (Delivery, error)
 		return nil
 	})
 	db.Close()
+	if errors.Is(err, errNothingToWrite) {
+		return Delivery{}, nil
+	}
 	if err != nil || len(queued) == 0 {
 		return Delivery{}, err
 	}

@@ -45,11 +45,10 @@ JSON: an array of {file, line, col, severity, code, message}.` +
 		Example: "  deskctl policy validate policy/*.yaml",
 		Args:    usageArgs(1, -1, "at least one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, findings, err := policy.Load(args...)
+			_, findings, err := policy.Check(args...)
 			if err != nil {
 				return err
 			}
-			findings = append(findings, policy.Validate(p)...)
 			if findings == nil {
 				findings = []policy.Finding{}
 			}
