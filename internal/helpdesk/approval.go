@@ -75,8 +75,15 @@ func ValidTokenShape(s string) bool {
 	if len(s) != base64.RawURLEncoding.EncodedLen(TokenBytes) {
 		return false
 	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil
+	// The decoder skips \r and \n, so check the alphabet byte by byte.
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil && len(b) == TokenBytes
 }
 
 // TokenMatches compares a presented token with a stored hash in constant time.

@@ -1,9 +1,11 @@
 package helpdesk
 
 import (
+	"fmt"
 	"net/mail"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/deskctl/deskctl/internal/errs"
@@ -56,8 +58,9 @@ func validateToken(s string) error {
 }
 
 func quoteRune(r rune) string {
-	if r < 0x20 || r == 0x7f || r == utf8.RuneError {
-		return "(control or invalid byte)"
+	if r == utf8.RuneError || !unicode.IsPrint(r) {
+		// Never echo control characters (C0, DEL, C1) to a terminal.
+		return fmt.Sprintf("U+%04X", r)
 	}
 	return "'" + string(r) + "'"
 }
@@ -82,7 +85,7 @@ func ValidateText(field, s string, max int) error {
 		return errs.Usagef("%s is %d bytes; the limit is %d", field, len(s), max).WithHint("shorten it")
 	}
 	for _, r := range s {
-		if (r < 0x20 && r != '\n' && r != '\t' && r != '\r') || r == 0x7f {
+		if (r < 0x20 && r != '\n' && r != '\t' && r != '\r') || r == 0x7f || (r >= 0x80 && r <= 0x9f) {
 			return errs.Usagef("%s contains control character U+%04X", field, r).WithHint("remove control characters (newlines and tabs are fine)")
 		}
 	}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target in the repository under the fuzz engine, one
+# after another, each for FUZZTIME (default 15s). A target that crashes or
+# fails leaves its input in the package's testdata/fuzz/<Target>/ (commit it
+# as a regression case) and makes the script exit 1 once all have run.
+#   bash .ci/fuzz.sh              # every target
+#   FUZZTIME=1m bash .ci/fuzz.sh  # longer
+#   bash .ci/fuzz.sh ./internal/app   # only these packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$PATH"
+
+fuzztime="${FUZZTIME:-15s}"
+pkgs=("$@")
+((${#pkgs[@]})) || pkgs=(./...)
+
+# `go test -list` prints a package's matching test names, then its
+# "ok <import path>" line.
+listing=$(go test -list '^Fuzz' "${pkgs[@]}")
+targets=()
+names=()
+while IFS= read -r line; do
+	case "$line" in
+	Fuzz*) names+=("$line") ;;
+	ok*)
+		pkg=$(awk '{print $2}' <<<"$line")
+		for n in "${names[@]}"; do targets+=("$pkg $n"); done
+		names=()
+		;;
+	"?"* | "") ;;
+	*)
+		echo "fuzz.sh: unexpected line from go test -list: $line" >&2
+		exit 1
+		;;
+	esac
+done <<<"$listing"
+
+if ((${#targets[@]} == 0)); then
+	echo "fuzz.sh: no fuzz targets found" >&2
+	exit 1
+fi
+
+failed=()
+for t in "${targets[@]}"; do
+	read -r pkg name <<<"$t"
+	echo "=== fuzz $name ($pkg) for $fuzztime"
+	if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg"; then
+		failed+=("$name ($pkg)")
+	fi
+done
+
+echo
+if ((${#failed[@]})); then
+	echo "fuzz: ${#failed[@]} of ${#targets[@]} target(s) failed:"
+	printf '  %s\n' "${failed[@]}"
+	echo "their failing inputs are under testdata/fuzz/ in each package"
+	exit 1
+fi
+echo "fuzz: all ${#targets[@]} target(s) ran $fuzztime without a failure"

@@ -1,0 +1,828 @@
+package cli
+
+// Robustness suites over real deskctl processes: many writers, readers and a
+// running `deskctl serve` on one file; SIGKILL in the middle of large writes;
+// and a table of bad input that must be refused cleanly without touching the
+// file. Like concurrency_test.go, the processes are this test binary started
+// under the name deskctl. `go test -short` scales the suites down.
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/helpdesk"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// bgDeskctl is a deskctl process running in the background.
+type bgDeskctl struct {
+	cmd         *exec.Cmd
+	out, errOut bytes.Buffer // read only after done is closed
+	done        chan struct{}
+	err         error // from Wait, valid after done is closed
+}
+
+// startDeskctl starts deskctl against db with the clean environment
+// runDeskctlProcess gives, plus extraEnv. The process is killed at cleanup
+// if it is still running.
+func startDeskctl(t *testing.T, db string, extraEnv []string, args ...string) *bgDeskctl {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bgDeskctl{cmd: exec.Command(exe, args...), done: make(chan struct{})}
+	b.cmd.Args[0] = "deskctl"
+	home := filepath.Join(filepath.Dir(db), "home")
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "DESKCTL_") || name == "USER" || name == "LOGNAME" || name == "HOME" ||
+			strings.HasPrefix(name, "XDG_") {
+			continue
+		}
+		b.cmd.Env = append(b.cmd.Env, kv)
+	}
+	b.cmd.Env = append(b.cmd.Env, "DESKCTL_DB="+db, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
+		"XDG_DATA_HOME="+filepath.Join(home, "data"), "NO_COLOR=1")
+	b.cmd.Env = append(b.cmd.Env, extraEnv...)
+	b.cmd.Stdout, b.cmd.Stderr = &b.out, &b.errOut
+	if err := b.cmd.Start(); err != nil {
+		t.Fatalf("starting deskctl %s: %v", strings.Join(args, " "), err)
+	}
+	go func() {
+		b.err = b.cmd.Wait()
+		close(b.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-b.done:
+		default:
+			b.cmd.Process.Kill()
+			<-b.done
+		}
+	})
+	return b
+}
+
+func (b *bgDeskctl) exited() bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// deskctlJSON runs a command that must succeed and decodes its JSON output.
+func deskctlJSON(t *testing.T, db string, v any, args ...string) {
+	t.Helper()
+	out := mustDeskctlProcess(t, db, append(args, "-o", "json")...)
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("deskctl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+func auditRecords(t *testing.T, db string) int {
+	t.Helper()
+	var v struct {
+		Records int  `json:"records"`
+		OK      bool `json:"ok"`
+	}
+	deskctlJSON(t, db, &v, "audit", "verify")
+	if !v.OK {
+		t.Fatalf("audit verify: chain broken after %d records", v.Records)
+	}
+	return v.Records
+}
+
+func requireHealthy(t *testing.T, db string) {
+	t.Helper()
+	if p := runDeskctlProcess(t, db, "db", "check"); p.code != ExitOK {
+		t.Fatalf("db check: %v", p)
+	}
+}
+
+func dbCounts(t *testing.T, db string) map[string]int {
+	t.Helper()
+	var st struct {
+		Counts map[string]int `json:"counts"`
+	}
+	deskctlJSON(t, db, &st, "db", "stats")
+	return st.Counts
+}
+
+// writeFile writes data under dir and returns the path.
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
+	procs, perProc := 16, 50
+	if testing.Short() {
+		procs, perProc = 4, 10
+	}
+	// Even writes open a ticket as the process's own requester, odd ones
+	// grant one of the custom actions to the process's own group, so every
+	// write leaves a record no other write can have made.
+	ticketsPer, grantsPer := (perProc+1)/2, perProc/2
+	dir := t.TempDir()
+	db := filepath.Join(dir, "desk.db")
+	mustDeskctlProcess(t, db, "init", "--admin", "alice", "--email", "alice@example.com")
+
+	var pol strings.Builder
+	pol.WriteString("users:\n  - {login: alice, name: Alice, email: alice@example.com, rights: [admin, dispatcher, read-all-tickets]}\n")
+	for p := range procs {
+		fmt.Fprintf(&pol, "  - {login: req-%02d, name: Requester %d, email: req-%02d@example.com}\n", p, p, p)
+	}
+	pol.WriteString("groups:\n")
+	for p := range procs {
+		fmt.Fprintf(&pol, "  - {name: writers-%02d}\n", p)
+	}
+	pol.WriteString("actions:\n")
+	for a := range grantsPer {
+		fmt.Fprintf(&pol, "  - {name: stress-%02d, category: supporter, from-states: [new]}\n", a)
+	}
+	setup := writeFile(t, dir, "setup.yaml", []byte(pol.String()))
+	mustDeskctlProcess(t, db, "--as", "alice", "policy", "apply", setup, "--yes")
+	setupRecords := auditRecords(t, db)
+
+	// serve on a free loopback port: listen on :0 to learn one, then let go.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	base := "http://" + addr
+	serve := startDeskctl(t, db, []string{"DESKCTL_PUBLIC_URL=" + base}, "serve", "--listen", addr)
+	client := &http.Client{Timeout: 10 * time.Second}
+	get := func(path string) (int, string, error) {
+		resp, err := client.Get(base + path)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body), err
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if code, _, err := get("/healthz"); err == nil && code == http.StatusOK {
+			break
+		}
+		if serve.exited() || time.Now().After(deadline) {
+			serve.cmd.Process.Kill()
+			<-serve.done
+			t.Fatalf("deskctl serve never answered /healthz: %v\n%s", serve.err, serve.errOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	var (
+		mu       sync.Mutex
+		failures []string
+		done     = make(chan struct{})
+	)
+	fail := func(format string, a ...any) {
+		mu.Lock()
+		failures = append(failures, fmt.Sprintf(format, a...))
+		mu.Unlock()
+	}
+
+	// Readers: read commands wait at most 5s for the lock, so under this
+	// load some may give up with the busy exit code, never with another.
+	var background sync.WaitGroup
+	var readsOK, readsBusy int
+	for r := range 2 {
+		background.Add(1)
+		go func() {
+			defer background.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				args := []string{"--lock-timeout", "5s", "--as", "alice", "ticket", "list", "--limit", "20", "-o", "json"}
+				if (i+r)%2 == 1 {
+					args = []string{"--lock-timeout", "5s", "--as", "alice", "access", "explain", "req-00", "-o", "json"}
+				}
+				p := runDeskctlProcess(t, db, args...)
+				switch {
+				case p.code == ExitOK && json.Valid([]byte(p.stdout)):
+					mu.Lock()
+					readsOK++
+					mu.Unlock()
+				case p.code == ExitBusy && strings.HasPrefix(p.stderr, "deskctl: another deskctl process holds the database"):
+					mu.Lock()
+					readsBusy++
+					mu.Unlock()
+				default:
+					fail("reader: %v", p)
+				}
+			}
+		}()
+	}
+
+	// The approval pages: /healthz never touches the database; an unknown
+	// but well-formed link is looked up, so it meets the writers' lock. It
+	// answers 404, or 429 once this client has guessed too often, or 503
+	// when the database stayed busy.
+	linkStatus := map[int]int{}
+	healthOK := 0
+	background.Add(1)
+	go func() {
+		defer background.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if code, body, err := get("/healthz"); err != nil || code != http.StatusOK || body != "ok\n" {
+				fail("GET /healthz: %d %q %v", code, body, err)
+			} else {
+				healthOK++
+			}
+			token, _, err := helpdesk.NewToken()
+			if err != nil {
+				fail("token: %v", err)
+				return
+			}
+			code, _, err := get("/approval/" + token + "?decision=approve")
+			switch {
+			case err != nil:
+				fail("GET unknown approval link: %v", err)
+			case code == http.StatusNotFound || code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+				linkStatus[code]++
+			default:
+				fail("GET unknown approval link: status %d", code)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+
+	start := time.Now()
+	var writers sync.WaitGroup
+	for p := range procs {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for i := range perProc {
+				args := []string{"--lock-timeout", "60s", "--as", fmt.Sprintf("req-%02d", p), "ticket", "create",
+					"--subject", fmt.Sprintf("stress p%02d w%02d", p, i)}
+				if i%2 == 1 {
+					args = []string{"--lock-timeout", "60s", "--as", "alice", "access", "grant",
+						fmt.Sprintf("stress-%02d", i/2), "--to", fmt.Sprintf("group:writers-%02d", p)}
+				}
+				if pr := runDeskctlProcess(t, db, args...); pr.code != ExitOK {
+					fail("writer: %v", pr)
+				}
+			}
+		}()
+	}
+	writers.Wait()
+	t.Logf("%d writes by %d processes in %v", procs*perProc, procs, time.Since(start).Round(time.Millisecond))
+	close(done)
+	background.Wait()
+
+	serve.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-serve.done:
+	case <-time.After(10 * time.Second):
+		t.Error("deskctl serve did not stop within 10s of SIGTERM")
+		serve.cmd.Process.Kill()
+		<-serve.done
+	}
+	if serve.err != nil {
+		t.Errorf("deskctl serve exited with %v after SIGTERM\n%s", serve.err, serve.errOut.String())
+	}
+
+	for _, f := range failures {
+		t.Error(f)
+	}
+	t.Logf("reads: %d ok, %d busy; /healthz: %d ok; unknown link: %v", readsOK, readsBusy, healthOK, linkStatus)
+	if readsOK == 0 || readsBusy >= readsOK {
+		t.Errorf("readers: %d succeeded and %d gave up busy; most should succeed", readsOK, readsBusy)
+	}
+	if healthOK == 0 || linkStatus[http.StatusNotFound] == 0 {
+		t.Errorf("deskctl serve: %d healthz answers, unknown link statuses %v; want both answered during the writes", healthOK, linkStatus)
+	}
+	if t.Failed() {
+		return
+	}
+
+	// Every ticket once, numbered 1..N without gaps or repeats.
+	var tickets []struct {
+		Number    int    `json:"number"`
+		Subject   string `json:"subject"`
+		Requester string `json:"requester"`
+	}
+	deskctlJSON(t, db, &tickets, "--as", "alice", "ticket", "list", "--limit", "1000")
+	wantTickets := map[string]string{}
+	for p := range procs {
+		for i := 0; i < perProc; i += 2 {
+			wantTickets[fmt.Sprintf("stress p%02d w%02d", p, i)] = fmt.Sprintf("req-%02d", p)
+		}
+	}
+	if len(tickets) != procs*ticketsPer {
+		t.Errorf("%d tickets, want %d", len(tickets), procs*ticketsPer)
+	}
+	numbers := map[int]bool{}
+	for _, tk := range tickets {
+		if numbers[tk.Number] {
+			t.Errorf("ticket number %d appears twice", tk.Number)
+		}
+		numbers[tk.Number] = true
+		if tk.Number < 1 || tk.Number > procs*ticketsPer {
+			t.Errorf("ticket number %d outside 1..%d", tk.Number, procs*ticketsPer)
+		}
+		req, ok := wantTickets[tk.Subject]
+		if !ok {
+			t.Errorf("unexpected or repeated ticket %d %q", tk.Number, tk.Subject)
+			continue
+		}
+		if tk.Requester != req {
+			t.Errorf("ticket %q has requester %s, want %s", tk.Subject, tk.Requester, req)
+		}
+		delete(wantTickets, tk.Subject)
+	}
+	for s := range wantTickets {
+		t.Errorf("ticket %q is missing", s)
+	}
+
+	// Every grant once: each writer group holds exactly its actions.
+	var exported struct {
+		Groups []struct {
+			Name   string   `json:"name"`
+			Rights []string `json:"rights"`
+		} `json:"groups"`
+	}
+	deskctlJSON(t, db, &exported, "--as", "alice", "policy", "export")
+	var wantRights []string
+	for a := range grantsPer {
+		wantRights = append(wantRights, fmt.Sprintf("stress-%02d", a))
+	}
+	seen := 0
+	for _, g := range exported.Groups {
+		if !strings.HasPrefix(g.Name, "writers-") {
+			continue
+		}
+		seen++
+		got := slices.Clone(g.Rights)
+		slices.Sort(got)
+		if !slices.Equal(got, wantRights) {
+			t.Errorf("group %s holds %v, want %v", g.Name, got, wantRights)
+		}
+	}
+	if seen != procs {
+		t.Errorf("%d writer groups exported, want %d", seen, procs)
+	}
+
+	if got, want := auditRecords(t, db), setupRecords+procs*perProc; got != want {
+		t.Errorf("audit verify: %d records, want %d (setup %d + %d writes)", got, want, setupRecords, procs*perProc)
+	}
+	requireHealthy(t, db)
+}
+
+// waitForWriter polls until the background deskctl holds the database's
+// write lock (a read-only open times out) or has exited, and reports which.
+func waitForWriter(t *testing.T, db string, b *bgDeskctl) (locked bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if b.exited() {
+			return false
+		}
+		bdb, err := bolt.Open(db, 0o600, &bolt.Options{ReadOnly: true, Timeout: 10 * time.Millisecond})
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return true
+		}
+		if err == nil {
+			bdb.Close()
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the deskctl process neither took the database lock nor exited within 60s")
+	return false
+}
+
+// killMidway sends SIGKILL and reports whether the process was still
+// running, i.e. whether the kill interrupted it.
+func killMidway(t *testing.T, b *bgDeskctl) bool {
+	t.Helper()
+	b.cmd.Process.Signal(syscall.SIGKILL)
+	<-b.done
+	var ee *exec.ExitError
+	if errors.As(b.err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+			return true
+		}
+	}
+	if b.err != nil {
+		t.Fatalf("the process failed on its own before the kill: %v\n%s", b.err, b.errOut.String())
+	}
+	return false
+}
+
+func TestStressKillDuringPolicyApply(t *testing.T) {
+	users, groups := 5000, 500
+	if testing.Short() {
+		users, groups = 1000, 100
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "desk.db")
+	mustDeskctlProcess(t, db, "init", "--admin", "alice", "--email", "alice@example.com")
+	setupRecords := auditRecords(t, db)
+
+	var pol bytes.Buffer
+	pol.WriteString("version: 1\nusers:\n  - {login: alice, name: Alice, email: alice@example.com, rights: [admin]}\n")
+	for u := range users {
+		fmt.Fprintf(&pol, "  - {login: u%05d, name: User %d, email: u%05d@example.com}\n", u, u, u)
+	}
+	pol.WriteString("groups:\n")
+	for g := range groups {
+		fmt.Fprintf(&pol, "  - name: g%03d\n    members: [", g)
+		for k := range 10 {
+			if k > 0 {
+				pol.WriteString(", ")
+			}
+			fmt.Fprintf(&pol, "u%05d", (g*10+k)%users)
+		}
+		pol.WriteString("]\n    rights: [reply, note]\n")
+	}
+	file := writeFile(t, dir, "big.yaml", pol.Bytes())
+
+	apply := startDeskctl(t, db, nil, "--as", "alice", "policy", "apply", file, "--yes", "-o", "json")
+	if waitForWriter(t, db, apply) {
+		// The apply is one transaction; give it a moment to be well into it.
+		time.Sleep(100 * time.Millisecond)
+	}
+	killed := killMidway(t, apply)
+
+	requireHealthy(t, db)
+	var userList []struct{ Login string }
+	deskctlJSON(t, db, &userList, "user", "list")
+	var groupList []struct{ Name string }
+	deskctlJSON(t, db, &groupList, "group", "list")
+	records := auditRecords(t, db)
+	applied := len(userList) == users+1
+	switch {
+	case len(userList) == 1 && len(groupList) == 1 && records == setupRecords:
+		if !killed {
+			t.Fatal("the apply exited 0 but the database holds none of it")
+		}
+	case applied && len(groupList) == groups+1 && records > setupRecords:
+	default:
+		t.Fatalf("partial apply: %d users, %d groups, %d audit records (before: 1 user, 1 group, %d records; after: %d users, %d groups)",
+			len(userList), len(groupList), records, setupRecords, users+1, groups+1)
+	}
+	t.Logf("killed=%v: the database holds the policy %s", killed, map[bool]string{true: "completely", false: "not at all"}[applied])
+
+	var plan struct {
+		Changes []json.RawMessage `json:"changes"`
+		Applied bool              `json:"applied"`
+	}
+	deskctlJSON(t, db, &plan, "--as", "alice", "policy", "apply", file, "--yes")
+	if plan.Applied == applied {
+		t.Errorf("re-running the apply: applied=%v with %d changes; the first run had applied=%v", plan.Applied, len(plan.Changes), applied)
+	}
+	complete := auditRecords(t, db)
+	if applied && complete != records {
+		t.Errorf("re-running a completed apply added %d audit records", complete-records)
+	}
+	deskctlJSON(t, db, &plan, "--as", "alice", "policy", "apply", file, "--yes")
+	if plan.Applied || len(plan.Changes) != 0 {
+		t.Errorf("a second apply still changed %d things", len(plan.Changes))
+	}
+	deskctlJSON(t, db, &userList, "user", "list")
+	if len(userList) != users+1 {
+		t.Errorf("after the re-run: %d users, want %d", len(userList), users+1)
+	}
+	if got := auditRecords(t, db); got != complete {
+		t.Errorf("an apply with no changes added %d audit records", got-complete)
+	}
+	requireHealthy(t, db)
+}
+
+// committedTickets reads the ticket counter straight from the file when no
+// writer holds it: the import numbers tickets from it, so it says how many
+// tickets its committed batches hold. ok is false while the lock is held.
+func committedTickets(db string) (n int, ok bool) {
+	bdb, err := bolt.Open(db, 0o600, &bolt.Options{ReadOnly: true, Timeout: 10 * time.Millisecond})
+	if err != nil {
+		return 0, false
+	}
+	defer bdb.Close()
+	bdb.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket([]byte("tickets")); b != nil {
+			n = int(b.Sequence())
+		}
+		return nil
+	})
+	return n, true
+}
+
+func TestStressKillDuringTicketImport(t *testing.T) {
+	total := 6 * app.ImportBatch
+	if testing.Short() {
+		total = 2 * app.ImportBatch
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "desk.db")
+	mustDeskctlProcess(t, db, "init", "--admin", "alice", "--email", "alice@example.com")
+	// alice dispatches, so she sees the requests bob files and their
+	// technicians-only import entries.
+	setup := writeFile(t, dir, "setup.yaml", []byte(`users:
+  - {login: alice, name: Alice, email: alice@example.com, rights: [admin, dispatcher]}
+  - {login: bob, name: Bob, email: bob@example.com}
+`))
+	mustDeskctlProcess(t, db, "--as", "alice", "policy", "apply", setup, "--yes")
+	setupRecords := auditRecords(t, db)
+
+	var buf bytes.Buffer
+	for i := range total {
+		fmt.Fprintf(&buf, `{"id":"src-%06d","subject":"imported %06d","requester":"bob","priority":"low"}`+"\n", i, i)
+	}
+	file := writeFile(t, dir, "tickets.jsonl", buf.Bytes())
+
+	imp := startDeskctl(t, db, nil, "--as", "alice", "ticket", "import", file, "-o", "json")
+	// Wait for the first batch to commit, then kill while the next is under way.
+	deadline := time.Now().Add(60 * time.Second)
+	for !imp.exited() && time.Now().Before(deadline) {
+		if n, ok := committedTickets(db); ok && n >= app.ImportBatch {
+			time.Sleep(200 * time.Millisecond)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	killed := killMidway(t, imp)
+
+	requireHealthy(t, db)
+	counts := dbCounts(t, db)
+	committed := counts["tickets"]
+	if committed%app.ImportBatch != 0 || committed > total || counts["ticket_ext"] != committed {
+		t.Fatalf("after the kill: %d tickets and %d import ids; want equal whole batches of %d", committed, counts["ticket_ext"], app.ImportBatch)
+	}
+	if !killed && committed != total {
+		t.Fatalf("the import exited 0 with %d of %d tickets", committed, total)
+	}
+	if got, want := auditRecords(t, db), setupRecords+committed/app.ImportBatch; got != want {
+		t.Errorf("audit: %d records, want %d (one per committed batch)", got, want)
+	}
+	t.Logf("killed=%v after %d of %d tickets", killed, committed, total)
+
+	var res app.ImportResult
+	deskctlJSON(t, db, &res, "--as", "alice", "ticket", "import", file)
+	if res.Records != total || res.Skipped != committed || res.Imported != total-committed {
+		t.Errorf("re-running the import: %+v; want %d records, %d skipped, %d imported", res, total, committed, total-committed)
+	}
+	counts = dbCounts(t, db)
+	if counts["tickets"] != total || counts["ticket_ext"] != total {
+		t.Errorf("after the re-run: %d tickets, %d import ids; want %d of each", counts["tickets"], counts["ticket_ext"], total)
+	}
+	var tickets []struct {
+		Number  int    `json:"number"`
+		Subject string `json:"subject"`
+	}
+	deskctlJSON(t, db, &tickets, "--as", "alice", "ticket", "list", "--limit", strconv.Itoa(total+1))
+	subjects := map[string]int{}
+	for _, tk := range tickets {
+		if prev, dup := subjects[tk.Subject]; dup {
+			t.Errorf("%q imported twice: tickets %d and %d", tk.Subject, prev, tk.Number)
+		}
+		subjects[tk.Subject] = tk.Number
+	}
+	for i := range total {
+		if _, ok := subjects[fmt.Sprintf("imported %06d", i)]; !ok {
+			t.Errorf("src-%06d was never imported", i)
+			break
+		}
+	}
+	if len(tickets) != total {
+		t.Errorf("ticket list shows %d tickets, want %d", len(tickets), total)
+	}
+	// Spot-check that the log names the source id, at both ends of the file.
+	for _, i := range []int{0, total - 1} {
+		n := subjects[fmt.Sprintf("imported %06d", i)]
+		var log []struct {
+			Action string `json:"action"`
+			Text   string `json:"text"`
+		}
+		deskctlJSON(t, db, &log, "--as", "alice", "ticket", "log", strconv.Itoa(n))
+		if want := fmt.Sprintf("imported from src-%06d", i); len(log) == 0 || log[0].Action != "import" || log[0].Text != want {
+			t.Errorf("ticket %d: log %+v, want it to start with %q", n, log, want)
+		}
+	}
+	if got, want := auditRecords(t, db), setupRecords+total/app.ImportBatch; got != want {
+		t.Errorf("audit: %d records, want %d (one per batch, never repeated)", got, want)
+	}
+	requireHealthy(t, db)
+}
+
+func fileSum(t *testing.T, path string) [32]byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(data)
+}
+
+func TestStressBadInputLeavesFileUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "desk.db")
+	mustDeskctlProcess(t, db, "init", "--admin", "alice", "--email", "alice@example.com")
+	setup := writeFile(t, dir, "setup.yaml", []byte(`users:
+  - {login: alice, name: Alice, email: alice@example.com, rights: [admin]}
+  - {login: bob, name: Bob, email: bob@example.com}
+groups:
+  - {name: tier1, members: [bob], rights: [close]}
+resources:
+  - {name: network, members: [{user: bob, access: write}]}
+`))
+	mustDeskctlProcess(t, db, "--as", "alice", "policy", "apply", setup, "--yes")
+	mustDeskctlProcess(t, db, "--as", "bob", "ticket", "create", "--subject", "printer on fire")
+
+	file := func(name string, data []byte) string { return writeFile(t, dir, name, data) }
+
+	// 100 000 lines of valid users, then a type error on the last line.
+	var big bytes.Buffer
+	big.WriteString("version: 1\nusers:\n  - {login: alice, name: Alice, email: alice@example.com, rights: [admin]}\n")
+	lines := 3
+	for u := 0; lines < 100000-4; u++ {
+		fmt.Fprintf(&big, "  - login: u%06d\n    name: User %d\n    email: u%06d@example.com\n", u, u, u)
+		lines += 3
+	}
+	big.WriteString("  - login: last\n    name: Last\n    email: last@example.com\n    active: [yes, no]\n")
+	lines += 4
+	bigPolicy := file("big.yaml", big.Bytes())
+
+	longLine := append([]byte(`{"id":"a1","subject":"fine","requester":"bob"}`+"\n"+`{"id":"a2","requester":"bob","subject":"`),
+		bytes.Repeat([]byte("x"), 2<<20)...)
+	longLine = append(longLine, "\"}\n"...)
+	// A subject longer than the kernel takes as one argument (128 KiB) can
+	// only reach deskctl in-process; the largest that fits goes through a
+	// real process too.
+	const argMax = 128<<10 - 1
+
+	emptyConfig := file("empty-config.yaml", nil)
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		inProcess bool   // the argument cannot be passed to a process (size, NUL)
+		code      int    // expected exit code
+		want      string // in the one "deskctl: " line
+		findings  string // policy findings printed before it start with this
+	}{
+		{name: "empty subject", args: []string{"--as", "bob", "ticket", "create", "--subject", ""}, code: ExitUsage, want: "a ticket needs a subject"},
+		{name: "blank subject", args: []string{"--as", "bob", "ticket", "create", "--subject", "   "}, code: ExitUsage, want: "a ticket needs a subject"},
+		{name: "1 MB subject", args: []string{"--as", "bob", "ticket", "create", "--subject", strings.Repeat("s", 1<<20)}, inProcess: true,
+			code: ExitUsage, want: "subject is 1048576 bytes; the limit is 200"},
+		{name: "argv-sized subject", args: []string{"--as", "bob", "ticket", "create", "--subject", strings.Repeat("s", argMax)},
+			code: ExitUsage, want: fmt.Sprintf("subject is %d bytes; the limit is 200", argMax)},
+		{name: "subject with NUL", args: []string{"--as", "bob", "ticket", "create", "--subject", "a\x00b"}, inProcess: true,
+			code: ExitUsage, want: "subject contains control character U+0000"},
+		{name: "subject with escape", args: []string{"--as", "bob", "ticket", "create", "--subject", "a\x1b[31mb"}, code: ExitUsage, want: "subject contains control character U+001B"},
+		{name: "non-UTF-8 subject", args: []string{"--as", "bob", "ticket", "create", "--subject", "caf\xe9"}, code: ExitUsage, want: "subject is not valid UTF-8"},
+		{name: "non-UTF-8 description file", args: []string{"--as", "bob", "ticket", "create", "--subject", "x", "--description-file", file("latin1.txt", []byte("caf\xe9\n"))},
+			code: ExitUsage, want: "description is not valid UTF-8"},
+		{name: "description file with NUL", args: []string{"--as", "bob", "ticket", "create", "--subject", "x", "--description-file", file("nul.txt", []byte("a\x00b"))},
+			code: ExitUsage, want: "description contains control character U+0000"},
+		{name: "missing description file", args: []string{"--as", "bob", "ticket", "create", "--subject", "x", "--description-file", filepath.Join(dir, "absent.txt")},
+			code: ExitUsage, want: "cannot read"},
+		{name: "control character in group description", args: []string{"--as", "alice", "group", "add", "tier2", "--description", "bell\x07"},
+			code: ExitUsage, want: "description contains control character U+0007"},
+		{name: "unknown user", args: []string{"--as", "alice", "access", "grant", "reply", "--to", "user:nobody"}, code: ExitNotFound, want: "no such user 'nobody'"},
+		{name: "unknown acting user", args: []string{"--as", "nobody", "ticket", "list"}, code: ExitNotFound, want: "no such user 'nobody'"},
+		{name: "unknown group", args: []string{"--as", "alice", "group", "add-member", "tier9", "bob"}, code: ExitNotFound, want: "no such group 'tier9'"},
+		{name: "unknown resource", args: []string{"--as", "alice", "resource", "add-member", "netwrok", "bob", "--access", "write"}, code: ExitNotFound, want: "no such resource 'netwrok'"},
+		{name: "unknown right", args: []string{"--as", "alice", "access", "grant", "clse", "--to", "group:tier1"}, code: ExitNotFound, want: "no such right 'clse'"},
+		{name: "unknown ticket", args: []string{"--as", "alice", "ticket", "show", "999"}, code: ExitNotFound, want: "no ticket #999"},
+		{name: "unknown setting", args: []string{"--as", "alice", "settings", "set", "approvals.colour", "red"}, code: ExitNotFound, want: "no such setting"},
+		{name: "unknown subject kind", args: []string{"--as", "alice", "access", "grant", "reply", "--to", "team:x"}, code: ExitUsage, want: `unknown subject kind "team"`},
+		{name: "limit not a number", args: []string{"--as", "alice", "ticket", "list", "--limit", "abc"}, code: ExitUsage, want: `invalid argument "abc" for "--limit"`},
+		{name: "lock timeout not a duration", args: []string{"--lock-timeout", "forever", "--as", "alice", "ticket", "list"}, code: ExitUsage, want: `invalid argument "forever" for "--lock-timeout"`},
+		{name: "ticket number not a number", args: []string{"--as", "alice", "ticket", "show", "abc"}, code: ExitUsage, want: `"abc" is not a ticket number`},
+		{name: "link TTL not a duration", args: []string{"--as", "alice", "settings", "set", "approvals.link-ttl", "banana"}, code: ExitUsage, want: `approvals.link-ttl: "banana" is not a duration`},
+		{name: "boolean setting not a boolean", args: []string{"--as", "alice", "settings", "set", "approvals.enabled", "maybe"}, code: ExitUsage, want: `"maybe" is not true or false`},
+		{name: "access not read or write", args: []string{"--as", "alice", "resource", "add-member", "network", "bob", "--access", "admin"}, code: ExitUsage, want: `invalid access "admin"`},
+		{name: "due date not a date", args: []string{"--as", "bob", "ticket", "create", "--subject", "x", "--due", "2026-13-45"}, code: ExitUsage, want: `due date "2026-13-45" is not YYYY-MM-DD`},
+
+		{name: "100 000-line policy with a type error at the end", args: []string{"--as", "alice", "policy", "apply", bigPolicy, "--yes"},
+			code: ExitUsage, want: "the policy has 1 problem(s)", findings: fmt.Sprintf("%s:%d:", bigPolicy, lines)},
+		{name: "empty policy file", args: []string{"--as", "alice", "policy", "apply", file("empty.yaml", nil), "--yes"},
+			code: ExitUsage, want: "the policy has 1 problem(s)", findings: filepath.Join(dir, "empty.yaml") + ":"},
+		{name: "policy with NUL bytes", args: []string{"--as", "alice", "policy", "apply", file("nul.yaml", []byte("users:\n  - login: a\x00b\n")), "--yes"},
+			code: ExitUsage, want: "problem(s)", findings: filepath.Join(dir, "nul.yaml") + ":"},
+
+		{name: "import with non-UTF-8 JSON", args: []string{"--as", "alice", "ticket", "import", file("latin1.jsonl", []byte(`{"id":"a1","subject":"caf`+"\xe9"+`","requester":"bob"}`+"\n"))},
+			code: ExitUsage, want: "line 1 is not valid UTF-8"},
+		{name: "import with non-UTF-8 CSV", args: []string{"--as", "alice", "ticket", "import", file("latin1.csv", []byte("id,subject,requester\na1,caf\xe9,bob\n"))},
+			code: ExitUsage, want: "line 2 is not valid UTF-8"},
+		{name: "import with a NUL byte", args: []string{"--as", "alice", "ticket", "import", file("nul.jsonl", []byte(`{"id":"a1","subject":"x","requester":"bob"}`+"\x00\n"))},
+			code: ExitUsage, want: "line 1"},
+		{name: "import with an escaped NUL", args: []string{"--as", "alice", "ticket", "import", file("nul-escape.jsonl", []byte(`{"id":"a1","subject":"a\u0000b","requester":"bob"}`+"\n"))},
+			code: ExitUsage, want: "line 1: subject contains control character U+0000"},
+		{name: "import with a 2 MB line", args: []string{"--as", "alice", "ticket", "import", file("long.jsonl", longLine)},
+			code: ExitUsage, want: "line 2 is longer than 1048576 bytes"},
+		{name: "import with an unknown CSV column", args: []string{"--as", "alice", "ticket", "import", file("colour.csv", []byte("id,subject,requester,colour\na1,x,bob,red\n"))},
+			code: ExitUsage, want: `unknown CSV column "colour"`},
+		{name: "import with an unknown JSON field", args: []string{"--as", "alice", "ticket", "import", file("colour.jsonl", []byte(`{"id":"a1","subject":"x","requester":"bob","colour":"red"}`+"\n"))},
+			code: ExitUsage, want: `line 1: json: unknown field "colour"`},
+		{name: "import with a stray quote in CSV", args: []string{"--as", "alice", "ticket", "import", file("quote.csv", []byte("id,subject,requester\na\"1,x,bob\n"))},
+			code: ExitUsage, want: "line 2"},
+		{name: "import naming an unknown user", args: []string{"--as", "alice", "ticket", "import", file("nobody.jsonl", []byte(`{"id":"a1","subject":"x","requester":"nobody"}`+"\n"))},
+			code: ExitNotFound, want: "line 1: no such user 'nobody' (requester)"},
+
+		{name: "empty config file", args: []string{"--config", emptyConfig, "--as", "alice", "ticket", "list"}, code: ExitOK},
+		{name: "config file with garbage", args: []string{"--config", file("garbage.yaml", []byte("\x00\x01{{ not: [yaml\n")), "--as", "alice", "ticket", "list"},
+			code: ExitUsage, want: "cannot read config file"},
+		{name: "config file with an unknown key", args: []string{"--config", file("unknown.yaml", []byte("colour: red\n")), "--as", "alice", "ticket", "list"},
+			code: ExitUsage, want: `unknown key "colour"`},
+		{name: "config file with a wrong type", args: []string{"--config", file("wrongtype.yaml", []byte("lock-timeout: banana\n")), "--as", "alice", "ticket", "list"},
+			code: ExitUsage, want: `lock-timeout is "banana", not a duration`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := fileSum(t, db)
+			var p deskProc
+			if tc.inProcess {
+				var out, errOut bytes.Buffer
+				args := append([]string{"--db", db, "--config", emptyConfig}, tc.args...)
+				p = deskProc{args: tc.args, code: run(args, &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})}
+				p.stdout, p.stderr = out.String(), errOut.String()
+			} else {
+				p = runDeskctlProcess(t, db, tc.args...)
+			}
+			if after := fileSum(t, db); after != before {
+				t.Errorf("the database file changed")
+			}
+			if p.code != tc.code {
+				t.Fatalf("exit %d, want %d\nstderr: %.600s", p.code, tc.code, p.stderr)
+			}
+			if tc.code == ExitOK {
+				if p.stderr != "" {
+					t.Errorf("stderr: %q", p.stderr)
+				}
+				return
+			}
+			if p.stdout != "" {
+				t.Errorf("printed on stdout: %.300q", p.stdout)
+			}
+			checkErrorLines(t, p.stderr, tc.want, tc.findings)
+		})
+	}
+}
+
+// checkErrorLines asserts deskctl's error contract on stderr: exactly one
+// "deskctl: " line, saying want, and otherwise only its hint, the usage
+// pointer and (for policies) findings that start with findings.
+func checkErrorLines(t *testing.T, stderr, want, findings string) {
+	t.Helper()
+	errorLines, findingLines := 0, 0
+	sc := bufio.NewScanner(strings.NewReader(stderr))
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "deskctl: "):
+			errorLines++
+			if !strings.Contains(line, want) {
+				t.Errorf("error line %q does not say %q", line, want)
+			}
+		case strings.HasPrefix(line, "hint: "), strings.HasPrefix(line, "Run 'deskctl "):
+		case findings != "" && strings.HasPrefix(line, findings):
+			findingLines++
+		default:
+			t.Errorf("unexpected stderr line %.200q", line)
+		}
+	}
+	if errorLines != 1 {
+		t.Errorf("%d error lines, want exactly one:\n%.600s", errorLines, stderr)
+	}
+	if findings != "" && findingLines == 0 {
+		t.Errorf("no finding starting with %q:\n%.600s", findings, stderr)
+	}
+}
