@@ -1,0 +1,40 @@
+package errs
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+type linkProblem struct{}
+
+func (linkProblem) Error() string { return "used" }
+func (linkProblem) Kind() Kind    { return Conflict }
+
+func TestKindsSurviveWrapping(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		kind Kind
+		hint string
+	}{
+		{NotFoundf("no such user 'x'").WithHint("did you mean 'y'?"), NotFound, "did you mean 'y'?"},
+		{fmt.Errorf("context: %w", Busyf("locked")), Busy, ""},
+		{Wrap(Usage, errors.New("bad"), "reading %s", "f"), Usage, ""},
+		{fmt.Errorf("page: %w", linkProblem{}), Conflict, ""},
+		{errors.New("plain"), Internal, ""},
+	} {
+		if got := KindOf(tc.err); got != tc.kind {
+			t.Errorf("KindOf(%v) = %v, want %v", tc.err, got, tc.kind)
+		}
+		if got := HintOf(tc.err); got != tc.hint {
+			t.Errorf("HintOf(%v) = %q, want %q", tc.err, got, tc.hint)
+		}
+	}
+	if e := Wrap(Usage, errors.New("bad"), "reading %s", "f"); e.Error() != "reading f: bad" {
+		t.Errorf("Wrap message %q", e.Error())
+	}
+	base := Usagef("x")
+	if base.WithHint("h"); base.Hint != "" {
+		t.Error("WithHint changed the original error")
+	}
+}
