@@ -298,7 +298,7 @@ func TestPropertyAddingAResourceMembership(t *testing.T) {
 		for _, k := range actions {
 			var u, action string
 			var n int
-			fmt.Sscanf(k, "%s #%d %s", &u, &n, &action)
+			_, _ = fmt.Sscanf(k, "%s #%d %s", &u, &n, &action)
 			if !allowed(u, n) {
 				t.Fatalf("seed %d: adding %s to %s removed %q outside the sub-resource exception", seed, login, S, k)
 			}
@@ -330,7 +330,7 @@ func TestPropertyAddingAResourceMembership(t *testing.T) {
 			if r != RoleNone && after.roles[k] == RoleNone {
 				var u string
 				var n int
-				fmt.Sscanf(k, "%s #%d", &u, &n)
+				_, _ = fmt.Sscanf(k, "%s #%d", &u, &n)
 				if !allowed(u, n) {
 					t.Fatalf("seed %d: adding %s to %s removed the role of %q outside the sub-resource exception", seed, login, S, k)
 				}

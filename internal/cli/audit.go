@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -116,7 +117,9 @@ before. Prints the number of records checked, or the first broken record.` +
 					return err
 				}
 			} else if v.OK {
-				f.IO.Out.Write([]byte("audit chain intact: " + strconv.Itoa(v.Records) + " records\n"))
+				if _, err := fmt.Fprintf(f.IO.Out, "audit chain intact: %d records\n", v.Records); err != nil {
+					return err
+				}
 			}
 			if !v.OK {
 				return errs.Negativef("audit chain broken at record %d: %s", v.Problem.Seq, v.Problem.Reason).

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/deskctl/deskctl/internal/app"
@@ -85,7 +86,9 @@ mail now). Each mail is marked sent only after the server accepted it.` +
 					return err
 				}
 			} else {
-				f.IO.Out.Write([]byte(strconv.Itoa(len(r.Sent)) + " sent, " + strconv.Itoa(len(r.Queued)) + " failed, " + strconv.Itoa(r.Waiting) + " waiting for back-off\n"))
+				if _, err := fmt.Fprintf(f.IO.Out, "%d sent, %d failed, %d waiting for back-off\n", len(r.Sent), len(r.Queued), r.Waiting); err != nil {
+					return err
+				}
 			}
 			if len(r.Queued) > 0 {
 				return errs.Negativef("%d mail(s) not delivered: %s", len(r.Queued), r.Reason)

@@ -177,7 +177,9 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 				}
 				fmt.Fprint(f.IO.ErrOut, "Apply these changes? [y/N] ")
 				var answer string
-				fmt.Fscanln(f.IO.In, &answer)
+				if _, err := fmt.Fscanln(f.IO.In, &answer); err != nil {
+					answer = ""
+				}
 				if answer != "y" && answer != "yes" {
 					return errs.Conflictf("not applied")
 				}

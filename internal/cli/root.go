@@ -123,10 +123,10 @@ func exitStatus(extra ...string) string {
 }
 
 // usageArgs checks the positional argument count with a usage-kind error.
-func usageArgs(min, max int, names string) cobra.PositionalArgs {
+func usageArgs(least, most int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) < min || (max >= 0 && len(args) > max) {
-			if len(args) < min {
+		if len(args) < least || (most >= 0 && len(args) > most) {
+			if len(args) < least {
 				return errs.Usagef("%s needs %s", cmd.CommandPath(), names)
 			}
 			return errs.Usagef("%s takes %s, got %d arguments", cmd.CommandPath(), names, len(args))

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/output"
@@ -70,8 +72,8 @@ func newCmdSettingsGet(f *Factory) *cobra.Command {
 				return err
 			}
 			if p.Format == output.Table {
-				f.IO.Out.Write([]byte(v.Value + "\n"))
-				return nil
+				_, err := fmt.Fprintln(f.IO.Out, v.Value)
+				return err
 			}
 			return p.Print(v, settingsTab([]app.SettingView{v}))
 		},

@@ -34,7 +34,7 @@ func addHelpTopics(root *cobra.Command) {
 Errors print one line on stderr, "deskctl: …", often followed by "hint: …"
 naming the next step.`,
 		Args: usageArgs(0, 0, "no arguments"),
-		Run:  func(c *cobra.Command, _ []string) { c.Help() },
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	})
 	var env strings.Builder
 	env.WriteString("deskctl reads these environment variables. Flags win over them; they win over\nthe config file, which wins over defaults.\n\n")
@@ -56,6 +56,6 @@ naming the next step.`,
 		Short: "Every DESKCTL_* variable and the others deskctl reads",
 		Long:  env.String(),
 		Args:  usageArgs(0, 0, "no arguments"),
-		Run:   func(c *cobra.Command, _ []string) { c.Help() },
+		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	})
 }

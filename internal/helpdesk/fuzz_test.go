@@ -92,7 +92,7 @@ func FuzzValidateLoginAndText(f *testing.F) {
 	}
 	f.Add(strings.Repeat("x", 300), uint16(MaxSubject))
 	f.Fuzz(func(t *testing.T, s string, limit uint16) {
-		max := int(limit)
+		maxLen := int(limit)
 
 		loginErr := ValidateLogin(s)
 		nameErr := ValidateName("group", s)
@@ -115,12 +115,12 @@ func FuzzValidateLoginAndText(f *testing.F) {
 			}
 		}
 
-		textErr := ValidateText("description", s, max)
+		textErr := ValidateText("description", s, maxLen)
 		if textErr != nil {
 			checkUsageError(t, "ValidateText", textErr)
 		} else {
-			if !utf8.ValidString(s) || len(s) > max {
-				t.Fatalf("ValidateText(%q, %d) accepted it", s, max)
+			if !utf8.ValidString(s) || len(s) > maxLen {
+				t.Fatalf("ValidateText(%q, %d) accepted it", s, maxLen)
 			}
 			for _, r := range s {
 				if r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f {
@@ -128,7 +128,7 @@ func FuzzValidateLoginAndText(f *testing.F) {
 				}
 			}
 		}
-		lineErr := ValidateLine("subject", s, max)
+		lineErr := ValidateLine("subject", s, maxLen)
 		switch {
 		case lineErr != nil:
 			checkUsageError(t, "ValidateLine", lineErr)

@@ -77,12 +77,12 @@ func ValidateEmail(addr string) error {
 // ValidateText rejects text that cannot be shown safely: invalid UTF-8, NUL
 // and other control characters except newline and tab. Empty text passes;
 // callers decide whether text is required.
-func ValidateText(field, s string, max int) error {
+func ValidateText(field, s string, limit int) error {
 	if !utf8.ValidString(s) {
 		return errs.Usagef("%s is not valid UTF-8", field).WithHint("re-encode the text as UTF-8")
 	}
-	if len(s) > max {
-		return errs.Usagef("%s is %d bytes; the limit is %d", field, len(s), max).WithHint("shorten it")
+	if len(s) > limit {
+		return errs.Usagef("%s is %d bytes; the limit is %d", field, len(s), limit).WithHint("shorten it")
 	}
 	for _, r := range s {
 		if (r < 0x20 && r != '\n' && r != '\t' && r != '\r') || r == 0x7f || (r >= 0x80 && r <= 0x9f) {
@@ -93,8 +93,8 @@ func ValidateText(field, s string, max int) error {
 }
 
 // ValidateLine is ValidateText for single-line values such as names and subjects.
-func ValidateLine(field, s string, max int) error {
-	if err := ValidateText(field, s, max); err != nil {
+func ValidateLine(field, s string, limit int) error {
+	if err := ValidateText(field, s, limit); err != nil {
 		return err
 	}
 	if strings.ContainsAny(s, "\r\n") {

@@ -386,13 +386,13 @@ func ticketFixture(t *testing.T) *DB {
 	return db
 }
 
-func ticketNumbers(t *testing.T, db *DB, q TicketQuery, max int) []int {
+func ticketNumbers(t *testing.T, db *DB, q TicketQuery, limit int) []int {
 	t.Helper()
 	var out []int
 	mustView(t, db, func(tx *Tx) error {
 		return tx.EachTicket(q, func(tk helpdesk.Ticket) (bool, error) {
 			out = append(out, tk.Number)
-			return max == 0 || len(out) < max, nil
+			return limit == 0 || len(out) < limit, nil
 		})
 	})
 	return out

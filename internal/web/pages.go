@@ -172,14 +172,14 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 		h.log.Error("rendering a page failed", "page", name, "error", err)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusInternalServerError)
-		w.Write([]byte("internal error\n"))
+		_, _ = w.Write([]byte("internal error\n"))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Length", itoa(buf.Len()))
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes())
+		_, _ = w.Write(buf.Bytes()) // the client went away; nothing to tell it
 	}
 }
 

@@ -193,7 +193,7 @@ func (h *handler) route(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "3")
 		w.WriteHeader(http.StatusOK)
 		if r.Method == http.MethodGet {
-			w.Write([]byte("ok\n"))
+			_, _ = w.Write([]byte("ok\n"))
 		}
 	case strings.HasPrefix(path, "/approval/"):
 		if !h.allow(w, r) {
