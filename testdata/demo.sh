@@ -93,9 +93,43 @@ run deskctl access explain bob --ticket 1
 refused deskctl access can bob close --ticket 1
 run deskctl access can bob reopen --ticket 1
 
+run deskctl access who-can close
+run deskctl access matrix --rights comment,close,note,dispatcher
+
+section "Ad-hoc approvals: without SMTP configured the mail waits in the outbox"
+run deskctl settings set approvals.enabled true
+run deskctl access grant request-approval --to group:support
+run deskctl user add dan --email dan@example.com --name "Dan Budget"
+run deskctl --as carol ticket create --subject "New laptop for the intern"
+run deskctl ticket authorize 2 --resource network
+run deskctl --as bob approval request 2 --approver dan --note "1 200 EUR, over the team budget"
+refused deskctl --as bob approval request 2 --approver alice
+run deskctl mail queue
+run deskctl --as dan approval approve 2 --comment "ok, buy it"
+run deskctl --as bob ticket show 2
+
+section "Permissions as code: export, validate, test offline, plan"
+run deskctl policy export
+deskctl policy export > "$work/policy.yaml"
+cat > "$work/tests.yaml" <<'TESTS'
+fixtures:
+  wifi: {state: new, resource: network-wifi, requester: carol}
+tests:
+  - can: {user: bob, right: close, ticket: wifi}
+  - cannot: {user: carol, right: close, ticket: wifi}
+  - role: {user: bob, ticket: wifi, is: resource-member}
+  - who-can: {right: admin, users: [alice]}
+TESTS
+show cat tests.yaml
+cat "$work/tests.yaml"
+run deskctl policy validate "$work/policy.yaml"
+run deskctl policy test "$work/policy.yaml" --tests "$work/tests.yaml"
+run deskctl policy plan "$work/policy.yaml"
+
 section "Every change is audited; the hash chain shows tampering"
-run deskctl audit log
+run deskctl audit log --limit 8
 run deskctl audit verify
+run deskctl db check
 
 section "Stable JSON for scripts"
 run deskctl user list -o json
