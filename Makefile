@@ -48,8 +48,9 @@ build: ## build bin/deskctl
 test: ## run every test (what CI runs)
 	$(GO) test -count=1 ./...
 
-bench: ## run the benchmarks
+bench: ## run the Go benchmarks, then the whole-process timings against the floor and OPA (docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./internal/devgen/cmd/deskctl-bench -dir /tmp/deskctl-bench -runs 30 -import
 
 lint: $(GOLANGCI_LINT) ## run golangci-lint with .golangci.yml
 	$(GOLANGCI_LINT) run ./...

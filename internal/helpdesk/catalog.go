@@ -1,7 +1,9 @@
 package helpdesk
 
 import (
+	"slices"
 	"sort"
+	"sync"
 
 	"github.com/deskctl/deskctl/internal/errs"
 )
@@ -118,7 +120,26 @@ func edit(name, field, desc string) Right {
 }
 
 // Builtins returns the built-in rights catalog, sorted by kind then name.
-func Builtins() []Right {
+// The catalog is built once; callers get their own copy of the list.
+func Builtins() []Right { return slices.Clone(builtinCatalog()) }
+
+// Builtin looks up one built-in right by name.
+func Builtin(name string) (Right, bool) {
+	r, ok := builtinIndex()[name]
+	return r, ok
+}
+
+var builtinCatalog = sync.OnceValue(buildBuiltins)
+
+var builtinIndex = sync.OnceValue(func() map[string]Right {
+	m := map[string]Right{}
+	for _, r := range builtinCatalog() {
+		m[r.Name] = r
+	}
+	return m
+})
+
+func buildBuiltins() []Right {
 	withdraw := action(ActWithdraw, CatAllUsers, "the requester closes their own ticket", open, StateClosed, false, false)
 	withdraw.RequesterOnly = true
 	rs := []Right{
@@ -185,10 +206,8 @@ func ValidateCustomAction(r Right) error {
 	if err := ValidateName("action", r.Name); err != nil {
 		return err
 	}
-	for _, b := range Builtins() {
-		if b.Name == r.Name {
-			return errs.Conflictf("'%s' is a built-in right", r.Name).WithHint("choose another name; built-in rights cannot be redefined")
-		}
+	if _, ok := Builtin(r.Name); ok {
+		return errs.Conflictf("'%s' is a built-in right", r.Name).WithHint("choose another name; built-in rights cannot be redefined")
 	}
 	if r.Kind != KindAction {
 		return errs.Usagef("custom rights must be ticket actions")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 )
@@ -42,20 +43,21 @@ type OutcomeMail struct {
 var templateFS embed.FS
 
 // Each mail is a text template and an HTML template of the same name; the
-// HTML ones share layout.html.
+// HTML ones share layout.html. They are parsed on first use, so commands
+// that send no mail do not pay for them at start-up.
 var (
 	textFuncs = texttemplate.FuncMap{"indent": indent}
 	htmlFuncs = htmltemplate.FuncMap{"row": func(label, value string) tableRow { return tableRow{label, value} }}
 
-	approvalText  = parseText("approval.txt")
-	outcomeText   = parseText("outcome.txt")
-	cancelledText = parseText("cancelled.txt")
-	testText      = parseText("test.txt")
+	approvalText  = sync.OnceValue(func() *texttemplate.Template { return parseText("approval.txt") })
+	outcomeText   = sync.OnceValue(func() *texttemplate.Template { return parseText("outcome.txt") })
+	cancelledText = sync.OnceValue(func() *texttemplate.Template { return parseText("cancelled.txt") })
+	testText      = sync.OnceValue(func() *texttemplate.Template { return parseText("test.txt") })
 
-	approvalHTML  = parseHTML("approval.html")
-	outcomeHTML   = parseHTML("outcome.html")
-	cancelledHTML = parseHTML("cancelled.html")
-	testHTML      = parseHTML("test.html")
+	approvalHTML  = sync.OnceValue(func() *htmltemplate.Template { return parseHTML("approval.html") })
+	outcomeHTML   = sync.OnceValue(func() *htmltemplate.Template { return parseHTML("outcome.html") })
+	cancelledHTML = sync.OnceValue(func() *htmltemplate.Template { return parseHTML("cancelled.html") })
+	testHTML      = sync.OnceValue(func() *htmltemplate.Template { return parseHTML("test.html") })
 )
 
 type tableRow struct{ Label, Value string }
@@ -132,8 +134,8 @@ func approvalMessage(d ApprovalMail, reminder bool) Message {
 		To:      d.To,
 		ToName:  oneLine(d.ApproverName),
 		Subject: subject,
-		Text:    renderText(approvalText, v),
-		HTML:    renderHTML(approvalHTML, v),
+		Text:    renderText(approvalText(), v),
+		HTML:    renderHTML(approvalHTML(), v),
 		Thread:  TicketThread(d.Ticket),
 	}
 }
@@ -162,8 +164,8 @@ func ApprovalOutcome(d OutcomeMail) Message {
 		To:      d.To,
 		ToName:  oneLine(d.TechnicianName),
 		Subject: subject,
-		Text:    renderText(outcomeText, v),
-		HTML:    renderHTML(outcomeHTML, v),
+		Text:    renderText(outcomeText(), v),
+		HTML:    renderHTML(outcomeHTML(), v),
 		Thread:  TicketThread(d.Ticket),
 	}
 }
@@ -183,8 +185,8 @@ func ApprovalCancelled(d ApprovalMail) Message {
 		To:      d.To,
 		ToName:  oneLine(d.ApproverName),
 		Subject: subject,
-		Text:    renderText(cancelledText, v),
-		HTML:    renderHTML(cancelledHTML, v),
+		Text:    renderText(cancelledText(), v),
+		HTML:    renderHTML(cancelledHTML(), v),
 		Thread:  TicketThread(d.Ticket),
 	}
 }
@@ -195,8 +197,8 @@ func TestMessage(to string) Message {
 	return Message{
 		To:      to,
 		Subject: v.Title,
-		Text:    renderText(testText, v),
-		HTML:    renderHTML(testHTML, v),
+		Text:    renderText(testText(), v),
+		HTML:    renderHTML(testHTML(), v),
 	}
 }
 

@@ -317,10 +317,8 @@ func (tx *Tx) HasGrant(s helpdesk.Subject, right string) bool {
 
 // Right returns a built-in or custom right.
 func (tx *Tx) Right(name string) (helpdesk.Right, bool, error) {
-	for _, r := range helpdesk.Builtins() {
-		if r.Name == name {
-			return r, true, nil
-		}
+	if r, ok := helpdesk.Builtin(name); ok {
+		return r, true, nil
 	}
 	var r helpdesk.Right
 	ok, err := getJSON(tx.bucket(bucketActions), []byte(name), &r)

@@ -1,0 +1,488 @@
+// Command deskctl-bench takes the whole-process timings of docs/benchmarks.md:
+// it builds deskctl, generates the benchmark database once (deskctl __devgen),
+// then runs each command many times, interleaved round by round so that
+// machine noise hits every command alike, and reports per command the median
+// wall time, its ratio to the floor (`deskctl version`) and to a bare bbolt
+// open measured in the same run, and the peak RSS of the child process
+// (getrusage). OPA evaluates the same checks over the same directory, also
+// whole-process, and in-process with `opa bench` beside deskctl's Go
+// benchmarks on the same database.
+//
+//	go run ./internal/devgen/cmd/deskctl-bench [-dir /tmp/deskctl-bench] [-runs 30] [-import]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/devgen"
+)
+
+type config struct {
+	dir, deskctl, opa  string
+	runs, tickets      int
+	importToo, goBench bool
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.dir, "dir", filepath.Join(os.TempDir(), "deskctl-bench"), "work directory: database, policy, OPA files, results")
+	flag.StringVar(&c.deskctl, "deskctl", "", "deskctl binary (default: build ./cmd/deskctl into -dir)")
+	flag.StringVar(&c.opa, "opa", "", "opa binary (default: $PATH, then $GOPATH/bin)")
+	flag.IntVar(&c.runs, "runs", 30, "runs per command")
+	flag.IntVar(&c.tickets, "tickets", 1_000_000, "tickets in the generated database (when it does not exist yet)")
+	flag.BoolVar(&c.importToo, "import", false, "also time `ticket import` of all tickets into a fresh database")
+	flag.BoolVar(&c.goBench, "gobench", true, "also run the in-process Go benchmarks and `opa bench` on the same database")
+	flag.Parse()
+	if err := run(c, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "deskctl-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// sample is one run of a command.
+type sample struct {
+	wall   time.Duration
+	rssKB  int64
+	status int
+}
+
+// result summarises a command's runs.
+type result struct {
+	Name     string        `json:"name"`
+	Command  string        `json:"command"`
+	Runs     int           `json:"runs"`
+	Median   time.Duration `json:"median_ns"`
+	Min      time.Duration `json:"min_ns"`
+	P90      time.Duration `json:"p90_ns"`
+	PeakRSS  int64         `json:"peak_rss_kb"`
+	VsFloor  float64       `json:"vs_floor"`
+	VsOpen   float64       `json:"vs_open"`
+	Expected int           `json:"exit_status"`
+}
+
+type command struct {
+	name     string
+	argv     []string
+	expected int // exit status
+}
+
+func run(c config, out io.Writer) error {
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return err
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	if c.deskctl == "" {
+		c.deskctl = filepath.Join(c.dir, "deskctl")
+		logf("building %s", c.deskctl)
+		if err := sh(root, nil, "go", "build", "-trimpath", "-o", c.deskctl, "./cmd/deskctl"); err != nil {
+			return err
+		}
+	}
+	if c.opa == "" {
+		c.opa = findOPA()
+	}
+	db := filepath.Join(c.dir, "bench.db")
+	opaDir := filepath.Join(c.dir, "opa")
+	env := []string{"DESKCTL_DB=" + db, "XDG_CONFIG_HOME=" + filepath.Join(c.dir, "config"), "XDG_DATA_HOME=" + filepath.Join(c.dir, "data"), "NO_COLOR=1"}
+
+	var extra []result
+	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) {
+		logf("generating %s with %d tickets (takes about a minute per million)", db, c.tickets)
+		s, err := once(c.deskctl, env, "__devgen", "--out", db, "--policy", filepath.Join(c.dir, "policy.yaml"),
+			"--opa-dir", opaDir, "--tickets", strconv.Itoa(c.tickets))
+		if err != nil {
+			return err
+		}
+		extra = append(extra, single("generate (__devgen)", "deskctl __devgen --out bench.db --tickets "+strconv.Itoa(c.tickets), s))
+	}
+	var sc devgen.Scenario
+	raw, err := os.ReadFile(filepath.Join(opaDir, "scenario.json"))
+	if err != nil {
+		return fmt.Errorf("%w (remove %s to generate it again)", err, db)
+	}
+	if err := json.Unmarshal(raw, &sc); err != nil {
+		return err
+	}
+	canStatus := 1
+	if sc.Available {
+		canStatus = 0
+	}
+	tk := strconv.Itoa(sc.Ticket)
+	as := func(user string, args ...string) []string { return append([]string{c.deskctl, "--as", user}, args...) }
+	cmds := []command{
+		{name: "floor: deskctl version", argv: []string{c.deskctl, "version"}},
+		{name: "bare bbolt open", argv: []string{c.deskctl, "__devgen", "--out", db, "--open-only"}},
+		{name: "access can", argv: as(sc.User, "access", "can", sc.User, sc.Action, "--ticket", tk), expected: canStatus},
+		{name: "access can (no ticket)", argv: as(sc.User, "access", "can", sc.User, sc.Action), expected: canStatus},
+		{name: "access explain", argv: as(sc.User, "access", "explain", sc.User)},
+		{name: "access explain --ticket", argv: as(sc.User, "access", "explain", sc.User, "--ticket", tk)},
+		{name: "ticket list --state new --resource R", argv: as(sc.User, "ticket", "list", "--state", "new", "--resource", sc.Resource)},
+		{name: "ticket show", argv: as(sc.User, "ticket", "show", tk)},
+		{name: "ticket create", argv: as(sc.User, "ticket", "create", "--subject", "benchmark ticket")},
+		{name: "access who-can close", argv: as(devgen.AdminLogin, "access", "who-can", sc.Action)},
+		{name: "access matrix -o csv", argv: as(devgen.AdminLogin, "access", "matrix", "-o", "csv")},
+	}
+	if c.opa != "" {
+		q := func(input, query string) []string {
+			return []string{c.opa, "eval", "-d", filepath.Join(opaDir, "deskctl.rego"), "-d", filepath.Join(opaDir, "data.json"),
+				"-i", filepath.Join(opaDir, input), query}
+		}
+		cmds = append(cmds,
+			command{name: "opa version", argv: []string{c.opa, "version"}},
+			command{name: "opa eval: can (allow)", argv: q("input-can.json", "data.deskctl.allow")},
+			command{name: "opa eval: can, no ticket (holds)", argv: q("input-holds.json", "data.deskctl.holds")},
+			command{name: "opa eval: explain (explanation)", argv: q("input-explain.json", "data.deskctl.explanation")},
+		)
+		if err := sameAnswer(c.opa, opaDir, sc); err != nil {
+			return err
+		}
+	} else {
+		logf("opa not found: skipping the OPA comparison (go install github.com/open-policy-agent/opa@latest)")
+	}
+
+	// Warm up: the page cache, and a first run checks every exit status.
+	for _, cmd := range cmds {
+		for range 2 {
+			s, err := exec1(cmd.argv, env)
+			if err != nil {
+				return err
+			}
+			if s.status != cmd.expected {
+				return fmt.Errorf("%s exited %d, want %d", strings.Join(cmd.argv, " "), s.status, cmd.expected)
+			}
+		}
+	}
+	logf("timing %d commands × %d runs, interleaved", len(cmds), c.runs)
+	samples := make([][]sample, len(cmds))
+	for r := range c.runs {
+		for i, cmd := range cmds {
+			s, err := exec1(cmd.argv, env)
+			if err != nil {
+				return err
+			}
+			samples[i] = append(samples[i], s)
+		}
+		if (r+1)%10 == 0 {
+			logf("round %d of %d", r+1, c.runs)
+		}
+	}
+	results := make([]result, len(cmds))
+	for i, cmd := range cmds {
+		results[i] = summarise(cmd, samples[i])
+	}
+	floor, open := results[0].Median, results[1].Median
+	for i := range results {
+		results[i].VsFloor = float64(results[i].Median) / float64(floor)
+		results[i].VsOpen = float64(results[i].Median) / float64(open)
+	}
+
+	if c.importToo {
+		r, err := timeImport(c, env)
+		if err != nil {
+			return err
+		}
+		extra = append(extra, r)
+	}
+
+	fmt.Fprintf(out, "deskctl-bench %s · %s/%s · %d CPUs · %d runs per command · scenario: user %s (%d effective groups), resource %s, ticket #%d, action %s\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), c.runs,
+		sc.User, sc.Groups, sc.Resource, sc.Ticket, sc.Action)
+	printTable(out, results)
+	printVsOPA(out, results)
+	if len(extra) > 0 {
+		fmt.Fprintln(out)
+		fmt.Fprintln(out, "| One-off | wall | peak RSS |")
+		fmt.Fprintln(out, "|---|---:|---:|")
+		for _, r := range extra {
+			fmt.Fprintf(out, "| %s | %s | %s |\n", r.Name, dur(r.Median), mb(r.PeakRSS))
+		}
+	}
+	var inproc []goBench
+	if c.goBench {
+		if inproc, err = inProcess(c, root, db, opaDir); err != nil {
+			return err
+		}
+		fmt.Fprintln(out)
+		printInProcess(out, inproc)
+	}
+	all := map[string]any{"scenario": sc, "whole_process": results, "one_off": extra, "in_process": inproc}
+	raw, _ = json.MarshalIndent(all, "", "  ")
+	return os.WriteFile(filepath.Join(c.dir, "results.json"), raw, 0o644)
+}
+
+func logf(format string, a ...any) { fmt.Fprintf(os.Stderr, "deskctl-bench: "+format+"\n", a...) }
+
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", err
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("run this from inside the deskctl module")
+	}
+	return filepath.Dir(mod), nil
+}
+
+func findOPA() string {
+	if p, err := exec.LookPath("opa"); err == nil {
+		return p
+	}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "opa")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func sh(dir string, env []string, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, os.Stderr, os.Stderr
+	cmd.Env = append(os.Environ(), env...)
+	return cmd.Run()
+}
+
+// exec1 runs argv once with stdout discarded and reports wall time, the
+// child's peak RSS and its exit status.
+func exec1(argv, env []string) (sample, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return sample{}, err
+	}
+	s := sample{wall: wall, status: cmd.ProcessState.ExitCode()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		s.rssKB = ru.Maxrss // kilobytes on Linux
+	}
+	if s.status > 1 {
+		return s, fmt.Errorf("%s exited %d: %s", strings.Join(argv, " "), s.status, stderr.String())
+	}
+	return s, nil
+}
+
+// once runs a deskctl subcommand one time for a one-off figure.
+func once(deskctl string, env []string, args ...string) (sample, error) {
+	s, err := exec1(append([]string{deskctl}, args...), env)
+	if err == nil && s.status != 0 {
+		err = fmt.Errorf("deskctl %s exited %d", strings.Join(args, " "), s.status)
+	}
+	return s, err
+}
+
+func single(name, cmdline string, s sample) result {
+	return result{Name: name, Command: cmdline, Runs: 1, Median: s.wall, Min: s.wall, P90: s.wall, PeakRSS: s.rssKB}
+}
+
+func summarise(cmd command, ss []sample) result {
+	walls := make([]time.Duration, len(ss))
+	var peak int64
+	for i, s := range ss {
+		walls[i] = s.wall
+		peak = max(peak, s.rssKB)
+	}
+	slices.Sort(walls)
+	args := make([]string, len(cmd.argv))
+	for i, a := range cmd.argv {
+		args[i] = filepath.Base(a)
+		if !strings.HasPrefix(a, "/") {
+			args[i] = a
+		}
+	}
+	return result{Name: cmd.name, Command: strings.Join(args, " "), Runs: len(ss), Median: walls[len(walls)/2],
+		Min: walls[0], P90: walls[len(walls)*9/10], PeakRSS: peak, Expected: cmd.expected}
+}
+
+// sameAnswer makes sure OPA and deskctl agree on the timed check before
+// their times are compared.
+func sameAnswer(opa, dir string, sc devgen.Scenario) error {
+	out, err := exec.Command(opa, "eval", "-f", "raw", "-d", filepath.Join(dir, "deskctl.rego"), "-d", filepath.Join(dir, "data.json"),
+		"-i", filepath.Join(dir, "input-can.json"), "data.deskctl.allow").Output()
+	if err != nil {
+		return fmt.Errorf("opa eval: %w", err)
+	}
+	if got := strings.TrimSpace(string(out)); got != strconv.FormatBool(sc.Available) {
+		return fmt.Errorf("OPA answers %s for %s %s #%d, deskctl %v", got, sc.User, sc.Action, sc.Ticket, sc.Available)
+	}
+	return nil
+}
+
+// timeImport times `ticket import` of the generated tickets into a fresh
+// database holding the same directory.
+func timeImport(c config, env []string) (result, error) {
+	db := filepath.Join(c.dir, "import.db")
+	jsonl := filepath.Join(c.dir, "tickets.jsonl")
+	os.Remove(db)
+	if _, err := once(c.deskctl, env, "__devgen", "--out", db, "--tickets", "0"); err != nil {
+		return result{}, err
+	}
+	if _, err := os.Stat(jsonl); err != nil {
+		logf("writing %s", jsonl)
+		if _, err := once(c.deskctl, env, "__devgen", "--import-jsonl", jsonl, "--tickets", strconv.Itoa(c.tickets)); err != nil {
+			return result{}, err
+		}
+	}
+	logf("importing %d tickets", c.tickets)
+	s, err := once(c.deskctl, append(env, "DESKCTL_DB="+db), "--as", devgen.AdminLogin, "ticket", "import", jsonl)
+	if err != nil {
+		return result{}, err
+	}
+	os.Remove(db)
+	return single(fmt.Sprintf("ticket import (%d tickets)", c.tickets), "deskctl ticket import tickets.jsonl", s), nil
+}
+
+func dur(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
+	}
+	return fmt.Sprintf("%.1f µs", float64(d)/1e3)
+}
+
+func mb(kb int64) string { return fmt.Sprintf("%.1f MB", float64(kb)/1024) }
+
+func printTable(out io.Writer, rs []result) {
+	fmt.Fprintln(out, "| Command (whole process) | median | min | p90 | × floor | × bbolt open | peak RSS |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|")
+	for _, r := range rs {
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %.2f | %.2f | %s |\n", r.Name, dur(r.Median), dur(r.Min), dur(r.P90), r.VsFloor, r.VsOpen, mb(r.PeakRSS))
+	}
+}
+
+// printVsOPA compares deskctl with OPA on the same checks, whole process.
+func printVsOPA(out io.Writer, rs []result) {
+	med := map[string]time.Duration{}
+	for _, r := range rs {
+		med[r.Name] = r.Median
+	}
+	pairs := [][2]string{{"access can", "opa eval: can (allow)"}, {"access can (no ticket)", "opa eval: can, no ticket (holds)"},
+		{"access explain", "opa eval: explain (explanation)"}}
+	for _, p := range pairs {
+		if d, o := med[p[0]], med[p[1]]; d > 0 && o > 0 {
+			fmt.Fprintf(out, "\nOPA ÷ deskctl, %s: %.1f×", p[0], float64(o)/float64(d))
+		}
+	}
+	fmt.Fprintln(out)
+}
+
+// goBench is one line of Go benchmark output.
+type goBench struct {
+	Name     string  `json:"name"`
+	NsPerOp  float64 `json:"ns_per_op"`
+	BPerOp   float64 `json:"bytes_per_op"`
+	AllocsOp float64 `json:"allocs_per_op"`
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)
+
+func parseBench(r io.Reader, prefix string) []goBench {
+	var out []goBench
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		b := goBench{Name: prefix + m[1]}
+		b.NsPerOp, _ = strconv.ParseFloat(m[2], 64)
+		f := strings.Fields(sc.Text())
+		for i := 1; i < len(f); i++ {
+			switch f[i] {
+			case "B/op":
+				b.BPerOp, _ = strconv.ParseFloat(f[i-1], 64)
+			case "allocs/op":
+				b.AllocsOp, _ = strconv.ParseFloat(f[i-1], 64)
+			}
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// inProcess runs deskctl's engine benchmarks over the benchmark database and
+// `opa bench` on the same questions.
+func inProcess(c config, root, db, opaDir string) ([]goBench, error) {
+	logf("running the in-process Go benchmarks on %s", db)
+	var out []goBench
+	for _, b := range []struct{ prefix, pattern, pkg string }{
+		{"deskctl ", "^Benchmark(Open|Explain|ExplainTicket|Can|Holds|WhoCan|WhoCanTicket|Matrix|UseCase.*)$", "./internal/devgen/"},
+		{"deskctl in-memory ", "^Benchmark(Explain|Can|Matrix)$", "./internal/access/"},
+	} {
+		cmd := exec.Command("go", "test", "-run", "^$", "-bench", b.pattern, "-benchmem", "-benchtime", "2s", b.pkg)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "DESKCTL_BENCH_DB="+db)
+		cmd.Stderr = os.Stderr
+		raw, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("go test -bench %s: %w\n%s", b.pkg, err, raw)
+		}
+		out = append(out, parseBench(bytes.NewReader(raw), b.prefix)...)
+	}
+	if c.opa == "" {
+		return out, nil
+	}
+	for _, q := range []struct{ name, input, query string }{
+		{"BenchmarkCan", "input-can.json", "data.deskctl.allow"},
+		{"BenchmarkHolds", "input-holds.json", "data.deskctl.holds"},
+		{"BenchmarkExplain", "input-explain.json", "data.deskctl.explanation"},
+	} {
+		logf("opa bench %s", q.query)
+		raw, err := exec.Command(c.opa, "bench", "-f", "gobench", "--benchmem", "-d", filepath.Join(opaDir, "deskctl.rego"),
+			"-d", filepath.Join(opaDir, "data.json"), "-i", filepath.Join(opaDir, q.input), q.query).Output()
+		if err != nil {
+			return nil, fmt.Errorf("opa bench %s: %w", q.query, err)
+		}
+		for _, b := range parseBench(bytes.NewReader(raw), "opa ") {
+			b.Name = "opa " + q.name
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+func printInProcess(out io.Writer, bs []goBench) {
+	fmt.Fprintln(out, "| In process | time/op | B/op | allocs/op | OPA ÷ deskctl |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---:|")
+	ns := map[string]float64{}
+	for _, b := range bs {
+		ns[b.Name] = b.NsPerOp
+	}
+	for _, b := range bs {
+		ratio := ""
+		if strings.HasPrefix(b.Name, "opa ") {
+			if d := ns["deskctl "+strings.TrimPrefix(b.Name, "opa ")]; d > 0 {
+				ratio = fmt.Sprintf("%.1f", b.NsPerOp/d)
+			}
+		}
+		fmt.Fprintf(out, "| %s | %s | %.0f | %.0f | %s |\n", b.Name, dur(time.Duration(b.NsPerOp)), b.BPerOp, b.AllocsOp, ratio)
+	}
+}
