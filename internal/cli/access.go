@@ -79,7 +79,7 @@ resources; edit-all-tickets needs read-all-tickets on the same subject.` +
 		},
 	}
 	cmd.Flags().StringVar(&subject, flag, "", "user:LOGIN, group:NAME or resource:NAME")
-	_ = cmd.RegisterFlagCompletionFunc(flag, completeFrom(f, app.CompleteSubjects))
+	_ = cmd.RegisterFlagCompletionFunc(flag, completeValue(f, app.CompleteSubjects))
 	return cmd
 }
 
@@ -131,8 +131,8 @@ JSON: {"user": {...}} or {"subject": {...}} with the fields documented in docs/p
 	cmd.Flags().IntVar(&o.Ticket, "ticket", 0, "explain the role on this ticket and each action's availability")
 	cmd.Flags().StringVar(&o.Right, "right", "", "only this right")
 	cmd.Flags().BoolVar(&o.All, "all", false, "list every right, not only all-users actions for non-supporters")
-	_ = cmd.RegisterFlagCompletionFunc("ticket", completeFrom(f, app.CompleteTickets))
-	_ = cmd.RegisterFlagCompletionFunc("right", completeFrom(f, app.CompleteRights))
+	_ = cmd.RegisterFlagCompletionFunc("ticket", completeValue(f, app.CompleteTickets))
+	_ = cmd.RegisterFlagCompletionFunc("right", completeValue(f, app.CompleteRights))
 	return cmd
 }
 

@@ -77,7 +77,7 @@ down or not configured the request still succeeds and the mail waits in the outb
 	}
 	cmd.Flags().StringVar(&approver, "approver", "", "login of the user who decides")
 	cmd.Flags().StringVar(&note, "note", "", "what the approver should know")
-	_ = cmd.RegisterFlagCompletionFunc("approver", completeFrom(f, app.CompleteUsers))
+	_ = cmd.RegisterFlagCompletionFunc("approver", completeValue(f, app.CompleteUsers))
 	return cmd
 }
 
@@ -141,6 +141,8 @@ func newCmdApprovalList(f *Factory) *cobra.Command {
 	cmd.Flags().StringVar(&q.RequestedBy, "requested-by", "", "requesting technician's login")
 	cmd.Flags().StringVar(&older, "older-than", "", "only requests older than this, e.g. 48h")
 	_ = cmd.RegisterFlagCompletionFunc("state", fixedCompletion("pending", "approved", "rejected", "cancelled"))
+	_ = cmd.RegisterFlagCompletionFunc("approver", completeValue(f, app.CompleteUsers))
+	_ = cmd.RegisterFlagCompletionFunc("requested-by", completeValue(f, app.CompleteUsers))
 	return cmd
 }
 

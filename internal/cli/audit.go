@@ -87,6 +87,8 @@ JSON fields: seq, time, actor, command, subject, before, after, hash.` + exitSta
 	cmd.Flags().StringVar(&o.Actor, "actor", "", "only records by this login")
 	cmd.Flags().StringVar(&o.Subject, "subject", "", "only records about this subject, e.g. group:support")
 	cmd.Flags().IntVar(&o.Limit, "limit", 0, "only the newest N records (0 = all)")
+	_ = cmd.RegisterFlagCompletionFunc("actor", completeValue(f, app.CompleteUsers))
+	_ = cmd.RegisterFlagCompletionFunc("subject", completeValue(f, app.CompleteSubjects))
 	return cmd
 }
 

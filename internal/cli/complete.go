@@ -52,3 +52,11 @@ func completeTickets(f *Factory) func(*cobra.Command, []string, string) ([]strin
 func completeTicketThenAction(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return completeFrom(f, app.CompleteTickets, app.CompleteActions)
 }
+
+// completeValue completes a flag's value from the database, whatever the
+// positional arguments are.
+func completeValue(f *Factory, kind string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
+		return completeFrom(f, kind)(cmd, nil, prefix)
+	}
+}

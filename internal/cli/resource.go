@@ -52,7 +52,7 @@ func newCmdResourceAdd(f *Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&parent, "parent", "", "parent resource")
-	_ = cmd.RegisterFlagCompletionFunc("parent", completeFrom(f, app.CompleteResources))
+	_ = cmd.RegisterFlagCompletionFunc("parent", completeValue(f, app.CompleteResources))
 	cmd.Flags().StringVar(&desc, "description", "", "what the resource covers")
 	return cmd
 }

@@ -92,6 +92,8 @@ authorize it into a resource. Dispatchers may create it straight into a resource
 	fl.StringVar(&o.Category, "category", "", "free-form category")
 	fl.StringVar(&o.Due, "due", "", "due date YYYY-MM-DD")
 	_ = cmd.RegisterFlagCompletionFunc("priority", fixedCompletion("low", "normal", "high", "urgent"))
+	_ = cmd.RegisterFlagCompletionFunc("requester", completeValue(f, app.CompleteUsers))
+	_ = cmd.RegisterFlagCompletionFunc("resource", completeValue(f, app.CompleteResources))
 	return cmd
 }
 
@@ -145,6 +147,9 @@ category, due, assignee, links, created, updated.` + exitStatus(),
 	fl.IntVar(&q.Limit, "limit", 50, "at most N tickets")
 	fl.IntVar(&q.Before, "before", 0, "only tickets numbered below N (paging)")
 	_ = cmd.RegisterFlagCompletionFunc("state", fixedCompletion("request", "new", "in-progress", "waiting", "closed"))
+	_ = cmd.RegisterFlagCompletionFunc("resource", completeValue(f, app.CompleteResources))
+	_ = cmd.RegisterFlagCompletionFunc("requester", completeValue(f, app.CompleteUsers))
+	_ = cmd.RegisterFlagCompletionFunc("assignee", completeValue(f, app.CompleteUsers))
 	return cmd
 }
 
@@ -240,15 +245,17 @@ type actionFlags struct {
 	Link                            int
 }
 
-func (a *actionFlags) register(cmd *cobra.Command, which ...string) {
+func (a *actionFlags) register(f *Factory, cmd *cobra.Command, which ...string) {
 	for _, w := range which {
 		switch w {
 		case "text":
 			cmd.Flags().StringVarP(&a.Text, "text", "m", "", "text of the comment, reply or note (or an explanation)")
 		case "resource":
 			cmd.Flags().StringVar(&a.Resource, "resource", "", "target resource")
+			_ = cmd.RegisterFlagCompletionFunc("resource", completeValue(f, app.CompleteResources))
 		case "assignee":
 			cmd.Flags().StringVar(&a.Assignee, "assignee", "", "member of the ticket's resource")
+			_ = cmd.RegisterFlagCompletionFunc("assignee", completeValue(f, app.CompleteUsers))
 		case "link":
 			cmd.Flags().IntVar(&a.Link, "ticket", 0, "the other ticket's number")
 		case "value":
@@ -313,7 +320,7 @@ is a thin wrapper over this command; custom actions defined with
 			return f.runActions(app.ActionRequest{Ticket: n, Action: args[1], Input: a.input()})
 		},
 	}
-	a.register(cmd, "text", "resource", "assignee", "link", "value")
+	a.register(f, cmd, "text", "resource", "assignee", "link", "value")
 	return cmd
 }
 
@@ -361,7 +368,7 @@ func newCmdTicketVerb(f *Factory, v thinVerb) *cobra.Command {
 		},
 		ValidArgsFunction: completeTickets(f),
 	}
-	a.register(cmd, v.flags...)
+	a.register(f, cmd, v.flags...)
 	return cmd
 }
 
