@@ -170,6 +170,17 @@ func (s *Service) ListTickets(q TicketQuery) ([]TicketView, error) {
 		q.Limit = 50
 	}
 	err := s.read(func(c *Ctx) error {
+		ownOnly, err := seesOnlyOwnTickets(c)
+		if err != nil {
+			return err
+		}
+		if ownOnly {
+			// Walk the requester index instead of every ticket.
+			if q.Requester != "" && q.Requester != c.Actor.Login {
+				return nil
+			}
+			q.Requester = c.Actor.Login
+		}
 		return c.Tx.EachTicket(store.TicketQuery{State: q.State, Resource: q.Resource, Requester: q.Requester, Assignee: q.Assignee, Before: q.Before},
 			func(t helpdesk.Ticket) (bool, error) {
 				role, err := c.Engine.Role(c.Actor.Login, &t)
@@ -183,6 +194,20 @@ func (s *Service) ListTickets(q TicketQuery) ([]TicketView, error) {
 			})
 	})
 	return out, err
+}
+
+// seesOnlyOwnTickets reports whether the actor can have a role only as a
+// requester: no resource membership, no dispatcher, no read-all-tickets.
+func seesOnlyOwnTickets(c *Ctx) (bool, error) {
+	if rs, err := c.Tx.ResourcesOf(c.Actor.Login); err != nil || len(rs) > 0 {
+		return false, err
+	}
+	for _, perm := range []string{helpdesk.PermDispatcher, helpdesk.PermReadAllTickets} {
+		if held, err := c.Engine.Holds(c.Actor.Login, perm); err != nil || held {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // TicketDetail is `ticket show`: the ticket, the actor's role and what they can do now.
