@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -184,8 +185,16 @@ func mapping() *yaml.Node  { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!m
 func sequence() *yaml.Node { return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"} }
 
 // str is a string scalar; the encoder quotes it when it would otherwise read
-// back as a number, boolean or null.
-func str(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+// back as a number, boolean or null. A value with a line break is always
+// double-quoted: the encoder would pick a block scalar, and for a value made
+// only of line breaks it writes one that reads back as a different string.
+func str(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if strings.ContainsAny(s, "\n\r\u0085\u2028\u2029") {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
 
 func boolean(b bool) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(b)}
