@@ -440,7 +440,9 @@ func (d *testsDecoder) fixture(n *yaml.Node) (Fixture, bool) {
 	case f.State == helpdesk.StateRequest && f.Resource != "":
 		d.fs.add(f.At(keyResource), CodeInvalidValue,
 			"a request has no resource yet; leave out resource, or give the state the ticket has once authorized (new, in-progress, waiting, closed)")
-	case f.State != helpdesk.StateRequest && f.Resource == "" && !f.bad[keyResource]:
+	case f.State != helpdesk.StateRequest && f.State != helpdesk.StateClosed && f.Resource == "" && !f.bad[keyResource]:
+		// Only closed goes without: a request withdrawn before anyone
+		// authorized it is closed and still has no resource.
 		d.fs.add(f.At(keyState), CodeMissing,
 			"a ticket in state %s is authorized into a resource; add resource: NAME, or use state: request", f.State)
 	}

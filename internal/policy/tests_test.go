@@ -173,7 +173,7 @@ func TestParseTestsFindings(t *testing.T) {
 			"fixtures:",
 			"  a: {state: nwe, resource: network}",
 			"  b: {state: request, resource: network}",
-			"  c: {state: closed}",
+			"  c: {state: waiting}",
 			"  d: {number: 0, resource: network}",
 			"  e: {resource: network, asignee: bob}",
 			"  f: new",
@@ -182,7 +182,7 @@ func TestParseTestsFindings(t *testing.T) {
 			[]string{
 				"tests.yaml:2:14: unknown ticket state 'nwe' (did you mean 'new'?)",
 				"tests.yaml:3:33: a request has no resource yet; leave out resource, or give the state the ticket has once authorized (new, in-progress, waiting, closed)",
-				"tests.yaml:4:14: a ticket in state closed is authorized into a resource; add resource: NAME, or use state: request",
+				"tests.yaml:4:14: a ticket in state waiting is authorized into a resource; add resource: NAME, or use state: request",
 				"tests.yaml:5:15: number must be a ticket number above 0, not '0'",
 				"tests.yaml:6:26: unknown key 'asignee' in ticket fixture; valid keys are number, state, resource, requester",
 				"tests.yaml:7:6: a ticket fixture is a mapping with the keys number, state, resource, requester; found a string",
@@ -816,5 +816,28 @@ func BenchmarkPolicyTest(b *testing.B) {
 		if r := s.Run(p); r.Failed != 0 || r.Passed != 1000 {
 			b.Fatalf("%s", r.Summary())
 		}
+	}
+}
+
+// A request withdrawn before anyone authorized it is closed and has no
+// resource; a fixture can describe it.
+func TestRunWithdrawnRequest(t *testing.T) {
+	p := loadTestPolicy(t)
+	s, fs := suite(t, lines(
+		"fixtures:",
+		"  withdrawn: {state: closed, requester: carol}",
+		"tests:",
+		"  - can: {user: carol, right: reopen, ticket: withdrawn}",
+		"  - role: {user: carol, ticket: withdrawn, is: end-user}",
+		"  - cannot: {user: bob, right: close, ticket: withdrawn}",
+	))
+	if fs = append(fs, s.Check(p)...); len(fs) != 0 {
+		t.Fatalf("findings: %q", strs(fs))
+	}
+	if r := s.Run(p); r.Passed != 3 || r.Failed != 0 {
+		for _, res := range r.Results {
+			t.Logf("%s: passed %v, actual %q", res.Name, res.Passed, res.Actual)
+		}
+		t.Fatalf("report: %s", r.Summary())
 	}
 }
