@@ -26,7 +26,7 @@ type devgenOptions struct {
 func newCmdDevgen(f *Factory) *cobra.Command {
 	o := devgenOptions{Options: devgen.Defaults()}
 	cmd := &cobra.Command{
-		Use:    "__devgen --out FILE.db [--users N --groups N --resources N --tickets N --seed N] [--policy FILE.yaml] [--opa-dir DIR] [--import-jsonl FILE]",
+		Use:    "__devgen --out FILE.db [--users N --groups N --resources N --tickets N --seed N] [--policy FILE.yaml] [--tests FILE.yaml] [--opa-dir DIR] [--import-jsonl FILE]",
 		Short:  "Generate a large deterministic database, policy and OPA data (developers)",
 		Hidden: true,
 		Long: `Generate a realistic database for benchmarks: users, groups nested 8 deep, resources
@@ -35,10 +35,12 @@ tickets across resources and states, written in large transactions. The same see
 sizes always give the same data. The directory is also written as a policy file
 (--policy) and as OPA data with the Rego model (--opa-dir); with both --out and
 --opa-dir the benchmark scenario (user, resource, ticket) and its OPA inputs are
-written too. --import-jsonl writes the tickets for ` + "`deskctl ticket import`" + `.
+written too. --tests writes a suite of 1 000 assertions with the engine's answers
+for ` + "`deskctl policy test`" + `, and with --opa-dir the same suite as deskctl_test.rego
+for ` + "`opa test`" + `. --import-jsonl writes the tickets for ` + "`deskctl ticket import`" + `.
 --open-only opens --out read-only and closes it: the floor for whole-process timings.
 The generated database has an administrator "admin".` + exitStatus("5  --out already exists"),
-		Example: `  deskctl __devgen --out /tmp/bench.db --policy /tmp/bench.yaml --opa-dir /tmp/opa
+		Example: `  deskctl __devgen --out /tmp/bench.db --policy /tmp/bench.yaml --tests /tmp/tests.yaml --opa-dir /tmp/opa
   deskctl __devgen --out /tmp/small.db --users 100 --groups 20 --resources 10 --tickets 1000
   deskctl __devgen --out /tmp/bench.db --open-only`,
 		Args: usageArgs(0, 0, "no arguments"),
@@ -59,6 +61,7 @@ The generated database has an administrator "admin".` + exitStatus("5  --out alr
 	fl.StringVar(&o.DB, "out", "", "database file to create")
 	fl.StringVar(&o.Policy, "policy", "", "also write the directory as a YAML policy file")
 	fl.StringVar(&o.OPADir, "opa-dir", "", "also write deskctl.rego, data.json and the scenario inputs here")
+	fl.StringVar(&o.Tests, "tests", "", "also write a policy test suite of 1000 assertions (and deskctl_test.rego with --opa-dir)")
 	fl.StringVar(&o.ImportJSONL, "import-jsonl", "", "also write the tickets as JSON Lines for ticket import")
 	fl.Int64Var(&o.Seed, "seed", o.Seed, "random seed")
 	fl.IntVar(&o.Users, "users", o.Users, "number of users (plus admin)")
@@ -71,8 +74,8 @@ The generated database has an administrator "admin".` + exitStatus("5  --out alr
 }
 
 func devgenRun(f *Factory, o devgenOptions) error {
-	if o.DB == "" && o.Policy == "" && o.OPADir == "" && o.ImportJSONL == "" {
-		return errs.Usagef("nothing to write").WithHint("pass --out FILE.db and/or --policy, --opa-dir, --import-jsonl")
+	if o.DB == "" && o.Policy == "" && o.Tests == "" && o.OPADir == "" && o.ImportJSONL == "" {
+		return errs.Usagef("nothing to write").WithHint("pass --out FILE.db and/or --policy, --tests, --opa-dir, --import-jsonl")
 	}
 	if o.DB != "" {
 		if _, err := os.Stat(o.DB); err == nil {

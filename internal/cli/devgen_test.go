@@ -39,6 +39,21 @@ func TestDevgen(t *testing.T) {
 		})
 	}
 
+	// The generated suite passes `policy test` against the generated policy.
+	pol, tests := filepath.Join(dir, "p.yaml"), filepath.Join(dir, "t.yaml")
+	var out0, err0 bytes.Buffer
+	if code := run(append([]string{"__devgen", "--policy", pol, "--tests", tests}, small...), &IOStreams{Out: &out0, ErrOut: &err0}); code != ExitOK {
+		t.Fatalf("__devgen --policy --tests exited %d: %s", code, err0.String())
+	}
+	out0.Reset()
+	if code := run([]string{"policy", "test", pol, "--tests", tests, "-o", "json"}, &IOStreams{Out: &out0, ErrOut: &err0}); code != ExitOK {
+		t.Fatalf("policy test of the generated suite exited %d: %s", code, err0.String())
+	}
+	var rep struct{ Passed, Failed int }
+	if err := json.Unmarshal(out0.Bytes(), &rep); err != nil || rep.Passed != 1000 || rep.Failed != 0 {
+		t.Errorf("policy test of the generated suite: %+v (%v)", rep, err)
+	}
+
 	// The generated database works with the ordinary commands.
 	t.Setenv("DESKCTL_DB", db)
 	t.Setenv("XDG_CONFIG_HOME", dir)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/deskctl/deskctl/internal/access"
@@ -218,4 +219,67 @@ func grantText(p access.Path) string {
 		return fmt.Sprintf("resource:%s (%s)", p.Grant.Name, p.Access)
 	}
 	return p.Grant.String()
+}
+
+// TestSuiteAgreesWithOPA runs the generated benchmark suite, which holds the
+// engine's answers, through `opa test` over the Rego model: every assertion
+// passes, and an assertion turned round fails in OPA too.
+func TestSuiteAgreesWithOPA(t *testing.T) {
+	bin := opaBinary()
+	if bin == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("opa not found; CI must install it (go install github.com/open-policy-agent/opa@v1.22.2)")
+		}
+		t.Skip("opa not installed (go install github.com/open-policy-agent/opa@v1.22.2, or set DESKCTL_OPA)")
+	}
+	m := Model(small())
+	dir := t.TempDir()
+	if err := WriteOPA(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	_, as, err := Suite(3, m, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, a := range as {
+		switch {
+		case a.Right == "":
+			kinds["role "+a.Role]++
+		case a.Want:
+			kinds["can"]++
+		default:
+			kinds["cannot"]++
+		}
+	}
+	if kinds["can"] == 0 || kinds["cannot"] == 0 || len(kinds) < 5 {
+		t.Fatalf("the suite does not exercise both answers and several roles: %v", kinds)
+	}
+	opaTest := func(as []Assertion) (string, error) {
+		tests := filepath.Join(dir, "deskctl_test.rego")
+		if err := os.WriteFile(tests, SuiteRego(as), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(bin, "test", filepath.Join(dir, "deskctl.rego"), filepath.Join(dir, "data.json"), tests).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := opaTest(as); err != nil || !strings.Contains(out, "PASS: 300/300") {
+		t.Fatalf("opa test: %v\n%s", err, tail(out, 2000))
+	}
+	for _, i := range []int{0, 1, 2} {
+		as[i].Want = !as[i].Want
+		if as[i].Right == "" {
+			as[i].Role = "nobody"
+		}
+	}
+	if out, err := opaTest(as); err == nil || !strings.Contains(out, "FAIL: 3/300") {
+		t.Fatalf("opa test with three assertions turned round: %v\n%s", err, tail(out, 2000))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
 }

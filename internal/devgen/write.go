@@ -214,6 +214,9 @@ type Outputs struct {
 	Policy      string // the directory as a YAML policy file
 	OPADir      string // deskctl.rego, data.json and, with DB, the scenario and its inputs
 	ImportJSONL string // the tickets as JSON Lines for `ticket import`
+	// Tests is a `policy test` suite of SuiteSize assertions over the
+	// directory; with OPADir the same suite goes there as Rego tests.
+	Tests string
 }
 
 // Report is what Run did.
@@ -251,6 +254,11 @@ func Run(o Options, out Outputs, progress func(done, total int)) (Report, error)
 			err = cerr
 		}
 		if err != nil {
+			return rep, err
+		}
+	}
+	if out.Tests != "" {
+		if err := WriteSuite(out.Tests, out.OPADir, o.Seed, m); err != nil {
 			return rep, err
 		}
 	}

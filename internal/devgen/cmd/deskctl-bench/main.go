@@ -4,8 +4,8 @@
 // machine noise hits every command alike, and reports per command the median
 // wall time, its ratio to the floor (`deskctl version`) and to a bare bbolt
 // open measured in the same run, and the peak RSS of the child process
-// (getrusage). OPA evaluates the same checks over the same directory, also
-// whole-process, and in-process with `opa bench` beside deskctl's Go
+// (getrusage). OPA evaluates the same checks and runs the same 1 000-assertion
+// test suite over the same directory, also whole-process, and in-process with `opa bench` beside deskctl's Go
 // benchmarks on the same database.
 //
 //	go run ./internal/devgen/cmd/deskctl-bench [-dir /tmp/deskctl-bench] [-runs 30] [-import]
@@ -104,15 +104,22 @@ func run(c config, out io.Writer) error {
 	opaDir := filepath.Join(c.dir, "opa")
 	env := []string{"DESKCTL_DB=" + db, "XDG_CONFIG_HOME=" + filepath.Join(c.dir, "config"), "XDG_DATA_HOME=" + filepath.Join(c.dir, "data"), "NO_COLOR=1"}
 
+	tests := filepath.Join(c.dir, "tests.yaml")
 	var extra []result
 	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) {
 		logf("generating %s with %d tickets (takes about a minute per million)", db, c.tickets)
 		s, err := once(c.deskctl, env, "__devgen", "--out", db, "--policy", filepath.Join(c.dir, "policy.yaml"),
-			"--opa-dir", opaDir, "--tickets", strconv.Itoa(c.tickets))
+			"--tests", tests, "--opa-dir", opaDir, "--tickets", strconv.Itoa(c.tickets))
 		if err != nil {
 			return err
 		}
 		extra = append(extra, single("generate (__devgen)", "deskctl __devgen --out bench.db --tickets "+strconv.Itoa(c.tickets), s))
+	}
+	if _, err := os.Stat(tests); errors.Is(err, os.ErrNotExist) {
+		logf("writing the policy test suite %s", tests)
+		if _, err := once(c.deskctl, env, "__devgen", "--tests", tests, "--opa-dir", opaDir); err != nil {
+			return err
+		}
 	}
 	var sc devgen.Scenario
 	raw, err := os.ReadFile(filepath.Join(opaDir, "scenario.json"))
@@ -140,6 +147,7 @@ func run(c config, out io.Writer) error {
 		{name: "ticket create", argv: as(sc.User, "ticket", "create", "--subject", "benchmark ticket")},
 		{name: "access who-can close", argv: as(devgen.AdminLogin, "access", "who-can", sc.Action)},
 		{name: "access matrix -o csv", argv: as(devgen.AdminLogin, "access", "matrix", "-o", "csv")},
+		{name: "policy test (1 000 assertions)", argv: []string{c.deskctl, "policy", "test", filepath.Join(c.dir, "policy.yaml"), "--tests", tests}},
 	}
 	if c.opa != "" {
 		q := func(input, query string) []string {
@@ -151,6 +159,8 @@ func run(c config, out io.Writer) error {
 			command{name: "opa eval: can (allow)", argv: q("input-can.json", "data.deskctl.allow")},
 			command{name: "opa eval: can, no ticket (holds)", argv: q("input-holds.json", "data.deskctl.holds")},
 			command{name: "opa eval: explain (explanation)", argv: q("input-explain.json", "data.deskctl.explanation")},
+			command{name: "opa test (the same 1 000 assertions)", argv: []string{c.opa, "test",
+				filepath.Join(opaDir, "deskctl.rego"), filepath.Join(opaDir, "data.json"), filepath.Join(opaDir, "deskctl_test.rego")}},
 		)
 		if err := sameAnswer(c.opa, opaDir, sc); err != nil {
 			return err
@@ -384,7 +394,7 @@ func printVsOPA(out io.Writer, rs []result) {
 		med[r.Name] = r.Median
 	}
 	pairs := [][2]string{{"access can", "opa eval: can (allow)"}, {"access can (no ticket)", "opa eval: can, no ticket (holds)"},
-		{"access explain", "opa eval: explain (explanation)"}}
+		{"access explain", "opa eval: explain (explanation)"}, {"policy test (1 000 assertions)", "opa test (the same 1 000 assertions)"}}
 	for _, p := range pairs {
 		if d, o := med[p[0]], med[p[1]]; d > 0 && o > 0 {
 			fmt.Fprintf(out, "\nOPA ÷ deskctl, %s: %.1f×", p[0], float64(o)/float64(d))
@@ -436,6 +446,7 @@ func inProcess(c config, root, db, opaDir string) ([]goBench, error) {
 	for _, b := range []struct{ prefix, pattern, pkg string }{
 		{"deskctl ", "^Benchmark(Open|Explain|ExplainTicket|Can|Holds|WhoCan|WhoCanTicket|Matrix|UseCase.*)$", "./internal/devgen/"},
 		{"deskctl in-memory ", "^Benchmark(Explain|Can|Matrix)$", "./internal/access/"},
+		{"deskctl ", "^BenchmarkPolicyTest$", "./internal/policy/"},
 	} {
 		cmd := exec.Command("go", "test", "-run", "^$", "-bench", b.pattern, "-benchmem", "-benchtime", "2s", b.pkg)
 		cmd.Dir = root
