@@ -145,12 +145,10 @@ func (e *Engine) Explain(login string, opt ExplainOptions) (Explanation, error) 
 // (at most MaxChainsPerGrant each), chains sorted shortest first.
 func (e *Engine) groupChains(start helpdesk.Subject, first []string) (map[string][]Chain, error) {
 	out := map[string][]Chain{}
-	err := e.walkUp(start, first,
-		func(string) (bool, error) { return true, nil },
+	every := func(string) (bool, error) { return true, nil }
+	err := e.walkUp(start, first, every, every,
 		func(g string, chain func() Chain) error {
-			if len(out[g]) < MaxChainsPerGrant {
-				out[g] = append(out[g], chain())
-			}
+			out[g] = append(out[g], chain())
 			return nil
 		})
 	for _, cs := range out {

@@ -167,14 +167,55 @@ func Grants(ps []Path) []helpdesk.Subject {
 	return out
 }
 
-// walkUp enumerates every simple chain from start upward through the groups
+// walkUp enumerates the simple chains from start upward through the groups
 // it is nested in. first is start's direct groups. keep decides whether to
-// enter a group (a pruning hook); visit receives each group reached with the
-// chain from that group down to start (top-down), built only on request.
+// enter a group (a pruning hook). wanted marks the groups whose chains are
+// collected: visit receives each of them with the chain from that group
+// down to start (top-down, built only on request), at most
+// MaxChainsPerGrant times per group.
+//
+// Stacked diamonds give exponentially many chains, so the walk does not
+// enter a group once every wanted group at or above it has all the chains
+// it will report. Every group it does enter then leads to at least one more
+// chain, which bounds the walk by the chains reported, and each wanted
+// group reachable from start still gets one (groups are acyclic).
 func (e *Engine) walkUp(start helpdesk.Subject, first []string,
-	keep func(g string) (bool, error), visit func(g string, chain func() Chain) error) error {
+	keep, wanted func(g string) (bool, error), visit func(g string, chain func() Chain) error) error {
 	stack := []helpdesk.Subject{start}
 	onStack := map[string]bool{}
+	seen := map[string]int{}       // chains visited per wanted group
+	above := map[string][]string{} // wanted groups at or above a group
+	wantedAbove := func(g string) ([]string, error) {
+		if ws, ok := above[g]; ok {
+			return ws, nil
+		}
+		var ws []string
+		done := map[string]bool{g: true}
+		queue := []string{g}
+		for len(queue) > 0 {
+			x := queue[0]
+			queue = queue[1:]
+			ok, err := wanted(x)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				ws = append(ws, x)
+			}
+			ps, err := e.parents(x)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				if !done[p] {
+					done[p] = true
+					queue = append(queue, p)
+				}
+			}
+		}
+		above[g] = ws
+		return ws, nil
+	}
 	chain := func() Chain {
 		c := make(Chain, len(stack))
 		for i, s := range stack {
@@ -195,10 +236,20 @@ func (e *Engine) walkUp(start helpdesk.Subject, first []string,
 			if !ok {
 				continue
 			}
+			ws, err := wantedAbove(g)
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(ws, func(w string) bool { return seen[w] < MaxChainsPerGrant }) {
+				continue
+			}
 			stack = append(stack, helpdesk.GroupSubject(g))
 			onStack[g] = true
-			if err := visit(g, chain); err != nil {
-				return err
+			if len(ws) > 0 && ws[0] == g && seen[g] < MaxChainsPerGrant {
+				seen[g]++
+				if err := visit(g, chain); err != nil {
+					return err
+				}
 			}
 			ps, err := e.parents(g)
 			if err != nil {
@@ -228,21 +279,17 @@ func (e *Engine) paths(n *userNode, idx int) ([]Path, error) {
 	if own.has(idx) {
 		out = append(out, Path{Grant: n.subject(), Chain: Chain{n.subject()}})
 	}
-	perGrant := map[string]int{}
 	err = e.walkUp(n.subject(), n.groups,
 		func(g string) (bool, error) { // only groups that lead to a grant
 			c, err := e.closure(g)
 			return c.has(idx), err
 		},
-		func(g string, chain func() Chain) error {
+		func(g string) (bool, error) {
 			gs, err := e.grantsOf(helpdesk.GroupSubject(g))
-			if err != nil {
-				return err
-			}
-			if gs.has(idx) && perGrant[g] < MaxChainsPerGrant {
-				perGrant[g]++
-				out = append(out, Path{Grant: helpdesk.GroupSubject(g), Chain: chain()})
-			}
+			return gs.has(idx), err
+		},
+		func(g string, chain func() Chain) error {
+			out = append(out, Path{Grant: helpdesk.GroupSubject(g), Chain: chain()})
 			return nil
 		})
 	if err != nil {
