@@ -143,9 +143,23 @@ func explainTarget(c *Ctx, login string) error {
 	return nil
 }
 
+// loadTicket reads the ticket a permission question is about (none for 0).
+// Administrators may ask about any ticket; anyone else only about tickets
+// they have a role on, so that asking cannot reveal a ticket they may not
+// see: it is "not found" exactly as `ticket show` says.
 func loadTicket(c *Ctx, n int) (*helpdesk.Ticket, error) {
-	if n == 0 {
+	switch {
+	case n == 0:
 		return nil, nil
+	case n < 0:
+		return nil, errs.Usagef("ticket numbers start at 1, not %d", n)
+	}
+	if admin, err := c.Engine.Holds(c.Actor.Login, helpdesk.PermAdmin); err != nil || !admin {
+		if err != nil {
+			return nil, err
+		}
+		t, _, err := visibleTicket(c, n)
+		return &t, err
 	}
 	t, ok, err := c.Tx.Ticket(n)
 	if err != nil {

@@ -128,7 +128,7 @@ JSON: {"user": {...}} or {"subject": {...}} with the fields documented in docs/p
 			return printUserExplanation(f, p, x)
 		},
 	}
-	cmd.Flags().IntVar(&o.Ticket, "ticket", 0, "explain the role on this ticket and each action's availability")
+	cmd.Flags().Var(ticketFlag{&o.Ticket}, "ticket", "explain the role on this ticket and each action's availability")
 	cmd.Flags().StringVar(&o.Right, "right", "", "only this right")
 	cmd.Flags().BoolVar(&o.All, "all", false, "list every right, not only all-users actions for non-supporters")
 	_ = cmd.RegisterFlagCompletionFunc("ticket", completeValue(f, app.CompleteTickets))
@@ -305,7 +305,7 @@ the fix. -q prints nothing: use the exit code.` +
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&ticket, "ticket", 0, "check availability on this ticket")
+	cmd.Flags().Var(ticketFlag{&ticket}, "ticket", "check availability on this ticket")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing; answer with the exit code")
 	return cmd
 }
@@ -337,7 +337,7 @@ JSON fields: login, name, role, paths.` + exitStatus(),
 			return f.print(hs, tab)
 		},
 	}
-	cmd.Flags().IntVar(&ticket, "ticket", 0, "only users for whom the action is available on this ticket now")
+	cmd.Flags().Var(ticketFlag{&ticket}, "ticket", "only users for whom the action is available on this ticket now")
 	return cmd
 }
 

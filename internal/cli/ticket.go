@@ -34,6 +34,28 @@ func parseTicket(s string) (int, error) {
 	return n, nil
 }
 
+// ticketFlag is a --ticket flag: a ticket number like 42 or #42, checked
+// when the flag is parsed (0 and other non-numbers are usage errors).
+type ticketFlag struct{ n *int }
+
+func (t ticketFlag) String() string {
+	if t.n == nil {
+		return "0"
+	}
+	return strconv.Itoa(*t.n)
+}
+
+func (t ticketFlag) Set(s string) error {
+	n, err := parseTicket(s)
+	if err != nil {
+		return err
+	}
+	*t.n = n
+	return nil
+}
+
+func (t ticketFlag) Type() string { return "N" }
+
 func ticketTab(list []app.TicketView) output.Tab {
 	t := output.Tab{Columns: output.Cols("#", "STATE", "PRIORITY", "RESOURCE", "REQUESTER", "ASSIGNEE", "SUBJECT", "CATEGORY+", "DUE+", "UPDATED+"),
 		Empty: "no tickets"}
@@ -257,7 +279,7 @@ func (a *actionFlags) register(f *Factory, cmd *cobra.Command, which ...string) 
 			cmd.Flags().StringVar(&a.Assignee, "assignee", "", "member of the ticket's resource")
 			_ = cmd.RegisterFlagCompletionFunc("assignee", completeValue(f, app.CompleteUsers))
 		case "link":
-			cmd.Flags().IntVar(&a.Link, "ticket", 0, "the other ticket's number")
+			cmd.Flags().Var(ticketFlag{&a.Link}, "ticket", "the other ticket's number")
 		case "value":
 			cmd.Flags().StringVar(&a.Value, "value", "", "new value of the field (edit-* actions)")
 		}
