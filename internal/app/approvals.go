@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ type ApprovalView struct {
 	DecidedAt     time.Time `json:"decided_at,omitzero"`
 	Comment       string    `json:"comment,omitempty"`
 	CancelledBy   string    `json:"cancelled_by,omitempty"`
-	LinkExpires   time.Time `json:"link_expires"`
+	LinkExpires   time.Time `json:"link_expires,omitzero"` // zero until the approver mail is sent
 	Round         int       `json:"round"`
 	Reminders     int       `json:"reminders"`
 	Badge         string    `json:"badge"`
@@ -75,31 +76,113 @@ func (s *Service) publicURL() (*url.URL, error) {
 	return u, nil
 }
 
-// issueLink gives the record a fresh token and queues the approver mail.
-func (s *Service) issueLink(c *Ctx, a *helpdesk.Approval, t helpdesk.Ticket, reminder bool) error {
-	base, err := s.publicURL()
-	if err != nil {
+// linkMail is how a mail with approval links waits in the outbox: the mail
+// without its links, and which link of the record it carries (the round and
+// the reminder count when it was queued). The links are made only when the
+// mail is sent (mintLinks), so a usable token is never written to the
+// database file or its backups, and a mail whose request was decided,
+// cancelled or reminded again in the meantime is dropped, not sent dead.
+type linkMail struct {
+	Mail      mail.ApprovalMail `json:"mail"`
+	Reminder  bool              `json:"reminder"`
+	Round     int               `json:"round"`
+	Reminders int               `json:"reminders"`
+}
+
+const (
+	mailApprovalRequest  = "approval-request"
+	mailApprovalReminder = "approval-reminder"
+)
+
+func isLinkMail(kind string) bool { return kind == mailApprovalRequest || kind == mailApprovalReminder }
+
+// queueLink queues the approver mail for the record's current round and
+// reminder count.
+func (s *Service) queueLink(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket, reminder bool) error {
+	if _, err := s.publicURL(); err != nil {
 		return err
 	}
-	token, hash, err := helpdesk.NewToken()
-	if err != nil {
-		return err
-	}
-	a.TokenHash = hash
-	a.Expires = c.Now.Add(helpdesk.LinkTTL(c.Tx.Settings()))
 	approver, _, err := c.Tx.User(a.Approver)
 	if err != nil {
 		return err
 	}
-	d := mail.ApprovalMail{To: approver.Email, ApproverName: approver.Name, Ticket: t.Number, TicketSubject: t.Subject,
-		RequesterName: displayName(c.Tx, t.Requester), TechnicianName: displayName(c.Tx, a.RequestedBy), Note: a.Note,
-		Expires: a.Expires, ApproveURL: web.LinkURL(base, token, true), RejectURL: web.LinkURL(base, token, false)}
-	m := mail.ApprovalRequest(d)
-	kind := "approval-request"
-	if reminder {
-		m, kind = mail.ApprovalReminder(d), "approval-reminder"
+	lm := linkMail{Reminder: reminder, Round: a.Round, Reminders: a.Reminders,
+		Mail: mail.ApprovalMail{To: approver.Email, ApproverName: approver.Name, Ticket: t.Number, TicketSubject: t.Subject,
+			RequesterName: displayName(c.Tx, t.Requester), TechnicianName: displayName(c.Tx, a.RequestedBy), Note: a.Note}}
+	raw, err := json.Marshal(lm)
+	if err != nil {
+		return err
 	}
-	return c.queueMail(kind, t.Number, m)
+	m, kind := mail.ApprovalRequest(lm.Mail), mailApprovalRequest
+	if reminder {
+		m, kind = mail.ApprovalReminder(lm.Mail), mailApprovalReminder
+	}
+	return c.queueRaw(kind, t.Number, m.To, m.Subject, raw)
+}
+
+// mintLinks gives the approval a fresh link token as its mail leaves the
+// outbox, and composes the mail with it. The token exists only in the
+// returned message; the record keeps its hash, and the link it replaces
+// stops working. why is not empty when the mail should not be sent at all.
+func (s *Service) mintLinks(tx *store.Tx, lm linkMail, now time.Time) (m mail.Message, why string, err error) {
+	a, ok, err := tx.Approval(lm.Mail.Ticket)
+	if err != nil {
+		return m, "", err
+	}
+	switch {
+	case !ok || a.Round != lm.Round:
+		return m, "a newer approval request replaced it", nil
+	case a.State != helpdesk.ApprovalPending:
+		return m, "the approval is " + string(a.State) + " already", nil
+	case a.Reminders != lm.Reminders:
+		return m, "a reminder replaced it", nil
+	}
+	if _, err := usableLink(tx, a); err != nil {
+		return m, err.Error(), nil
+	}
+	base, err := s.publicURL()
+	if err != nil {
+		return m, "", err
+	}
+	token, hash, err := helpdesk.NewToken()
+	if err != nil {
+		return m, "", err
+	}
+	a.TokenHash, a.Expires = hash, now.Add(helpdesk.LinkTTL(tx.Settings()))
+	if err := tx.PutApproval(a); err != nil {
+		return m, "", err
+	}
+	d := lm.Mail
+	d.Expires, d.ApproveURL, d.RejectURL = a.Expires, web.LinkURL(base, token, true), web.LinkURL(base, token, false)
+	if lm.Reminder {
+		return mail.ApprovalReminder(d), "", nil
+	}
+	return mail.ApprovalRequest(d), "", nil
+}
+
+// usableLink checks what must hold, besides the token itself, for a link of
+// a pending approval to record a decision, and returns its ticket.
+func usableLink(tx *store.Tx, a helpdesk.Approval) (helpdesk.Ticket, error) {
+	t, ok, err := tx.Ticket(a.Ticket)
+	if err != nil {
+		return t, err
+	}
+	if !ok {
+		return t, &helpdesk.LinkError{Problem: helpdesk.LinkUnknown}
+	}
+	if !helpdesk.ApprovalsEnabled(tx.Settings()) {
+		return t, &helpdesk.LinkError{Problem: helpdesk.LinkTurnedOff, Ticket: a.Ticket}
+	}
+	if t.State == helpdesk.StateClosed {
+		return t, &helpdesk.LinkError{Problem: helpdesk.LinkClosed, Ticket: a.Ticket}
+	}
+	if u, ok, err := tx.User(a.Approver); err != nil || !ok || !u.Active {
+		if err != nil {
+			return t, err
+		}
+		return t, &helpdesk.LinkError{Problem: helpdesk.LinkInactive, Ticket: a.Ticket}
+	}
+	return t, nil
 }
 
 // RequestApproval asks approver to sign off on a ticket.
@@ -142,10 +225,10 @@ func (s *Service) RequestApproval(ticket int, approver, note string) (ApprovalVi
 		}
 		a = helpdesk.Approval{Ticket: ticket, State: helpdesk.ApprovalPending, Approver: u.Login, RequestedBy: c.Actor.Login,
 			RequestedAt: c.Now, Note: note, Round: a.Round + 1}
-		if err := s.issueLink(c, &a, t, false); err != nil {
+		if err := c.Tx.PutApproval(a); err != nil {
 			return err
 		}
-		if err := c.Tx.PutApproval(a); err != nil {
+		if err := s.queueLink(c, a, t, false); err != nil {
 			return err
 		}
 		text := "Approval requested from " + u.Name + " (" + u.Login + ")"
@@ -229,11 +312,14 @@ func (s *Service) RemindApproval(ticket int) (ApprovalView, Delivery, error) {
 		if err != nil {
 			return err
 		}
+		if _, err := usableLink(c.Tx, a); err != nil {
+			return errs.Conflictf("cannot remind: %v", err)
+		}
 		a.Reminders++
-		if err := s.issueLink(c, &a, t, true); err != nil {
+		if err := c.Tx.PutApproval(a); err != nil {
 			return err
 		}
-		if err := c.Tx.PutApproval(a); err != nil {
+		if err := s.queueLink(c, a, t, true); err != nil {
 			return err
 		}
 		t.AddSystemEntry("approval-remind", "Reminder sent to "+displayName(c.Tx, a.Approver)+" with a new link", c.Now, c.Actor.Login)
@@ -257,6 +343,9 @@ func (s *Service) Decide(ticket int, approve bool, comment string) (ApprovalView
 		if a.Approver != c.Actor.Login {
 			return errs.Forbiddenf("the approval of #%d awaits %s, not %s", ticket, a.Approver, c.Actor.Login).
 				WithHint("only the chosen approver decides; run it as them (--as %s) or use the link from their mail", a.Approver)
+		}
+		if _, err := usableLink(c.Tx, a); err != nil {
+			return errs.Conflictf("cannot decide: %v", err)
 		}
 		out, err = s.recordDecision(c, a, t, approve, comment, "command line")
 		return err
@@ -330,14 +419,8 @@ func linkApproval(tx *store.Tx, token string, now time.Time) (helpdesk.Approval,
 	if !now.Before(a.Expires) {
 		return a, t, &helpdesk.LinkError{Problem: helpdesk.LinkExpired, Ticket: a.Ticket}
 	}
-	t, ok, err := tx.Ticket(a.Ticket)
-	if err != nil {
-		return a, t, err
-	}
-	if !ok {
-		return a, t, unknown
-	}
-	return a, t, nil
+	t, err = usableLink(tx, a)
+	return a, t, err
 }
 
 // writeLink runs a write transaction whose actor is the approval's approver,

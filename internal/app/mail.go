@@ -32,7 +32,11 @@ func (c *Ctx) queueMail(kind string, ticket int, m mail.Message) error {
 	if err != nil {
 		return err
 	}
-	om, err := c.Tx.EnqueueMail(store.OutboxMail{Created: c.Now, Ticket: ticket, Kind: kind, To: m.To, Subject: m.Subject, Message: raw})
+	return c.queueRaw(kind, ticket, m.To, m.Subject, raw)
+}
+
+func (c *Ctx) queueRaw(kind string, ticket int, to, subject string, raw []byte) error {
+	om, err := c.Tx.EnqueueMail(store.OutboxMail{Created: c.Now, Ticket: ticket, Kind: kind, To: to, Subject: subject, Message: raw})
 	if err != nil {
 		return err
 	}
@@ -60,26 +64,22 @@ func (s *Service) deliver(ids []uint64) Delivery {
 	return d
 }
 
+// deliverOne sends one outbox entry. force skips the retry backoff, never
+// another process's claim.
 func (s *Service) deliverOne(id uint64, force bool, d *Delivery) {
 	if s.Mail == nil || !s.Mail.SMTP.Configured() {
-		if m, ok := s.peekMail(id); ok {
+		if m, ok := s.peekMail(id); ok && m.State == store.MailQueued {
 			d.Queued = append(d.Queued, m.To)
 		}
 		d.Reason = "SMTP is not configured (set smtp.host and smtp.from); mail stays queued — send it later with `deskctl mail flush`"
 		return
 	}
-	m, ok, err := s.claimMail(id, force)
+	msg, ok, err := s.claimMail(id, force)
 	if err != nil {
 		d.Reason = err.Error()
 		return
 	}
 	if !ok {
-		return
-	}
-	var msg mail.Message
-	if err := json.Unmarshal(m.Message, &msg); err != nil {
-		s.finishMail(id, err, true)
-		d.Reason = fmt.Sprintf("mail %d is damaged: %v", id, err)
 		return
 	}
 	timeout := s.Mail.SMTP.Timeout
@@ -91,11 +91,11 @@ func (s *Service) deliverOne(id uint64, force bool, d *Delivery) {
 	cancel()
 	s.finishMail(id, sendErr, sendErr != nil && mail.IsPermanent(sendErr))
 	if sendErr != nil {
-		d.Queued = append(d.Queued, m.To)
+		d.Queued = append(d.Queued, msg.To)
 		d.Reason = sendErr.Error() + " — the mail is queued; retry with `deskctl mail flush`"
 		return
 	}
-	d.Sent = append(d.Sent, m.To)
+	d.Sent = append(d.Sent, msg.To)
 }
 
 func (s *Service) peekMail(id uint64) (store.OutboxMail, bool) {
@@ -109,31 +109,48 @@ func (s *Service) peekMail(id uint64) (store.OutboxMail, bool) {
 	return m, ok
 }
 
-// claimMail marks a queued message as being sent by this process.
-func (s *Service) claimMail(id uint64, force bool) (store.OutboxMail, bool, error) {
+// claimMail marks a queued message as being sent by this process and
+// returns it ready to send. A mail with approval links gets its links here,
+// in the same transaction (see mintLinks); one whose links would be dead is
+// dropped instead.
+func (s *Service) claimMail(id uint64, force bool) (mail.Message, bool, error) {
 	db, err := s.open(false)
 	if err != nil {
-		return store.OutboxMail{}, false, err
+		return mail.Message{}, false, err
 	}
 	defer db.Close()
-	var m store.OutboxMail
+	var msg mail.Message
 	var ok bool
 	now := s.now()
 	err = db.Update(func(tx *store.Tx) error {
-		var err error
-		m, ok, err = tx.Mail(id)
-		if err != nil || !ok {
+		m, found, err := tx.Mail(id)
+		if err != nil || !found {
 			return err
 		}
-		if m.State != store.MailQueued || (!force && now.Before(m.NextAttempt)) {
-			ok = false
+		if m.State != store.MailQueued || now.Before(m.ClaimedUntil) || (!force && now.Before(m.NextAttempt)) {
 			return nil
 		}
+		var lm linkMail
+		if isLinkMail(m.Kind) && json.Unmarshal(m.Message, &lm) == nil && lm.Mail.To != "" {
+			var why string
+			msg, why, err = s.mintLinks(tx, lm, now)
+			if err != nil {
+				return err
+			}
+			if why != "" {
+				m.State, m.LastError, m.NextAttempt = store.MailDropped, why, time.Time{}
+				return tx.PutMail(m)
+			}
+		} else if err := json.Unmarshal(m.Message, &msg); err != nil {
+			m.State, m.LastError = store.MailFailed, fmt.Sprintf("the stored message is damaged: %v", err)
+			return tx.PutMail(m)
+		}
+		ok = true
 		m.Attempts++
-		m.NextAttempt = now.Add(claimLease(s.Mail.SMTP.Timeout))
+		m.ClaimedUntil = now.Add(claimLease(s.Mail.SMTP.Timeout))
 		return tx.PutMail(m)
 	})
-	return m, ok, err
+	return msg, ok, err
 }
 
 // finishMail records the outcome of one attempt. If the database is busy the
@@ -153,6 +170,7 @@ func (s *Service) finishMail(id uint64, sendErr error, permanent bool) {
 			if err != nil || !ok {
 				return err
 			}
+			m.ClaimedUntil = time.Time{}
 			switch {
 			case sendErr == nil:
 				m.State, m.SentAt, m.LastError, m.NextAttempt = store.MailSent, now, "", time.Time{}
@@ -195,7 +213,7 @@ func (s *Service) MailQueue(all bool) ([]MailView, error) {
 		}
 		ms, err := c.Tx.Outbox()
 		for _, m := range ms {
-			if !all && m.State == store.MailSent {
+			if !all && (m.State == store.MailSent || m.State == store.MailDropped) {
 				continue
 			}
 			out = append(out, MailView{m.ID, m.State, m.Kind, m.Ticket, m.To, m.Subject, m.Created, m.Attempts, m.LastError, m.NextAttempt, m.SentAt})

@@ -23,9 +23,18 @@ the ticket as technician-only system entries. Approvals must first be enabled:
 func approvalTab(vs []app.ApprovalView) output.Tab {
 	t := output.Tab{Columns: output.Cols("#", "STATE", "APPROVER", "REQUESTED BY", "REQUESTED", "BADGE", "SUBJECT+", "LINK EXPIRES+"), Empty: "no approvals"}
 	for _, v := range vs {
-		t.Rows = append(t.Rows, []string{itoa(v.Ticket), v.State, v.Approver, v.RequestedBy, ts(v.RequestedAt), v.Badge, v.TicketSubject, ts(v.LinkExpires)})
+		t.Rows = append(t.Rows, []string{itoa(v.Ticket), v.State, v.Approver, v.RequestedBy, ts(v.RequestedAt), v.Badge, v.TicketSubject, linkExpires(v)})
 	}
 	return t
+}
+
+// linkExpires is when the approver's link stops working; a pending request
+// has none until its mail leaves the outbox (the link is made then).
+func linkExpires(v app.ApprovalView) string {
+	if v.LinkExpires.IsZero() && v.State == "pending" {
+		return "no link sent yet"
+	}
+	return ts(v.LinkExpires)
 }
 
 func approvalKV(v app.ApprovalView) output.Tab {
@@ -33,7 +42,7 @@ func approvalKV(v app.ApprovalView) output.Tab {
 		[2]string{"Ticket", "#" + itoa(v.Ticket) + " " + v.TicketSubject}, [2]string{"Approval", v.Badge},
 		[2]string{"State", v.State}, [2]string{"Approver", v.Approver}, [2]string{"Requested by", v.RequestedBy},
 		[2]string{"Requested at", ts(v.RequestedAt)}, [2]string{"Note", v.Note}, [2]string{"Decided at", ts(v.DecidedAt)},
-		[2]string{"Comment", v.Comment}, [2]string{"Cancelled by", v.CancelledBy}, [2]string{"Link expires", ts(v.LinkExpires)},
+		[2]string{"Comment", v.Comment}, [2]string{"Cancelled by", v.CancelledBy}, [2]string{"Link expires", linkExpires(v)},
 		[2]string{"Round", itoa(v.Round)}, [2]string{"Reminders", itoa(v.Reminders)})
 }
 

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -499,11 +500,20 @@ func (s *approvalStack) checkNoTokenLeaked() int {
 	out := transcript.b.String()
 	transcript.mu.Unlock()
 	log := s.serveLog.String()
+	// The file itself, free pages included: links are made as their mail
+	// is sent and only their hashes are stored.
+	db, err := os.ReadFile(os.Getenv("DESKCTL_DB"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	tokens := 0
 	for _, m := range s.smtp.Messages() {
 		for _, l := range append(s.approvalLinks(m.Text), s.approvalLinks(m.HTML)...) {
 			tok := tokenOf(l)
 			tokens++
+			if bytes.Contains(db, []byte(tok)) {
+				s.t.Errorf("a link token from mail %q is stored in the database file", m.Subject)
+			}
 			if strings.Contains(out, tok) {
 				s.t.Errorf("a link token from mail %q appears in deskctl's output", m.Subject)
 			}
@@ -1080,4 +1090,124 @@ func TestApprovalTokensStayOutOfOutputAndLogs(t *testing.T) {
 	if !strings.Contains(log, "path=/approval/REDACTED") || !strings.Contains(log, "status=403") || !strings.Contains(log, "status=410") {
 		t.Errorf("the serve log does not record the requests it should:\n%s", log)
 	}
+}
+
+// While SMTP is down the approver mail waits in the outbox without links;
+// a reminder queued behind it replaces it, so only the reminder is sent,
+// with the one link that works.
+func TestApprovalMailWaitsWithoutLinks(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("Laptop")
+	num := strconv.Itoa(n)
+	// No SMTP server configured yet: nothing is attempted.
+	t.Setenv("DESKCTL_SMTP_HOST", "")
+	if _, errOut, code := desk(t, "--as", "bob", "approval", "request", num, "--approver", "carol"); code != ExitOK || !strings.Contains(errOut, "queued") {
+		t.Fatalf("request without SMTP: exit %d\n%s", code, errOut)
+	}
+	if v := s.approval(n); v.State != "pending" || !v.LinkExpires.IsZero() {
+		t.Errorf("before its mail is sent the request has no link: %+v", v)
+	}
+	if out := mustDesk(t, "approval", "show", num); !strings.Contains(out, "no link sent yet") {
+		t.Errorf("approval show:\n%s", out)
+	}
+	if _, errOut, code := desk(t, "--as", "bob", "approval", "remind", num); code != ExitOK {
+		t.Fatalf("remind without SMTP: exit %d\n%s", code, errOut)
+	}
+	t.Setenv("DESKCTL_SMTP_HOST", s.smtp.Host())
+	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "1 sent, 0 failed") {
+		t.Errorf("flush: %q", out)
+	}
+	m := s.nextMail()
+	approve, _ := s.approverLinks(m, "carol@example.com", "Reminder: approval needed: #"+num+" Laptop")
+	s.noNewMail()
+	var all []app.MailView
+	deskJSON(t, &all, "mail", "queue", "--all")
+	if len(all) != 2 || all[0].Kind != "approval-request" || all[0].State != "dropped" || all[0].LastError != "a reminder replaced it" ||
+		all[1].State != "sent" {
+		t.Errorf("outbox: %+v", all)
+	}
+	if len(s.mailQueue()) != 0 {
+		t.Errorf("mail queue lists dropped mail without --all: %+v", s.mailQueue())
+	}
+	if v := s.approval(n); v.LinkExpires.IsZero() {
+		t.Errorf("the sent reminder's link has no expiry: %+v", v)
+	}
+	if p := s.decideByPage(approve, "approve", ""); p.status != http.StatusOK {
+		t.Errorf("deciding with the reminder's link: %d %q", p.status, p.heading())
+	}
+}
+
+// A link stops deciding while its ticket is closed, approvals are turned off
+// or the approver is disabled, and works again once that is undone.
+func TestApprovalLinkVoid(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("Printer")
+	num := strconv.Itoa(n)
+	approve, _ := s.request(n, "Printer", "")
+	for _, tc := range []struct {
+		heading    string
+		void, undo []string
+	}{
+		{"Approvals turned off", []string{"settings", "set", "approvals.enabled", "false"}, []string{"settings", "set", "approvals.enabled", "true"}},
+		{"Account disabled", []string{"user", "disable", "carol"}, []string{"user", "enable", "carol"}},
+		{"Ticket closed", []string{"--as", "bob", "ticket", "close", num}, []string{"--as", "bob", "ticket", "reopen", num}},
+	} {
+		f := s.openForm(approve) // the page was open before the change
+		mustDesk(t, tc.void...)
+		if p := s.fetch(http.MethodGet, approve); p.status != http.StatusGone || p.heading() != tc.heading {
+			t.Errorf("%s: GET the link: %d %q", tc.heading, p.status, p.heading())
+		}
+		if p := s.post(f, s.public, "approve", ""); p.status != http.StatusGone || p.heading() != tc.heading {
+			t.Errorf("%s: POST the decision: %d %q", tc.heading, p.status, p.heading())
+		}
+		if tc.heading != "Account disabled" {
+			deskFails(t, ExitConflict, []string{"--as", "carol", "approval", "approve", num}, "cannot decide")
+		}
+		if tc.heading == "Ticket closed" { // request-approval does not apply to closed tickets
+			deskFails(t, ExitForbidden, []string{"--as", "bob", "approval", "remind", num}, "ticket is closed")
+		} else {
+			deskFails(t, ExitConflict, []string{"--as", "bob", "approval", "remind", num}, "cannot remind")
+		}
+		if v := s.approval(n); v.State != "pending" {
+			t.Fatalf("%s: the approval changed: %+v", tc.heading, v)
+		}
+		s.noNewMail()
+		mustDesk(t, tc.undo...)
+		if p := s.fetch(http.MethodGet, approve); p.status != http.StatusOK {
+			t.Errorf("%s undone: GET the link: %d %q", tc.heading, p.status, p.heading())
+		}
+	}
+	if p := s.decideByPage(approve, "approve", ""); p.status != http.StatusOK {
+		t.Errorf("deciding once all is back: %d %q", p.status, p.heading())
+	}
+}
+
+// Two flushes at once never send the same mail twice: a mail being sent by
+// one is skipped by the other, --force or not.
+func TestApprovalFlushesDoNotOverlap(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("Monitor")
+	s.smtp.Stop()
+	mustDesk(t, "--as", "bob", "approval", "request", strconv.Itoa(n), "--approver", "carol")
+	s.smtp.Restart()
+	h := s.smtp.HoldNext()
+	first := make(chan string, 1)
+	go func() {
+		out, errOut, _ := desk(t, "mail", "flush", "--force")
+		first <- out + errOut
+	}()
+	select {
+	case <-h.Arrived:
+	case <-time.After(mailWait):
+		t.Fatal("the first flush never reached the server")
+	}
+	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "0 sent, 0 failed") {
+		t.Errorf("second flush while the first is sending: %q", out)
+	}
+	h.Release()
+	if out := <-first; !strings.HasPrefix(out, "1 sent, 0 failed") {
+		t.Errorf("first flush: %q", out)
+	}
+	s.nextMail()
+	s.noNewMail()
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"time"
 
 	"github.com/deskctl/deskctl/internal/errs"
@@ -101,6 +102,9 @@ const (
 	LinkExpired    LinkProblem = "expired"    // past approvals.link-ttl
 	LinkCancelled  LinkProblem = "cancelled"  // an administrator withdrew the request
 	LinkSuperseded LinkProblem = "superseded" // a newer link (reminder or new request) replaced it
+	LinkClosed     LinkProblem = "closed"     // the ticket was closed while the request waited
+	LinkTurnedOff  LinkProblem = "turned-off" // approvals.enabled is false
+	LinkInactive   LinkProblem = "inactive"   // the approver's account is disabled
 )
 
 // LinkError is returned for a link that must not lead to a decision.
@@ -119,6 +123,12 @@ func (e *LinkError) Error() string {
 		return "this approval request was cancelled"
 	case LinkSuperseded:
 		return "this approval link was replaced by a newer one; use the most recent email"
+	case LinkClosed:
+		return fmt.Sprintf("ticket #%d was closed, so there is nothing left to approve; nothing was recorded", e.Ticket)
+	case LinkTurnedOff:
+		return "approvals are turned off in this helpdesk, so no decision can be recorded now"
+	case LinkInactive:
+		return "the approver's account is disabled, so this link cannot record a decision"
 	}
 	return "this approval link is not valid"
 }

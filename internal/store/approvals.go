@@ -94,18 +94,22 @@ type OutboxMail struct {
 	To          string          `json:"to"`
 	Subject     string          `json:"subject"`
 	Message     json.RawMessage `json:"message"`
-	State       string          `json:"state"` // queued | sent | failed
+	State       string          `json:"state"` // queued | sent | failed | dropped
 	Attempts    int             `json:"attempts"`
 	LastError   string          `json:"last_error,omitempty"`
-	NextAttempt time.Time       `json:"next_attempt,omitzero"`
-	SentAt      time.Time       `json:"sent_at,omitzero"`
+	NextAttempt time.Time       `json:"next_attempt,omitzero"` // retry backoff
+	// ClaimedUntil is set while a process is sending the mail; no other
+	// process takes it before then, forced or not.
+	ClaimedUntil time.Time `json:"claimed_until,omitzero"`
+	SentAt       time.Time `json:"sent_at,omitzero"`
 }
 
 // Outbox states.
 const (
-	MailQueued = "queued"
-	MailSent   = "sent"
-	MailFailed = "failed" // refused permanently; kept for the operator
+	MailQueued  = "queued"
+	MailSent    = "sent"
+	MailFailed  = "failed"  // refused permanently; kept for the operator
+	MailDropped = "dropped" // no longer worth sending (its approval link would be dead)
 )
 
 // EnqueueMail adds a message to the outbox in this transaction.

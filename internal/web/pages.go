@@ -110,6 +110,9 @@ func goneProblem(le *helpdesk.LinkError) problem {
 		helpdesk.LinkExpired:    "Link expired",
 		helpdesk.LinkCancelled:  "Request cancelled",
 		helpdesk.LinkSuperseded: "Link replaced",
+		helpdesk.LinkClosed:     "Ticket closed",
+		helpdesk.LinkTurnedOff:  "Approvals turned off",
+		helpdesk.LinkInactive:   "Account disabled",
 	}[le.Problem]
 	if heading == "" {
 		heading = "Link no longer valid"

@@ -58,6 +58,7 @@ type Server struct {
 	arrived   chan struct{} // closed and replaced whenever a message arrives
 	rejects   []int
 	dropAfter int
+	hold      *Hold
 }
 
 // Start listens on 127.0.0.1 on a free port and serves until the test ends.
@@ -151,6 +152,25 @@ func (s *Server) DropAfterNextAccept() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dropAfter++
+}
+
+// Hold keeps the server from answering the next message's DATA until
+// Release, as a slow server would: Arrived is closed once that message has
+// been read, so a test knows a client is waiting on the server.
+type Hold struct {
+	Arrived chan struct{}
+	release chan struct{}
+}
+
+// Release lets the held message be accepted.
+func (h *Hold) Release() { close(h.release) }
+
+// HoldNext holds the next message (see Hold).
+func (s *Server) HoldNext() *Hold {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold = &Hold{Arrived: make(chan struct{}), release: make(chan struct{})}
+	return s.hold
 }
 
 // Stop closes the listener and every open connection, so new connections
@@ -288,6 +308,14 @@ func (ss *session) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err
+	}
+	ss.server.mu.Lock()
+	h := ss.server.hold
+	ss.server.hold = nil
+	ss.server.mu.Unlock()
+	if h != nil {
+		close(h.Arrived)
+		<-h.release
 	}
 	rec := parse(raw)
 	rec.From, rec.To, rec.AuthUser = ss.from, append([]string(nil), ss.to...), ss.authUser
