@@ -1,6 +1,10 @@
 package app
 
 import (
+	"os"
+	"path/filepath"
+
+	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/store"
 )
 
@@ -25,8 +29,19 @@ func (s *Service) CheckDB() (CheckResult, error) {
 	return out, err
 }
 
-// BackupDB writes a hot, consistent copy to path.
-func (s *Service) BackupDB(path string) (int64, error) {
+// BackupDB writes a hot, consistent copy to path. An existing file at path
+// is replaced only with force, and never the database itself.
+func (s *Service) BackupDB(path string, force bool) (int64, error) {
+	if st, err := os.Stat(path); err == nil {
+		switch db, _ := os.Stat(s.DBPath); {
+		case st.IsDir():
+			return 0, errs.Usagef("%s is a directory", path).WithHint("name the backup file, e.g. %s", filepath.Join(path, "deskctl-"+s.now().Format("2006-01-02")+".db"))
+		case db != nil && os.SameFile(st, db):
+			return 0, errs.Usagef("%s is the database itself", path).WithHint("write the backup to another file")
+		case !force:
+			return 0, errs.Conflictf("%s already exists", path).WithHint("pass --force to replace it, or choose another name")
+		}
+	}
 	db, err := s.open(true)
 	if err != nil {
 		return 0, err

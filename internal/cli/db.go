@@ -57,11 +57,14 @@ its records, and that the audit chain is intact. Lists every problem found.` +
 }
 
 func newCmdDBBackup(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "backup FILE",
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "backup FILE [--force]",
 		Short: "Write a hot, consistent copy of the database",
 		Long: `Copy the database from one read transaction, while other commands keep working.
-The copy is written beside FILE and renamed into place (mode 0600).` + exitStatus(),
+The copy is written beside FILE and renamed into place (mode 0600). An existing FILE is
+replaced only with --force; the database itself never.` +
+			exitStatus("2  FILE is a directory or the database itself", "5  FILE exists and --force was not given"),
 		Example: "  deskctl db backup /backups/deskctl-$(date +%F).db",
 		Args:    usageArgs(1, 1, "a FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,7 +72,7 @@ The copy is written beside FILE and renamed into place (mode 0600).` + exitStatu
 			if err != nil {
 				return err
 			}
-			n, err := svc.BackupDB(args[0])
+			n, err := svc.BackupDB(args[0], force)
 			if err != nil {
 				return err
 			}
@@ -77,6 +80,8 @@ The copy is written beside FILE and renamed into place (mode 0600).` + exitStatu
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing FILE")
+	return cmd
 }
 
 func newCmdDBRestore(f *Factory) *cobra.Command {

@@ -285,6 +285,40 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 		}
 	}()
 
+	// Hot backups while the writers run: each copy is consistent on its own
+	// (bbolt pages, deskctl's invariants, an intact audit chain).
+	backups := 0
+	background.Add(1)
+	go func() {
+		defer background.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			copyPath := filepath.Join(filepath.Dir(db), fmt.Sprintf("hot-%03d.db", i))
+			p := runDeskctlProcess(t, db, "--lock-timeout", "5s", "db", "backup", copyPath)
+			switch {
+			case p.code == ExitBusy:
+				continue
+			case p.code != ExitOK:
+				fail("db backup: %v", p)
+				continue
+			}
+			if c := runDeskctlProcess(t, copyPath, "db", "check"); c.code != ExitOK {
+				fail("db check of hot backup %s: %v", copyPath, c)
+			}
+			if c := runDeskctlProcess(t, copyPath, "audit", "verify"); c.code != ExitOK {
+				fail("audit verify of hot backup %s: %v", copyPath, c)
+			}
+			mu.Lock()
+			backups++
+			mu.Unlock()
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+
 	start := time.Now()
 	var writers sync.WaitGroup
 	for p := range procs {
@@ -324,9 +358,12 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 	for _, f := range failures {
 		t.Error(f)
 	}
-	t.Logf("reads: %d ok, %d busy; /healthz: %d ok; unknown link: %v", readsOK, readsBusy, healthOK, linkStatus)
+	t.Logf("reads: %d ok, %d busy; hot backups: %d; /healthz: %d ok; unknown link: %v", readsOK, readsBusy, backups, healthOK, linkStatus)
 	if readsOK == 0 || readsBusy >= readsOK {
 		t.Errorf("readers: %d succeeded and %d gave up busy; most should succeed", readsOK, readsBusy)
+	}
+	if backups == 0 {
+		t.Error("no hot backup succeeded during the writes")
 	}
 	if healthOK == 0 || linkStatus[http.StatusNotFound] == 0 {
 		t.Errorf("deskctl serve: %d healthz answers, unknown link statuses %v; want both answered during the writes", healthOK, linkStatus)

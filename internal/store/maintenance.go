@@ -245,6 +245,9 @@ func BucketNames() []string {
 // temporary file beside path and renames it into place.
 func (db *DB) Backup(path string) (int64, error) {
 	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, errs.Wrap(errs.Usage, err, "cannot create the backup directory %s", dir)
+	}
 	tmp, err := os.CreateTemp(dir, ".deskctl-backup-*")
 	if err != nil {
 		return 0, errs.Wrap(errs.Usage, err, "cannot write the backup in %s", dir)

@@ -122,7 +122,34 @@ func Create(path string, timeout time.Duration) (*DB, error) {
 	return db, nil
 }
 
+// openBolt opens path and waits for its lock. `db restore` replaces the file
+// by renaming a new one over it while holding the old file's lock; a process
+// that was waiting for that lock would then hold an open handle to a file
+// that is no longer at path, and its writes would be lost. So when the file
+// at path is not the one that was there before the wait, the handle is
+// dropped and path opened again.
 func openBolt(path string, readOnly bool, timeout time.Duration) (*DB, error) {
+	for attempt := 0; ; attempt++ {
+		before, _ := os.Stat(path)
+		db, err := openBoltOnce(path, readOnly, timeout)
+		if err != nil {
+			return nil, err
+		}
+		after, err := os.Stat(path)
+		if err == nil && before != nil && os.SameFile(before, after) {
+			return db, nil
+		}
+		db.Close()
+		if err != nil {
+			return nil, errs.Wrap(errs.Unusable, err, "%s went away while waiting for its lock", path)
+		}
+		if attempt == 10 {
+			return nil, errs.Busyf("%s keeps being replaced while deskctl waits for it", path).WithHint("retry once the restore has finished")
+		}
+	}
+}
+
+func openBoltOnce(path string, readOnly bool, timeout time.Duration) (*DB, error) {
 	mode := os.FileMode(0o600)
 	b, err := bolt.Open(path, mode, boltOptions(readOnly, timeout))
 	if err != nil {

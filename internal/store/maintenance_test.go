@@ -1,0 +1,96 @@
+package store
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/helpdesk"
+)
+
+// fdsOn counts this process's open descriptors on path (Linux /proc).
+func fdsOn(t *testing.T, path string) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd here: %v", err)
+	}
+	n := 0
+	for _, e := range entries {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && strings.TrimSuffix(target, " (deleted)") == path {
+			n++
+		}
+	}
+	return n
+}
+
+// A command waiting for the lock while `db restore` renames a new file over
+// the database must end up working on the new file: writing into the old,
+// unlinked one would lose a write it reported as done.
+func TestOpenFollowsAFileReplacedDuringTheWait(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "desk.db")
+	for _, p := range []string{path, filepath.Join(dir, "new.db")} {
+		db, err := Create(p, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	next, err := Open(Options{Path: filepath.Join(dir, "new.db"), LockTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, next, func(tx *Tx) error { return tx.PutUser(helpdesk.User{Login: "restored", Active: true}) })
+	next.Close()
+
+	lock, err := openBolt(path, false, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := make(chan *DB, 1)
+	failed := make(chan error, 1)
+	go func() {
+		db, err := Open(Options{Path: path, LockTimeout: time.Minute})
+		if err != nil {
+			failed <- err
+			return
+		}
+		opened <- db
+	}()
+	// Wait until the second open holds the old file and waits for its lock.
+	for deadline := time.Now().Add(time.Minute); fdsOn(t, path) < 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second open never reached the file")
+		}
+	}
+	if err := os.Rename(filepath.Join(dir, "new.db"), path); err != nil {
+		t.Fatal(err)
+	}
+	lock.Close()
+
+	var db *DB
+	select {
+	case db = <-opened:
+	case err := <-failed:
+		t.Fatalf("open after the replace: %v", err)
+	}
+	mustUpdate(t, db, func(tx *Tx) error { return tx.PutUser(helpdesk.User{Login: "after", Active: true}) })
+	db.Close()
+
+	db, err = Open(Options{Path: path, ReadOnly: true, LockTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mustView(t, db, func(tx *Tx) error {
+		for _, login := range []string{"restored", "after"} {
+			if _, ok, err := tx.User(login); err != nil || !ok {
+				t.Errorf("user %s missing from the file at %s (err %v)", login, path, err)
+			}
+		}
+		return nil
+	})
+}
