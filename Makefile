@@ -81,7 +81,7 @@ docs-cli: build ## regenerate the markdown command reference in docs/cli
 	rm -f docs/cli/deskctl*.md
 	$(DESKCTL) __gendocs markdown docs/cli
 
-check-generated: completions docs-cli ## fail when committed completions or docs/cli are stale
+check-generated: completions docs-cli ## fail when committed completions, docs/cli or go.mod/go.sum are stale
 	@$(GIT) rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo "check-generated: needs a git checkout to compare against" >&2; exit 1; }
 	@if [ -n "$$($(GIT) status --porcelain -- completions docs/cli)" ]; then \
 		echo "check-generated: completions/ or docs/cli/ differ from the command tree." >&2; \
@@ -90,6 +90,8 @@ check-generated: completions docs-cli ## fail when committed completions or docs
 		exit 1; \
 	fi
 	@echo "completions/ and docs/cli/ are up to date"
+	@$(GO) mod tidy -diff >/dev/null || { echo "check-generated: go.mod or go.sum is not tidy; run 'go mod tidy' and commit" >&2; $(GO) mod tidy -diff >&2; exit 1; }
+	@echo "go.mod and go.sum are tidy"
 
 demo: build ## tour deskctl against a fresh database in a temporary directory
 	bash testdata/demo.sh $(DESKCTL)
