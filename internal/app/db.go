@@ -19,7 +19,13 @@ type CheckResult struct {
 // on the file itself and need no acting user: protect the file with its mode.
 func (s *Service) CheckDB() (CheckResult, error) {
 	out := CheckResult{Path: s.DBPath, Problems: []store.Problem{}}
-	err := s.readAnon(func(tx *store.Tx) error {
+	// Damaged: a file with missing buckets is what this command reports on.
+	db, err := store.Open(store.Options{Path: s.DBPath, ReadOnly: true, LockTimeout: s.LockTimeout, Damaged: true})
+	if err != nil {
+		return out, err
+	}
+	defer db.Close()
+	err = db.View(func(tx *store.Tx) error {
 		if ps := tx.Check(); ps != nil {
 			out.Problems = ps
 		}

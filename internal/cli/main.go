@@ -56,7 +56,17 @@ func Main(args []string) int {
 	return run(args, DefaultIO())
 }
 
-func run(args []string, io *IOStreams) int {
+func run(args []string, io *IOStreams) (code int) {
+	// A panic is a bug: say so in one line with the internal exit code
+	// rather than a stack trace (a write transaction it interrupted has
+	// been rolled back by bbolt).
+	defer func() {
+		if r := recover(); r != nil {
+			printError(io.ErrOut, nil, errs.Internalf("internal error: %v", r).
+				WithHint("this is a bug in deskctl; please report it with the command you ran and `deskctl version`"))
+			code = ExitInternal
+		}
+	}()
 	f := NewFactory(io)
 	root := NewRootCmd(f)
 	root.SetArgs(args)

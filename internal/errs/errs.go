@@ -89,6 +89,7 @@ func Conflictf(format string, a ...any) *Error  { return newf(Conflict, format, 
 func Busyf(format string, a ...any) *Error      { return newf(Busy, format, a...) }
 func Unusablef(format string, a ...any) *Error  { return newf(Unusable, format, a...) }
 func Negativef(format string, a ...any) *Error  { return newf(Negative, format, a...) }
+func Internalf(format string, a ...any) *Error  { return newf(Internal, format, a...) }
 
 // Wrap attaches a kind and message to an underlying error.
 func Wrap(k Kind, err error, format string, a ...any) *Error {

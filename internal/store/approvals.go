@@ -75,7 +75,7 @@ func (tx *Tx) Approvals() ([]helpdesk.Approval, error) {
 	var out []helpdesk.Approval
 	err := tx.bucket(bucketApprovals).ForEach(func(_, v []byte) error {
 		var a helpdesk.Approval
-		if err := json.Unmarshal(v, &a); err != nil {
+		if err := unmarshal(v, &a); err != nil {
 			return err
 		}
 		out = append(out, a)
@@ -141,7 +141,7 @@ func (tx *Tx) Outbox() ([]OutboxMail, error) {
 	var out []OutboxMail
 	err := tx.bucket(bucketOutbox).ForEach(func(_, v []byte) error {
 		var m OutboxMail
-		if err := json.Unmarshal(v, &m); err != nil {
+		if err := unmarshal(v, &m); err != nil {
 			return err
 		}
 		out = append(out, m)

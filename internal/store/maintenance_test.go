@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
 )
 
@@ -90,6 +91,67 @@ func TestOpenFollowsAFileReplacedDuringTheWait(t *testing.T) {
 			if _, ok, err := tx.User(login); err != nil || !ok {
 				t.Errorf("user %s missing from the file at %s (err %v)", login, path, err)
 			}
+		}
+		return nil
+	})
+}
+
+// Damage is reported as an unusable database with what to do, never as a
+// crash or an internal error: a missing bucket at open, a record that does
+// not decode when it is read. db check (Damaged) still opens the file.
+func TestDamageIsUnusable(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "desk.db")
+	db, err := Create(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, db, func(tx *Tx) error {
+		if err := tx.PutUser(helpdesk.User{Login: "bob", Active: true}); err != nil {
+			return err
+		}
+		return tx.bucket(bucketUsers).Put([]byte("eve"), []byte("{not json"))
+	})
+	db.Close()
+
+	db, err = Open(Options{Path: path, ReadOnly: true, LockTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustView(t, db, func(tx *Tx) error {
+		_, _, err := tx.User("eve")
+		if errs.KindOf(err) != errs.Unusable || !strings.Contains(err.Error(), `damaged record: user "eve"`) {
+			t.Errorf("reading a damaged user: %v (kind %v)", err, errs.KindOf(err))
+		}
+		if _, err := tx.AllUsers(); errs.KindOf(err) != errs.Unusable {
+			t.Errorf("listing users with a damaged one: %v", err)
+		}
+		if u, ok, err := tx.User("bob"); err != nil || !ok || u.Login != "bob" {
+			t.Errorf("an intact record next to it: %v %v %v", u, ok, err)
+		}
+		return nil
+	})
+	db.Close()
+
+	db, err = Open(Options{Path: path, LockTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, db, func(tx *Tx) error { return tx.btx.DeleteBucket(bucketGroups) })
+	db.Close()
+	_, err = Open(Options{Path: path, ReadOnly: true, LockTimeout: time.Second})
+	if errs.KindOf(err) != errs.Unusable || !strings.Contains(err.Error(), "bucket groups is missing") {
+		t.Fatalf("opening without the groups bucket: %v", err)
+	}
+	db, err = Open(Options{Path: path, ReadOnly: true, LockTimeout: time.Second, Damaged: true})
+	if err != nil {
+		t.Fatalf("opening for db check: %v", err)
+	}
+	defer db.Close()
+	mustView(t, db, func(tx *Tx) error {
+		ps := tx.Check()
+		if len(ps) == 0 || ps[0].Detail != "bucket groups is missing" {
+			t.Errorf("check: %+v", ps)
 		}
 		return nil
 	})

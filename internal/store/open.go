@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,6 +25,9 @@ type Options struct {
 	Path        string
 	ReadOnly    bool
 	LockTimeout time.Duration
+	// Damaged opens a file whose buckets are not all there, for `db check`
+	// to report on; everything else refuses it.
+	Damaged bool
 }
 
 // DB is an open database. Open one per command (or per HTTP request) and
@@ -86,6 +90,22 @@ func Open(o Options) (*DB, error) {
 		if err := db.bolt.Update(func(btx *bolt.Tx) error { return migrate(btx, version) }); err != nil {
 			db.Close()
 			return nil, errs.Wrap(errs.Unusable, err, "migrating %s from schema %d to %d", o.Path, version, SchemaVersion)
+		}
+	}
+	if !o.Damaged {
+		var missing []string
+		_ = db.bolt.View(func(btx *bolt.Tx) error {
+			for _, b := range allBuckets {
+				if btx.Bucket(b) == nil {
+					missing = append(missing, string(b))
+				}
+			}
+			return nil
+		})
+		if len(missing) > 0 {
+			db.Close()
+			return nil, errs.Unusablef("database %s is damaged: bucket %s is missing", o.Path, strings.Join(missing, ", ")).
+				WithHint("run `deskctl db check` to list every problem, then restore a backup: deskctl db restore FILE --force")
 		}
 	}
 	return db, nil

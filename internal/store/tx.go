@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strings"
 
+	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
 	bolt "go.etcd.io/bbolt"
 )
@@ -28,7 +30,28 @@ func (tx *Tx) bucket(name []byte) *bolt.Bucket {
 	return b
 }
 
-func unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+// unmarshal decodes a stored record; one that does not decode is damage to
+// the file, reported as such with what to do about it.
+func unmarshal(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return damaged(err, "a %s record", recordKind(v))
+	}
+	return nil
+}
+
+func damaged(err error, format string, a ...any) error {
+	return errs.Wrap(errs.Unusable, err, "the database holds a damaged record: %s", fmt.Sprintf(format, a...)).
+		WithHint("run `deskctl db check` to list every problem, then restore a backup: deskctl db restore FILE --force")
+}
+
+// recordKind names what v decodes into, for messages: "helpdesk.User" → "user".
+func recordKind(v any) string {
+	name := fmt.Sprintf("%T", v)
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.ToLower(name)
+}
 
 func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
 	raw := b.Get(key)
@@ -36,7 +59,7 @@ func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
 		return false, nil
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
-		return false, fmt.Errorf("record %q is damaged: %w", key, err)
+		return false, damaged(err, "%s %q", recordKind(v), key)
 	}
 	return true, nil
 }
@@ -96,7 +119,7 @@ func (tx *Tx) AppendAudit(r helpdesk.AuditRecord) (helpdesk.AuditRecord, error) 
 	r.Prev = ""
 	if k, v := b.Cursor().Last(); k != nil {
 		var last helpdesk.AuditRecord
-		if err := json.Unmarshal(v, &last); err != nil {
+		if err := unmarshal(v, &last); err != nil {
 			return r, fmt.Errorf("last audit record is damaged: %w", err)
 		}
 		r.Prev = last.Hash
@@ -119,7 +142,7 @@ func (tx *Tx) Audit(f AuditFilter) ([]helpdesk.AuditRecord, error) {
 	c := tx.bucket(bucketAudit).Cursor()
 	for k, v := c.Last(); k != nil; k, v = c.Prev() {
 		var r helpdesk.AuditRecord
-		if err := json.Unmarshal(v, &r); err != nil {
+		if err := unmarshal(v, &r); err != nil {
 			return nil, fmt.Errorf("audit record %d is damaged: %w", fromBE64(k), err)
 		}
 		if f.Since != nil && !f.Since(r) {
@@ -150,7 +173,7 @@ func (tx *Tx) VerifyAudit() (int, *helpdesk.ChainProblem, error) {
 	var last uint64
 	for k, raw := c.First(); k != nil; k, raw = c.Next() {
 		var r helpdesk.AuditRecord
-		if err := json.Unmarshal(raw, &r); err != nil {
+		if err := unmarshal(raw, &r); err != nil {
 			return v.Count(), &helpdesk.ChainProblem{Seq: fromBE64(k), Reason: "record cannot be decoded"}, nil
 		}
 		if fromBE64(k) != r.Seq {
