@@ -17,7 +17,9 @@ type InitInput struct {
 }
 
 // Init creates the database, the everyone group with the all-users actions,
-// and the first administrator. It refuses to touch an existing file.
+// and the first administrator, all in one transaction. It refuses to touch
+// an existing database, except one with no users at all: an empty bbolt file
+// or one whose init was interrupted, which it completes.
 func (s *Service) Init(in InitInput) (UserView, error) {
 	u := helpdesk.User{Login: in.Admin, Name: in.Name, Email: in.Email, Active: true, Created: s.now()}
 	if u.Name == "" {
@@ -26,12 +28,7 @@ func (s *Service) Init(in InitInput) (UserView, error) {
 	if err := u.Validate(); err != nil {
 		return UserView{}, err
 	}
-	db, err := store.Create(s.DBPath, s.LockTimeout)
-	if err != nil {
-		return UserView{}, err
-	}
-	defer db.Close()
-	err = db.Update(func(tx *store.Tx) error {
+	fill := func(tx *store.Tx) error {
 		c := &Ctx{Tx: tx, Actor: u, Now: u.Created, command: "init"}
 		if err := tx.PutUser(u); err != nil {
 			return err
@@ -48,6 +45,37 @@ func (s *Service) Init(in InitInput) (UserView, error) {
 		return c.Audit("database", nil, map[string]any{
 			"admin": u.Login, "everyone": helpdesk.AllUsersActions(), "schema": store.SchemaVersion,
 		})
+	}
+	db, err := store.Create(s.DBPath, s.LockTimeout, fill)
+	if err == nil {
+		db.Close()
+		return userView(u), nil
+	}
+	if !errs.Is(err, errs.Conflict) {
+		return UserView{}, err
+	}
+	// The file exists: complete it if nobody was ever added to it.
+	exists := err
+	db, err = s.open(false)
+	if err != nil {
+		return UserView{}, exists
+	}
+	defer db.Close()
+	err = db.Update(func(tx *store.Tx) error {
+		users, err := tx.AllUsers()
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 || tx.AuditSequence() > 0 {
+			return exists
+		}
+		if _, ok, err := tx.Group(helpdesk.Everyone); err != nil || ok {
+			if err == nil {
+				err = exists
+			}
+			return err
+		}
+		return fill(tx)
 	})
 	return userView(u), err
 }

@@ -20,7 +20,9 @@ func newCmdInit(f *Factory) *cobra.Command {
 everyone (every active user belongs to it implicitly) with the all-users ticket
 actions (comment, reopen, withdraw), and the first administrator.
 
-init never touches an existing database.` + exitStatus("5  a database already exists at the path"),
+init never changes an existing database, except to complete one that has no users yet
+(an empty bbolt file, as an interrupted init leaves). The schema, the administrator,
+the everyone group and the first audit record are written in one transaction.` + exitStatus("5  a database already exists at the path"),
 		Example: `  deskctl init --admin alice --email alice@example.com --name "Alice Admin"
   deskctl --db ./helpdesk.db init --admin root --email root@example.com`,
 		Args: usageArgs(0, 0, "no arguments"),

@@ -281,6 +281,23 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		state(ts).markDamaged(path)
 	},
 
+	// mkbolt FILE [BUCKET...] writes a bbolt file with the given buckets and
+	// nothing else: an empty one (as an init killed before its first commit
+	// leaves) or another program's.
+	"mkbolt": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) < 1 {
+			ts.Fatalf("usage: mkbolt FILE [BUCKET...]")
+		}
+		ts.Check(rawUpdate(ts.MkAbs(args[0]), func(tx *bolt.Tx) error {
+			for _, b := range args[1:] {
+				if _, err := tx.CreateBucket([]byte(b)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	},
+
 	// schema FILE prints the schema version stamped in FILE.
 	"schema": func(ts *testscript.TestScript, neg bool, args []string) {
 		if neg || len(args) != 1 {

@@ -112,8 +112,10 @@ func Open(o Options) (*DB, error) {
 }
 
 // Create makes a new database file (mode 0600, directory 0700) with the
-// current schema. It refuses to touch an existing file.
-func Create(path string, timeout time.Duration) (*DB, error) {
+// current schema, and runs fill in the same transaction, so the schema and
+// what fill writes (the first administrator) commit together or not at all.
+// It refuses to touch an existing file.
+func Create(path string, timeout time.Duration, fill ...func(*Tx) error) (*DB, error) {
 	if _, err := os.Stat(path); err == nil {
 		return nil, errs.Conflictf("a database already exists at %s", path).
 			WithHint("deskctl init never touches an existing database; pass --db NEW_PATH or remove the file yourself")
@@ -134,7 +136,18 @@ func Create(path string, timeout time.Duration) (*DB, error) {
 		os.Remove(path)
 		return nil, err
 	}
-	if err := db.bolt.Update(func(btx *bolt.Tx) error { return migrate(btx, 0) }); err != nil {
+	err = db.bolt.Update(func(btx *bolt.Tx) error {
+		if err := migrate(btx, 0); err != nil {
+			return err
+		}
+		for _, fn := range fill {
+			if err := fn(&Tx{btx: btx}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		db.Close()
 		os.Remove(path)
 		return nil, err
@@ -196,11 +209,18 @@ func effectiveTimeout(t time.Duration) time.Duration {
 	return t
 }
 
+var errNotDeskctl = errors.New("not a deskctl database")
+
 func (db *DB) schemaVersion() (uint64, error) {
 	var v uint64
 	err := db.bolt.View(func(btx *bolt.Tx) error {
 		b := btx.Bucket(bucketMeta)
 		if b == nil {
+			// Schema 0 is an empty bbolt file; one holding buckets of its
+			// own belongs to some other program.
+			if k, _ := btx.Cursor().First(); k != nil {
+				return errNotDeskctl
+			}
 			return nil
 		}
 		raw := b.Get(schemaKey)
@@ -210,6 +230,10 @@ func (db *DB) schemaVersion() (uint64, error) {
 		v = binary.BigEndian.Uint64(raw)
 		return nil
 	})
+	if errors.Is(err, errNotDeskctl) {
+		return 0, errs.Unusablef("%s is a bbolt file but not a deskctl database (it has no schema version)", db.path).
+			WithHint("point --db at a deskctl database, or create one elsewhere with deskctl init")
+	}
 	if err != nil {
 		return 0, errs.Wrap(errs.Unusable, err, "cannot read schema of %s", db.path)
 	}

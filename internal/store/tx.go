@@ -108,6 +108,10 @@ func keys(b *bolt.Bucket) []string {
 	return out
 }
 
+// AuditSequence is the number of the last audit record ever written (0 for
+// none).
+func (tx *Tx) AuditSequence() uint64 { return tx.bucket(bucketAudit).Sequence() }
+
 // AppendAudit adds a record to the audit chain in this transaction.
 func (tx *Tx) AppendAudit(r helpdesk.AuditRecord) (helpdesk.AuditRecord, error) {
 	b := tx.bucket(bucketAudit)
