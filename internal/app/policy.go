@@ -156,8 +156,20 @@ func target(db, file policy.State, prune bool) policy.State {
 	} else {
 		// everyone always exists; without a file entry it keeps its grants.
 		if !named[helpdesk.GroupSubject(helpdesk.Everyone)] {
-			t.Groups = append(t.Groups, helpdesk.Group{Name: helpdesk.Everyone, Description: "every active user (end users)"})
+			t.Groups = append(t.Groups, helpdesk.Group{Name: helpdesk.Everyone})
 			t.Grants[helpdesk.GroupSubject(helpdesk.Everyone)] = db.Grants[helpdesk.GroupSubject(helpdesk.Everyone)]
+		}
+	}
+	// everyone listed without a description keeps the one it has.
+	for i, g := range t.Groups {
+		if g.Name != helpdesk.Everyone || g.Description != "" {
+			continue
+		}
+		t.Groups[i].Description = "every active user (end users)"
+		for _, old := range db.Groups {
+			if old.Name == helpdesk.Everyone {
+				t.Groups[i].Description = old.Description
+			}
 		}
 	}
 	return t.Canonical()
