@@ -91,6 +91,13 @@ func Check(paths ...string) (*Policy, []Finding, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// A file that is not valid YAML was read only in part; checking the
+	// meaning of that part would report things missing that are there.
+	for _, f := range fs {
+		if f.Code == CodeSyntax {
+			return p, fs, nil
+		}
+	}
 	return p, sortFindings(append(fs, Validate(p)...)), nil
 }
 
