@@ -111,7 +111,15 @@ func (e *Engine) available(n *userNode, t *helpdesk.Ticket, role RoleInfo, r hel
 	}
 	if role.ReadOnly && !(role.Requester && r.Category == helpdesk.CatAllUsers) {
 		if role.Permission != "" {
-			return fail(CondReadOnly, grantFix(helpdesk.PermEditAllTickets, n),
+			// edit-all-tickets goes where read-all-tickets comes from: it
+			// may only be granted to a subject that holds that too.
+			fix := grantFix(helpdesk.PermEditAllTickets, n)
+			if _, idx, err := e.right(helpdesk.PermReadAllTickets); err == nil {
+				if ps, err := e.paths(n, idx); err == nil && len(ps) > 0 {
+					fix = fmt.Sprintf("deskctl access grant %s --to %s", helpdesk.PermEditAllTickets, ps[0].Grant)
+				}
+			}
+			return fail(CondReadOnly, fix,
 				"%s sees #%d through read-all-tickets without edit-all-tickets, so no action applies", login, t.Number)
 		}
 		return fail(CondReadOnly, fmt.Sprintf("deskctl resource add-member %s %s --access write", role.Resource, login),

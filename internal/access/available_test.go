@@ -229,3 +229,27 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+// The fix for a read-only role that comes from read-all-tickets grants
+// edit-all-tickets where read-all-tickets comes from (it may only be
+// granted there), and following it makes the action available.
+func TestReadAllFixFollowsTheGrant(t *testing.T) {
+	m := NewMemory()
+	m.PutUser(helpdesk.User{Login: "ivan", Active: true})
+	m.PutGroup(helpdesk.Group{Name: "aaa", Members: []helpdesk.Subject{helpdesk.UserSubject("ivan")}})
+	m.PutGroup(helpdesk.Group{Name: "auditors", Members: []helpdesk.Subject{helpdesk.UserSubject("ivan")}})
+	m.PutResource(helpdesk.Resource{Name: "network"})
+	m.Grant(helpdesk.GroupSubject("auditors"), helpdesk.PermReadAllTickets, helpdesk.ActClose)
+	tk := &helpdesk.Ticket{Number: 3, State: helpdesk.StateNew, Resource: "network", Requester: "someone"}
+	c, err := New(m).Available("ivan", tk, helpdesk.ActClose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Condition != CondReadOnly || c.Fix != "deskctl access grant edit-all-tickets --to group:auditors" {
+		t.Fatalf("condition %s, fix %q", c.Condition, c.Fix)
+	}
+	m.Grant(helpdesk.GroupSubject("auditors"), helpdesk.PermEditAllTickets)
+	if c, err := New(m).Available("ivan", tk, helpdesk.ActClose); err != nil || !c.Available {
+		t.Errorf("after the fix: %+v %v", c, err)
+	}
+}
