@@ -145,11 +145,21 @@ func (e *Engine) roleFix(n *userNode, t *helpdesk.Ticket) string {
 	if t.Resource == "" {
 		return grantFix(helpdesk.PermDispatcher, n)
 	}
-	target := t.Resource
-	if res, err := e.resolve(t.Resource); err == nil && res.From != "" {
-		target = res.From
-	}
+	target, _ := e.StaffResource(t.Resource)
 	return fmt.Sprintf("deskctl resource add-member %s %s", target, n.u.Login)
+}
+
+// StaffResource names the resource whose members work tickets of resource:
+// resource itself, or the nearest ancestor with members when it has none of
+// its own. Adding a member anywhere else would not make them a supporter of
+// those tickets (and a first own member of a sub-resource would end its
+// ancestor's members' access).
+func (e *Engine) StaffResource(resource string) (string, error) {
+	res, err := e.resolve(resource)
+	if err != nil || res.From == "" {
+		return resource, err
+	}
+	return res.From, nil
 }
 
 // stateFix suggests an action that moves t into a state r applies to, e.g.

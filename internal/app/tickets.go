@@ -373,12 +373,22 @@ func checkActionTargets(c *Ctx, t *helpdesk.Ticket, r ActionRequest) error {
 			return err
 		}
 		if role.Role != access.RoleResourceMember || role.ReadOnly {
+			staff, err := c.Engine.StaffResource(t.Resource)
+			if err != nil {
+				return err
+			}
 			return errs.Conflictf("%s cannot work #%d: %s", u.Login, t.Number, strings.TrimSpace(role.Reason+" (assignees must be members of the ticket's resource with write access)")).
-				WithHint("make them a member first: deskctl resource add-member %s %s", t.Resource, u.Login)
+				WithHint("make them a member first: deskctl resource add-member %s %s --access write", staff, u.Login)
 		}
 	case helpdesk.ActLink:
 		if r.Input.Link > 0 {
-			if _, _, err := visibleTicket(c, r.Input.Link); err != nil {
+			// Linking writes into the other ticket too, so the action must
+			// be available there as well.
+			other, _, err := visibleTicket(c, r.Input.Link)
+			if err != nil {
+				return err
+			}
+			if _, err := c.Engine.RequireAvailable(c.Actor.Login, &other, helpdesk.ActLink); err != nil {
 				return err
 			}
 		}
