@@ -134,10 +134,13 @@ func (s *Service) UpdateUser(in UserInput) (UserView, error) {
 		if err := u.Validate(); err != nil {
 			return err
 		}
+		out = userView(u)
+		if u.Name == before.Name && u.Email == before.Email {
+			return errNothingToWrite
+		}
 		if err := c.Tx.PutUser(u); err != nil {
 			return err
 		}
-		out = userView(u)
 		return c.Audit("user:"+u.Login, before, out)
 	})
 	return out, err

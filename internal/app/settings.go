@@ -61,10 +61,13 @@ func (s *Service) SetSetting(key, value string) (SettingView, error) {
 		if !had {
 			before = st.Default
 		}
+		out = SettingView{key, value, st.Default, false, st.Description}
+		if had && before == value {
+			return errNothingToWrite
+		}
 		if err := c.Tx.PutSetting(key, value); err != nil {
 			return err
 		}
-		out = SettingView{key, value, st.Default, false, st.Description}
 		return c.Audit("setting:"+key, map[string]string{"value": before}, map[string]string{"value": value})
 	})
 	return out, err
