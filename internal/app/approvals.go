@@ -449,7 +449,7 @@ func (s *Service) writeLink(token string, fn func(c *Ctx, a helpdesk.Approval, t
 		return nil
 	})
 	db.Close()
-	if err != nil || len(queued) == 0 {
+	if err != nil || len(queued) == 0 || s.later(queued) {
 		return Delivery{}, err
 	}
 	return s.deliver(queued), nil

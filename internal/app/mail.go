@@ -64,6 +64,67 @@ func (s *Service) deliver(ids []uint64) Delivery {
 	return d
 }
 
+// StartMailer makes the Service deliver in the background, for a long-
+// running process (deskctl serve): mail that a link decision queues is sent
+// after the approver has been answered, not while they wait on the page,
+// and every interval whatever is due in the outbox is retried. Call it
+// before the Service is used. The returned function waits, once ctx is
+// done, for the delivery in progress; what is still queued stays in the
+// outbox for the next flush.
+func (s *Service) StartMailer(ctx context.Context, every time.Duration) (wait func()) {
+	jobs := make(chan []uint64, 256)
+	s.mailer = jobs
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ids := <-jobs:
+				s.deliver(ids)
+			case <-tick.C:
+				s.deliverDue()
+			}
+		}
+	}()
+	return func() { <-done }
+}
+
+// later hands ids to the background mailer; false when there is none.
+// When its queue is full the mail waits for the mailer's next round.
+func (s *Service) later(ids []uint64) bool {
+	if s.mailer == nil {
+		return false
+	}
+	select {
+	case s.mailer <- ids:
+	default:
+	}
+	return true
+}
+
+// deliverDue tries every queued mail whose retry time has come.
+func (s *Service) deliverDue() {
+	var ids []uint64
+	_ = s.readAnon(func(tx *store.Tx) error {
+		ms, err := tx.Outbox()
+		now := s.now()
+		for _, m := range ms {
+			if m.State == store.MailQueued && !now.Before(m.NextAttempt) && !now.Before(m.ClaimedUntil) {
+				ids = append(ids, m.ID)
+			}
+		}
+		return err
+	})
+	var d Delivery
+	for _, id := range ids {
+		s.deliverOne(id, false, &d)
+	}
+}
+
 // deliverOne sends one outbox entry. force skips the retry backoff, never
 // another process's claim.
 func (s *Service) deliverOne(id uint64, force bool, d *Delivery) {
@@ -72,6 +133,13 @@ func (s *Service) deliverOne(id uint64, force bool, d *Delivery) {
 			d.Queued = append(d.Queued, m.To)
 		}
 		d.Reason = "SMTP is not configured (set smtp.host and smtp.from); mail stays queued — send it later with `deskctl mail flush`"
+		return
+	}
+	if err := s.Mail.SMTP.Problem; err != nil {
+		if m, ok := s.peekMail(id); ok && m.State == store.MailQueued {
+			d.Queued = append(d.Queued, m.To)
+		}
+		d.Reason = err.Error() + "; mail stays queued — send it later with `deskctl mail flush`"
 		return
 	}
 	msg, ok, err := s.claimMail(id, force)

@@ -27,6 +27,8 @@ type Service struct {
 	Now    func() time.Time
 	// Mail carries the delivery settings; nil means mail stays queued.
 	Mail *MailSettings
+
+	mailer chan []uint64 // set by StartMailer
 }
 
 func (s *Service) now() time.Time {

@@ -168,6 +168,13 @@ type approvalStack struct {
 
 func newApprovalStack(t *testing.T) *approvalStack {
 	t.Helper()
+	return newApprovalStackMail(t, false)
+}
+
+// newApprovalStackMail is newApprovalStack; with background, the served
+// Service delivers mail in the background as deskctl serve does.
+func newApprovalStackMail(t *testing.T, background bool) *approvalStack {
+	t.Helper()
 	transcript.mu.Lock()
 	transcript.b.Reset()
 	transcript.mu.Unlock()
@@ -222,8 +229,12 @@ func newApprovalStack(t *testing.T) *approvalStack {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(s.serveLog, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := web.New(web.Options{Approvals: svc.Pages(), PublicURL: public, RateLimit: web.RateLimit{PerMinute: -1}, Logger: logger})
 	ctx, cancel := context.WithCancel(context.Background())
+	waitMail := func() {}
+	if background {
+		waitMail = svc.StartMailer(ctx, time.Hour)
+	}
+	h := web.New(web.Options{Approvals: svc.Pages(), PublicURL: public, RateLimit: web.RateLimit{PerMinute: -1}, Logger: logger})
 	served := make(chan error, 1)
 	go func() { served <- web.ServeListener(ctx, ln, h, logger) }()
 
@@ -240,6 +251,7 @@ func newApprovalStack(t *testing.T) *approvalStack {
 		if err := <-served; err != nil {
 			t.Errorf("serve stopped with %v", err)
 		}
+		waitMail()
 	})
 	t.Cleanup(func() {
 		s.checkNoTokenLeaked()
@@ -1210,4 +1222,26 @@ func TestApprovalFlushesDoNotOverlap(t *testing.T) {
 	}
 	s.nextMail()
 	s.noNewMail()
+}
+
+// With deskctl serve's background mailer, a decision on the page is answered
+// while the outcome mail is still on its way: a slow mail server does not
+// keep the approver waiting (or past the server's write timeout).
+func TestApprovalPageDoesNotWaitForMail(t *testing.T) {
+	s := newApprovalStackMail(t, true)
+	n := s.newTicket("Desk")
+	approve, _ := s.request(n, "Desk", "")
+	h := s.smtp.HoldNext()
+	if p := s.decideByPage(approve, "approve", "go ahead"); p.status != http.StatusOK || p.heading() != "You approved ticket #1" {
+		t.Fatalf("decision while the mail server stalls: %d %q", p.status, p.heading())
+	}
+	select {
+	case <-h.Arrived:
+	case <-time.After(mailWait):
+		t.Fatal("the outcome mail never reached the server")
+	}
+	h.Release()
+	if m := s.nextMail(); m.Subject != "Approved by Carol Jones: #1 Desk" {
+		t.Errorf("outcome mail %q", m.Subject)
+	}
 }

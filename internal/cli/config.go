@@ -31,7 +31,11 @@ JSON fields: key, value, source, env, secret.` + exitStatus(),
 			for _, e := range c.Entries() {
 				t.Rows = append(t.Rows, []string{e.Key, e.Value, e.Source, e.Env})
 			}
-			return f.print(c.Entries(), t)
+			if err := f.print(c.Entries(), t); err != nil {
+				return err
+			}
+			// Other commands go on without it; here it is the point.
+			return c.SMTP.PasswordErr
 		},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"strings"
 
 	"github.com/deskctl/deskctl/internal/errs"
@@ -125,8 +126,18 @@ func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), 
 
 // osLogin is the operating-system login name, used as the default actor.
 func osLogin() string {
-	if u := os.Getenv("USER"); u != "" {
-		return u
+	for _, v := range []string{"USER", "LOGNAME", "USERNAME"} {
+		if u := os.Getenv(v); u != "" {
+			return u
+		}
 	}
-	return os.Getenv("LOGNAME")
+	// No variable (cron, some containers): ask the system.
+	if u, err := user.Current(); err == nil {
+		name := u.Username
+		if i := strings.LastIndexByte(name, '\\'); i >= 0 { // DOMAIN\user on Windows
+			name = name[i+1:]
+		}
+		return name
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/deskctl/deskctl/internal/web"
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 
 var _ = register(func(f *Factory) (string, *cobra.Command) {
 	var listen string
+	var trustProxy bool
 	cmd := &cobra.Command{
 		Use:   "serve [--listen 127.0.0.1:8080]",
 		Short: "Serve the approval confirmation pages",
@@ -22,7 +24,10 @@ mail scanners that open links never decide. Links are built from public-url, nev
 from the request's Host header. Tokens are redacted from the request log (stderr).
 
 The database is opened per request and never held, so every other deskctl command keeps
-working while serve runs. SIGINT or SIGTERM shut it down gracefully.` +
+working while serve runs. The mail a decision causes is sent in the background right
+after the approver has their answer, and queued mail that is due is retried every
+minute, so a running serve keeps the outbox moving. SIGINT or SIGTERM shut it down
+gracefully (the mail being sent is finished; the rest stays queued).` +
 			exitStatus("2  the address cannot be listened on, or public-url is invalid"),
 		Example: "  deskctl serve --listen 127.0.0.1:8080\n  DESKCTL_PUBLIC_URL=https://help.example.com deskctl serve --listen :8080",
 		Args:    usageArgs(0, 0, "no arguments"),
@@ -49,14 +54,24 @@ working while serve runs. SIGINT or SIGTERM shut it down gracefully.` +
 				}
 			}
 			logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, nil))
-			h := web.New(web.Options{Approvals: svc.Pages(), PublicURL: public, Logger: logger})
+			if cmd.Flags().Changed("trust-proxy") {
+				c.TrustProxy = trustProxy
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			// Decisions on the page are answered at once; their mail goes
+			// out behind them, and due mail is retried every minute.
+			waitMail := svc.StartMailer(ctx, time.Minute)
+			h := web.New(web.Options{Approvals: svc.Pages(), PublicURL: public, Logger: logger, TrustProxy: c.TrustProxy})
 			f.notef("serving approval pages on %s (links use %s)", listen, public)
-			return web.Serve(ctx, listen, h, logger)
+			err = web.Serve(ctx, listen, h, logger)
+			stop()
+			waitMail()
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (config key listen, default 127.0.0.1:8080)")
+	cmd.Flags().BoolVar(&trustProxy, "trust-proxy", false, "behind a reverse proxy: rate-limit by the client address in X-Forwarded-For (config key trust-proxy)")
 	return "ops", cmd
 })
 

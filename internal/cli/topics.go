@@ -49,8 +49,13 @@ naming the next step.`,
   NO_COLOR                       when set, tables are printed without colour
   XDG_DATA_HOME                  base of the default database path
   XDG_CONFIG_HOME                base of the default config file path
-  USER / LOGNAME                 the default acting user when registered in deskctl
-  CI                             in the test suite: tests that need Chromium fail instead of skipping`)
+  DESKCTL_APPROVAL_TOKEN         approval decide: the link token, instead of --token (keeps it out of the process list)
+  USER / LOGNAME / USERNAME      the default acting user when registered in deskctl (else the account's name)
+  CI                             in the test suite: tests that need Chromium or OPA fail instead of skipping
+  DESKCTL_OPA                    in the test suite: the opa binary for the Rego agreement tests
+  DESKCTL_SCREENSHOT             in the test suite: save the approval page as seen on a phone to this PNG
+  DESKCTL_BENCH_DB, DESKCTL_BENCH_TICKETS
+                                 in the benchmarks: the database to run on, or the size of a generated one`)
 	root.AddCommand(&cobra.Command{
 		Use:   "environment",
 		Short: "Every DESKCTL_* variable and the others deskctl reads",

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,9 +26,12 @@ type SMTP struct {
 	Username     string
 	Password     string
 	PasswordFile string
-	TLS          string
-	From         string
-	Timeout      time.Duration
+	// PasswordErr is why PasswordFile could not be read. It matters only
+	// when mail is sent (and to config show), not to every command.
+	PasswordErr error
+	TLS         string
+	From        string
+	Timeout     time.Duration
 }
 
 // Config is the effective configuration of one deskctl run.
@@ -37,6 +41,7 @@ type Config struct {
 	LockTimeout time.Duration
 	PublicURL   string
 	Listen      string
+	TrustProxy  bool
 	SMTP        SMTP
 	// File is the config file that was read ("" when none).
 	File    string
@@ -67,6 +72,7 @@ var keys = []key{
 	{"lock-timeout", "lock-timeout", "5s", false, "how long to wait for another deskctl process"},
 	{"public-url", "", "http://127.0.0.1:8080", false, "base URL approval links are built from"},
 	{"listen", "", "127.0.0.1:8080", false, "address `deskctl serve` listens on"},
+	{"trust-proxy", "", false, false, "`deskctl serve` runs behind a reverse proxy: rate-limit by the client address the proxy adds to X-Forwarded-For"},
 	{"smtp.host", "", "", false, "SMTP server host"},
 	{"smtp.port", "", 587, false, "SMTP server port"},
 	{"smtp.username", "", "", false, "SMTP AUTH user"},
@@ -182,6 +188,9 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 	}
 	c.PublicURL = strings.TrimRight(v.GetString("public-url"), "/")
 	c.Listen = v.GetString("listen")
+	if c.TrustProxy, err = boolean(v, "trust-proxy"); err != nil {
+		return nil, err
+	}
 	c.SMTP = SMTP{
 		Host:         v.GetString("smtp.host"),
 		Port:         v.GetInt("smtp.port"),
@@ -197,9 +206,10 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 	if c.SMTP.Password == "" && c.SMTP.PasswordFile != "" {
 		raw, err := os.ReadFile(c.SMTP.PasswordFile)
 		if err != nil {
-			return nil, errs.Wrap(errs.Usage, err, "cannot read smtp.password-file").WithHint("check the path in smtp.password-file or set DESKCTL_SMTP_PASSWORD")
+			c.SMTP.PasswordErr = errs.Wrap(errs.Usage, err, "cannot read smtp.password-file").WithHint("check the path in smtp.password-file or set DESKCTL_SMTP_PASSWORD")
+		} else {
+			c.SMTP.Password = strings.TrimRight(string(raw), "\r\n")
 		}
-		c.SMTP.Password = strings.TrimRight(string(raw), "\r\n")
 	}
 	switch c.SMTP.TLS {
 	case "starttls", "tls", "none":
@@ -233,10 +243,22 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 func duration(v *viper.Viper, k string) (time.Duration, error) {
 	s := v.GetString(k)
 	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
+	switch {
+	case err != nil:
 		return 0, errs.Usagef("%s is %q, not a duration", k, s).WithHint("write it like 5s, 2m or 1h")
+	case d < 0:
+		return 0, errs.Usagef("%s is %q; it cannot be negative", k, s).WithHint("write it like 5s, 2m or 1h")
 	}
 	return d, nil
+}
+
+func boolean(v *viper.Viper, k string) (bool, error) {
+	s := v.GetString(k)
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, errs.Usagef("%s is %q, not true or false", k, s).WithHint("write true or false")
+	}
+	return b, nil
 }
 
 func keyNames() []string {

@@ -34,6 +34,10 @@ type Config struct {
 	TLS      string // TLSStartTLS, TLSImplicit or TLSNone; empty means TLSStartTLS
 	From     string // "Helpdesk <helpdesk@example.com>" or a bare address
 	Timeout  time.Duration
+	// Problem is why the settings could not be read completely (an
+	// unreadable smtp.password-file). Only sending reports it: commands that
+	// send nothing are not held up by a broken mail setup.
+	Problem error
 }
 
 // Configured reports whether enough is set to try sending at all. Without it,
@@ -45,6 +49,9 @@ func (c Config) Configured() bool {
 // Validate checks the settings before any connection is made, naming the
 // setting to fix.
 func (c Config) Validate() error {
+	if c.Problem != nil {
+		return c.Problem
+	}
 	host := strings.TrimSpace(c.Host)
 	if host == "" {
 		return errs.Usagef("smtp.host is not set").
