@@ -170,9 +170,18 @@ func (tx *Tx) Check() []Problem {
 		}
 		return nil
 	})
-	_ = tx.bucket(bucketApprovals).ForEach(func(k, _ []byte) error {
+	_ = tx.bucket(bucketApprovals).ForEach(func(k, v []byte) error {
 		if tx.bucket(bucketTickets).Get(k) == nil {
 			add("approvals", "approval for deleted ticket #%d", fromBE64(k))
+		}
+		var a helpdesk.Approval
+		if err := json.Unmarshal(v, &a); err != nil {
+			add("approvals", "approval record #%d is damaged: %v", fromBE64(k), err)
+			return nil
+		}
+		// The current link must resolve to its record, or it cannot decide.
+		if a.TokenHash != "" && !bytes.Equal(tx.bucket(bucketTokens).Get([]byte(a.TokenHash)), k) {
+			add("approvals", "the current link of #%d is missing from the link index", a.Ticket)
 		}
 		return nil
 	})

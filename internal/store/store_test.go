@@ -537,6 +537,17 @@ func TestApprovalTokenIndex(t *testing.T) {
 		t.Error("DeleteApproval(2) removed ticket 3's link")
 	}
 	assertNoProblems(t, db)
+
+	// A current link missing from the index could never decide: check says so.
+	mustUpdate(t, db, func(tx *Tx) error { return tx.bucket(bucketTokens).Delete([]byte("hash-x")) })
+	mustView(t, db, func(tx *Tx) error {
+		ps := tx.Check()
+		if len(ps) != 1 || ps[0].Detail != "the current link of #3 is missing from the link index" {
+			t.Errorf("check after losing #3's link entry: %+v", ps)
+		}
+		return nil
+	})
+	mustUpdate(t, db, func(tx *Tx) error { return tx.bucket(bucketTokens).Put([]byte("hash-x"), be64(3)) })
 }
 
 func TestOutbox(t *testing.T) {
