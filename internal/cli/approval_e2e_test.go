@@ -594,7 +594,7 @@ func TestApprovalLinkDecidesOnlyOnPost(t *testing.T) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
-	for header, want := range map[string]string{"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"} {
+	for header, want := range map[string]string{"Referrer-Policy": "same-origin", "Cache-Control": "no-store"} {
 		if got := get.header.Get(header); got != want {
 			t.Errorf("%s: %q, want %q", header, got, want)
 		}

@@ -34,9 +34,11 @@ func originOf(u *url.URL) string {
 }
 
 // sameOrigin reports whether a POST comes from a page served under PublicURL.
-// Our pages carry Referrer-Policy: no-referrer, under which some browsers send
-// "Origin: null" and no Referer even for their own form; Fetch Metadata
-// (Sec-Fetch-Site, which page scripts cannot set) then settles it.
+// Our pages carry Referrer-Policy: same-origin, so a browser names our origin
+// on its own form's POST and sends nothing (no token in a Referer) anywhere
+// else. Under stricter user settings some browsers send "Origin: null";
+// Fetch Metadata (Sec-Fetch-Site, which page scripts cannot set) or a
+// same-origin Referer then settles it.
 func (h *handler) sameOrigin(r *http.Request) (ok bool, why string) {
 	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		u, err := url.Parse(o)

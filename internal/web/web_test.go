@@ -610,7 +610,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		{"rate limited", func() response { return limited.do(t, "GET", "/approval/"+unknown, nil, nil) }, 429},
 	}
 	want := map[string]string{
-		"Referrer-Policy":        "no-referrer",
+		"Referrer-Policy":        "same-origin",
 		"Cache-Control":          "no-store",
 		"X-Content-Type-Options": "nosniff",
 		"X-Frame-Options":        "DENY",
