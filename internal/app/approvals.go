@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -64,16 +65,35 @@ func displayName(tx *store.Tx, login string) string {
 	return login
 }
 
+// publicURL is the base of approval links, checked as deskctl serve checks it.
 func (s *Service) publicURL() (*url.URL, error) {
 	raw := "http://127.0.0.1:8080"
 	if s.Mail != nil && s.Mail.PublicURL != "" {
 		raw = s.Mail.PublicURL
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errs.Usagef("public-url %q is not an http(s) URL", raw).WithHint("set public-url to where `deskctl serve` is reachable, e.g. https://help.example.com")
+	return web.ParsePublicURL(raw)
+}
+
+// linkWarning says what is wrong with links built from public-url even
+// though they can be built: pointing at this machine because public-url was
+// never set, or travelling unencrypted to another host.
+func (s *Service) linkWarning() string {
+	u, err := s.publicURL()
+	if err != nil {
+		return ""
 	}
-	return u, nil
+	loopback := u.Hostname() == "localhost"
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() {
+		loopback = true
+	}
+	switch {
+	case s.Mail != nil && s.Mail.PublicURLUnset:
+		return "public-url is not set, so approval links point at " + u.String() +
+			" and open only on this machine; set public-url (DESKCTL_PUBLIC_URL) to where approvers reach deskctl serve"
+	case u.Scheme == "http" && !loopback:
+		return "public-url " + u.String() + " is plain http: approval links are bearer secrets, serve them over https"
+	}
+	return ""
 }
 
 // linkMail is how a mail with approval links waits in the outbox: the mail
@@ -242,6 +262,7 @@ func (s *Service) RequestApproval(ticket int, approver, note string) (ApprovalVi
 		out = approvalView(c.Tx, a, t.Subject)
 		return c.Audit("approval:"+itoa(ticket), before, out)
 	})
+	d.Warning = s.linkWarning()
 	return out, d, err
 }
 
@@ -329,6 +350,7 @@ func (s *Service) RemindApproval(ticket int) (ApprovalView, Delivery, error) {
 		out = approvalView(c.Tx, a, t.Subject)
 		return c.Audit("approval:"+itoa(ticket), nil, map[string]any{"reminders": a.Reminders})
 	})
+	d.Warning = s.linkWarning()
 	return out, d, err
 }
 

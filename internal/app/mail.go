@@ -16,6 +16,8 @@ type MailSettings struct {
 	SMTP mail.Config
 	// PublicURL is the base of approval links, e.g. https://help.example.com.
 	PublicURL string
+	// PublicURLUnset says PublicURL is only the default (this machine).
+	PublicURLUnset bool
 }
 
 // Delivery reports what happened to the mail a command queued.
@@ -24,6 +26,8 @@ type Delivery struct {
 	Queued []string `json:"queued"` // recipients still waiting in the outbox
 	// Reason explains why mail is still queued (SMTP not configured, server down…).
 	Reason string `json:"reason,omitempty"`
+	// Warning is about the links in the mail (public-url not set, plain http).
+	Warning string `json:"warning,omitempty"`
 }
 
 // queueMail adds a message to the outbox inside the use case's transaction.

@@ -51,7 +51,8 @@ func NewFactory(io *IOStreams) *Factory {
 			OSUser:      osLogin,
 			Now:         f.Now,
 			Mail: &app.MailSettings{
-				PublicURL: c.PublicURL,
+				PublicURL:      c.PublicURL,
+				PublicURLUnset: c.Source("public-url") == "default",
 				SMTP: mail.Config{Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username, Password: c.SMTP.Password,
 					TLS: c.SMTP.TLS, From: c.SMTP.From, Timeout: c.SMTP.Timeout, Problem: c.SMTP.PasswordErr},
 			},

@@ -272,3 +272,14 @@ func keyNames() []string {
 
 // Entries lists every effective value with its source; secrets are redacted.
 func (c *Config) Entries() []Entry { return c.entries }
+
+// Source says where key's effective value came from: flag, env, file or
+// default ("" for an unknown key).
+func (c *Config) Source(key string) string {
+	for _, e := range c.entries {
+		if e.Key == key {
+			return e.Source
+		}
+	}
+	return ""
+}
