@@ -27,6 +27,12 @@ const (
 func (s *Service) Complete(kind, prefix string) []string {
 	quick := *s
 	quick.LockTimeout = 300 * time.Millisecond
+	quick.noMigrate = true // completion never writes
+	if kind != CompleteTickets {
+		// Names are offered to anyone who can read the file; an unknown
+		// --as or DESKCTL_USER must not empty every completion.
+		quick.Actor = ""
+	}
 	var out []string
 	add := func(v, desc string) {
 		if strings.HasPrefix(v, prefix) {

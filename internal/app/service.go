@@ -28,7 +28,8 @@ type Service struct {
 	// Mail carries the delivery settings; nil means mail stays queued.
 	Mail *MailSettings
 
-	mailer chan []uint64 // set by StartMailer
+	mailer    chan []uint64 // set by StartMailer
+	noMigrate bool          // never migrate an older schema (completion)
 }
 
 func (s *Service) now() time.Time {
@@ -74,7 +75,7 @@ func auditJSON(v any) (json.RawMessage, error) {
 func (c *Ctx) RequireAdmin() error { return c.Engine.RequireAdmin(c.Actor.Login) }
 
 func (s *Service) open(readOnly bool) (*store.DB, error) {
-	return store.Open(store.Options{Path: s.DBPath, ReadOnly: readOnly, LockTimeout: s.LockTimeout})
+	return store.Open(store.Options{Path: s.DBPath, ReadOnly: readOnly, LockTimeout: s.LockTimeout, NoMigrate: s.noMigrate})
 }
 
 // read runs fn in a read-only transaction as the acting user.

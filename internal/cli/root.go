@@ -79,6 +79,7 @@ so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.
 	root.SetHelpCommandGroupID("ops")
 	root.SetCompletionCommandGroupID("ops")
 	addHelpTopics(root)
+	completeEverywhere(f, root)
 	return root
 }
 

@@ -28,6 +28,9 @@ type Options struct {
 	// Damaged opens a file whose buckets are not all there, for `db check`
 	// to report on; everything else refuses it.
 	Damaged bool
+	// NoMigrate refuses a file of an older schema instead of migrating it,
+	// for readers that must never write (shell completion).
+	NoMigrate bool
 }
 
 // DB is an open database. Open one per command (or per HTTP request) and
@@ -77,6 +80,10 @@ func Open(o Options) (*DB, error) {
 		db.Close()
 		return nil, errs.Unusablef("database %s has schema version %d; this deskctl understands up to %d", o.Path, version, SchemaVersion).
 			WithHint("upgrade deskctl to a release that knows schema %d", version)
+	case version < SchemaVersion && o.NoMigrate:
+		db.Close()
+		return nil, errs.Unusablef("database %s has schema version %d and needs a migration first", o.Path, version).
+			WithHint("run any deskctl command that is not a completion, e.g. deskctl db check")
 	case version < SchemaVersion && o.ReadOnly:
 		// Migrate under a write lock, then reopen read-only.
 		db.Close()
