@@ -392,9 +392,7 @@ func (s *Service) SetGroupMember(group, member string, add bool) (GroupView, err
 				return err
 			}
 		case helpdesk.KindGroup:
-			if m.Name == helpdesk.Everyone {
-				return errs.Conflictf("everyone cannot be nested in another group").WithHint("grant the rights to everyone directly")
-			}
+			// group:everyone may be a member: every active user then is.
 			if _, err := mustGroup(c.Tx, m.Name); err != nil {
 				return err
 			}
@@ -486,22 +484,26 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// effectiveGroupUsers walks nested groups down to users.
+// effectiveGroupUsers walks nested groups down to users; everyone, wherever
+// it is nested, stands for every active user.
 func effectiveGroupUsers(tx *store.Tx, name string) ([]string, error) {
-	if name == helpdesk.Everyone {
-		us, err := tx.AllUsers()
-		var out []string
-		for _, u := range us {
-			if u.Active {
-				out = append(out, u.Login)
-			}
-		}
-		return nonNil(out), err
-	}
 	seenG := map[string]bool{name: true}
 	users := map[string]bool{}
 	queue := []string{name}
 	for len(queue) > 0 {
+		if queue[0] == helpdesk.Everyone {
+			us, err := tx.AllUsers()
+			if err != nil {
+				return nil, err
+			}
+			var out []string
+			for _, u := range us {
+				if u.Active {
+					out = append(out, u.Login)
+				}
+			}
+			return nonNil(out), nil
+		}
 		g, _, err := tx.Group(queue[0])
 		if err != nil {
 			return nil, err
