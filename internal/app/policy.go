@@ -460,7 +460,10 @@ func makePlan(tx *store.Tx, db, t policy.State) (Plan, error) {
 
 // ApplyPolicy makes the database match the policy in one transaction.
 // progress, when set, is told how far the writes have got.
-func (s *Service) ApplyPolicy(files []string, prune, dryRun bool, progress func(done, total int)) (Plan, []policy.Finding, error) {
+//
+// confirmed, when not nil, is the plan the user agreed to: if the database
+// changed since and the plan is no longer the same, nothing is applied.
+func (s *Service) ApplyPolicy(files []string, prune, dryRun bool, confirmed []Change, progress func(done, total int)) (Plan, []policy.Finding, error) {
 	p, findings, err := LoadPolicy(files)
 	if err != nil {
 		return Plan{}, findings, err
@@ -485,6 +488,10 @@ func (s *Service) ApplyPolicy(files []string, prune, dryRun bool, progress func(
 		}
 		if plan, err = makePlan(c.Tx, db, t); err != nil {
 			return err
+		}
+		if confirmed != nil && !slices.Equal(confirmed, plan.Changes) {
+			return errs.Conflictf("the database changed after the plan was shown; nothing was applied").
+				WithHint("run the command again to see the plan as it is now")
 		}
 		if dryRun || !plan.HasChanges() {
 			return errNothingToWrite

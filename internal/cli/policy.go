@@ -163,6 +163,7 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 			if err != nil {
 				return err
 			}
+			var confirmed []app.Change
 			if !dryRun && !yes && f.IO.ErrTTY && f.IO.OutTTY {
 				plan, findings, err := svc.PlanPolicy(args, prune)
 				printFindings(f, findings)
@@ -183,10 +184,11 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 				if answer != "y" && answer != "yes" {
 					return errs.Conflictf("not applied")
 				}
+				confirmed = plan.Changes
 			}
 			report, stop := f.progress("applying")
 			defer stop()
-			plan, findings, err := svc.ApplyPolicy(args, prune, dryRun, report)
+			plan, findings, err := svc.ApplyPolicy(args, prune, dryRun, confirmed, report)
 			printFindings(f, findings)
 			if err != nil {
 				return err
