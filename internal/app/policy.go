@@ -75,8 +75,12 @@ type Change struct {
 type AccessChange struct {
 	Op    string `json:"op"` // gains | loses
 	User  string `json:"user"`
-	Right string `json:"right"`
-	Via   string `json:"via,omitempty"`
+	Right string `json:"right,omitempty"`
+	// Resource is set instead of Right for a change in whose tickets the
+	// user works: the tickets of Resource, with Access (read or write).
+	Resource string `json:"resource,omitempty"`
+	Access   string `json:"access,omitempty"`
+	Via      string `json:"via,omitempty"`
 }
 
 // Plan is what applying a policy would change.
@@ -377,6 +381,7 @@ func accessDiff(before, after policy.State) ([]AccessChange, error) {
 		return out
 	}
 	hb, ha := held(mb), held(ma)
+	wb, wa := ticketWork(eb, before), ticketWork(ea, after)
 	var out []AccessChange
 	users := map[string]bool{}
 	for u := range hb {
@@ -389,17 +394,64 @@ func accessDiff(before, after policy.State) ([]AccessChange, error) {
 		for _, r := range ma.Rights {
 			if ha[u][r] && !hb[u][r] {
 				paths, _ := ea.Paths(u, r)
-				out = append(out, AccessChange{"gains", u, r, pathText(paths)})
+				out = append(out, AccessChange{Op: "gains", User: u, Right: r, Via: pathText(paths)})
 			}
 		}
 		for _, r := range mb.Rights {
 			if hb[u][r] && !ha[u][r] {
 				paths, _ := eb.Paths(u, r)
-				out = append(out, AccessChange{"loses", u, r, pathText(paths)})
+				out = append(out, AccessChange{Op: "loses", User: u, Right: r, Via: pathText(paths)})
+			}
+		}
+		for _, r := range slices.Sorted(maps.Keys(wb[u])) {
+			if b, a := wb[u][r], wa[u][r]; a.access != b.access {
+				out = append(out, AccessChange{Op: "loses", User: u, Resource: r, Access: b.access, Via: b.via})
+			}
+		}
+		for _, r := range slices.Sorted(maps.Keys(wa[u])) {
+			if b, a := wb[u][r], wa[u][r]; a.access != b.access {
+				out = append(out, AccessChange{Op: "gains", User: u, Resource: r, Access: a.access, Via: a.via})
 			}
 		}
 	}
 	return out, nil
+}
+
+type work struct{ access, via string }
+
+// ticketWork maps each active user to the resources whose tickets they work
+// as members, with their access and whose membership gives it: a resource's
+// own members, or those of the nearest ancestor with members.
+func ticketWork(e *access.Engine, s policy.State) map[string]map[string]work {
+	active := map[string]bool{}
+	for _, u := range s.Users {
+		active[u.Login] = u.Active
+	}
+	byName := map[string]helpdesk.Resource{}
+	for _, r := range s.Resources {
+		byName[r.Name] = r
+	}
+	out := map[string]map[string]work{}
+	for _, r := range s.Resources {
+		staff, err := e.StaffResource(r.Name)
+		if err != nil {
+			continue
+		}
+		via := "member of " + staff
+		if staff != r.Name {
+			via = "member of " + staff + ", which " + r.Name + " inherits"
+		}
+		for _, m := range byName[staff].Members {
+			if !active[m.Login] {
+				continue
+			}
+			if out[m.Login] == nil {
+				out[m.Login] = map[string]work{}
+			}
+			out[m.Login][r.Name] = work{string(m.Access), via}
+		}
+	}
+	return out
 }
 
 func pathText(ps []access.Path) string {

@@ -103,7 +103,11 @@ func printPlan(f *Factory, p app.Plan) error {
 			if a.Op == "loses" {
 				sign = "−"
 			}
-			fmt.Fprintf(f.IO.Out, "  %s %s %s %s via %s\n", sign, a.User, a.Op, a.Right, a.Via)
+			what := a.Right
+			if a.Resource != "" {
+				what = "the tickets of " + a.Resource + " (" + a.Access + ")"
+			}
+			fmt.Fprintf(f.IO.Out, "  %s %s %s %s via %s\n", sign, a.User, a.Op, what, a.Via)
 		}
 	}
 	return nil
@@ -117,7 +121,8 @@ func newCmdPolicyPlan(f *Factory) *cobra.Command {
 		Long: `Compare the policy with the database (admin): entity changes (add, update, remove,
 grant, revoke, set) and, more important, effective access changes per user
 ("+ bob gains close via group:support ← group:tier1 ← bob").
-JSON fields: changes (op, subject, detail), access (op, user, right, via), applied.` +
+JSON fields: changes (op, subject, detail), access (op, user, right or resource and
+access, via), applied.` +
 			exitStatus("1  with --exit-code: there are changes"),
 		Example: "  deskctl policy plan policy/*.yaml\n  deskctl policy plan policy/*.yaml --exit-code -o json",
 		Args:    usageArgs(1, -1, "at least one FILE"),
