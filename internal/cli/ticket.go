@@ -265,6 +265,9 @@ JSON fields: seq, time, actor, action, text, from, to, visibility, system.` + ex
 type actionFlags struct {
 	Text, Resource, Assignee, Value string
 	Link                            int
+	// fields holds --subject, --description, --priority, --category and
+	// --due on ticket do: the new value named by the field it is for.
+	fields map[string]*string
 }
 
 func (a *actionFlags) register(f *Factory, cmd *cobra.Command, which ...string) {
@@ -282,12 +285,27 @@ func (a *actionFlags) register(f *Factory, cmd *cobra.Command, which ...string) 
 			cmd.Flags().Var(ticketFlag{&a.Link}, "ticket", "the other ticket's number")
 		case "value":
 			cmd.Flags().StringVar(&a.Value, "value", "", "new value of the field (edit-* actions)")
+		case "fields":
+			a.fields = map[string]*string{}
+			for _, fl := range []string{"subject", "description", "priority", "category", "due"} {
+				a.fields[fl] = cmd.Flags().String(fl, "", "new "+fl+" (the edit action that changes it)")
+			}
 		}
 	}
 }
 
-func (a *actionFlags) input() helpdesk.ActionInput {
-	return helpdesk.ActionInput{Text: a.Text, Resource: a.Resource, Assignee: a.Assignee, Link: a.Link, Value: a.Value}
+func (a *actionFlags) input(cmd *cobra.Command) (helpdesk.ActionInput, error) {
+	in := helpdesk.ActionInput{Text: a.Text, Resource: a.Resource, Assignee: a.Assignee, Link: a.Link, Value: a.Value}
+	for name, v := range a.fields {
+		if !cmd.Flags().Changed(name) {
+			continue
+		}
+		if in.Field != "" || cmd.Flags().Changed("value") {
+			return in, errs.Usagef("give one new value: --value or one field flag").WithHint("an action changes one field")
+		}
+		in.Field, in.Value = name, *v
+	}
+	return in, nil
 }
 
 func (f *Factory) runActions(reqs ...app.ActionRequest) error {
@@ -323,7 +341,7 @@ func (f *Factory) runActions(reqs ...app.ActionRequest) error {
 func newCmdTicketDo(f *Factory) *cobra.Command {
 	var a actionFlags
 	cmd := &cobra.Command{
-		Use:   "do N ACTION [--text T] [--resource R] [--assignee U] [--ticket M] [--value V]",
+		Use:   "do N ACTION [--text T] [--resource R] [--assignee U] [--ticket M] [--priority P|--subject S|… or --value V]",
 		Short: "Run any ticket action, built-in or custom",
 		Long: `Run one ticket action on a ticket. Every ticket verb (comment, close, authorize, …)
 is a thin wrapper over this command; custom actions defined with
@@ -331,7 +349,8 @@ is a thin wrapper over this command; custom actions defined with
 			exitStatus("4  the action is not available to you on this ticket now (the message names the failed condition and the fix)"),
 		Example: `  deskctl ticket do 42 close
   deskctl ticket do 42 escalate --text "customer is a VIP"
-  deskctl ticket do 42 edit-priority --value urgent`,
+  deskctl ticket do 42 edit-priority --priority urgent
+  deskctl ticket do 42 edit-due-date --due 2026-12-31`,
 		Args:              usageArgs(2, 2, "a ticket number and an ACTION"),
 		ValidArgsFunction: completeTicketThenAction(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -339,10 +358,14 @@ is a thin wrapper over this command; custom actions defined with
 			if err != nil {
 				return err
 			}
-			return f.runActions(app.ActionRequest{Ticket: n, Action: args[1], Input: a.input()})
+			in, err := a.input(cmd)
+			if err != nil {
+				return err
+			}
+			return f.runActions(app.ActionRequest{Ticket: n, Action: args[1], Input: in})
 		},
 	}
-	a.register(f, cmd, "text", "resource", "assignee", "link", "value")
+	a.register(f, cmd, "text", "resource", "assignee", "link", "value", "fields")
 	return cmd
 }
 
@@ -386,7 +409,11 @@ func newCmdTicketVerb(f *Factory, v thinVerb) *cobra.Command {
 			if v.required != "" && !cmd.Flags().Changed(v.required) {
 				return errs.Usagef("ticket %s needs --%s", v.name, v.required)
 			}
-			return f.runActions(app.ActionRequest{Ticket: n, Action: v.action, Input: a.input()})
+			in, err := a.input(cmd)
+			if err != nil {
+				return err
+			}
+			return f.runActions(app.ActionRequest{Ticket: n, Action: v.action, Input: in})
 		},
 		ValidArgsFunction: completeTickets(f),
 	}

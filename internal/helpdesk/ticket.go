@@ -133,6 +133,9 @@ type ActionInput struct {
 	Assignee string // assign
 	Link     int    // link
 	Value    string // edit-*: the new field value
+	// Field names the field Value was given for (ticket do --priority …);
+	// empty when it came as a bare value.
+	Field string
 }
 
 // Apply runs action r on t for actor: validates its input, changes state
@@ -145,6 +148,14 @@ func Apply(t *Ticket, r Right, actor string, in ActionInput, now time.Time) (Ent
 	}
 	if err := ValidateText("text", in.Text, MaxText); err != nil {
 		return Entry{}, err
+	}
+	switch {
+	case in.Field != "" && in.Field != r.Field && r.Field != "":
+		return Entry{}, errs.Usagef("--%s does not go with %s, which changes the %s", in.Field, r.Name, r.Field).
+			WithHint("pass the new value as --%s", r.Field)
+	case (in.Field != "" || in.Value != "") && r.Field == "":
+		return Entry{}, errs.Usagef("%s changes no field, so it takes no new value", r.Name).
+			WithHint("drop the value, or run an edit action such as edit-priority")
 	}
 	if r.RequiresText && strings.TrimSpace(in.Text) == "" {
 		return Entry{}, errs.Usagef("%s needs a text", r.Name).WithHint("pass --text \"…\"")
