@@ -220,6 +220,9 @@ func userReferences(tx *store.Tx, login string) string {
 			break
 		}
 	}
+	if n, ok := tx.ActedOnTicket(login); ok && len(refs) == 0 {
+		refs = append(refs, "ticket logs name them (e.g. #"+itoa(n)+")")
+	}
 	approvals, _ := tx.Approvals()
 	for _, a := range approvals {
 		if a.Approver == login || a.RequestedBy == login || a.DecidedBy == login {

@@ -5,7 +5,7 @@ package store
 
 // SchemaVersion is the layout this build reads and writes. A database with a
 // higher version was written by a newer deskctl and is refused.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 var (
 	// meta holds schemaKey → big-endian uint64 version.

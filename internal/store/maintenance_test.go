@@ -156,3 +156,53 @@ func TestDamageIsUnusable(t *testing.T) {
 		return nil
 	})
 }
+
+// Schema 3 → 4 indexes who acted on each ticket, for tickets written before.
+func TestMigrationIndexesTicketActors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "desk.db")
+	db, err := Create(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, db, func(tx *Tx) error {
+		if err := tx.PutGroup(helpdesk.Group{Name: helpdesk.Everyone}); err != nil {
+			return err
+		}
+		for _, u := range []string{"dave", "yan"} {
+			if err := tx.PutUser(helpdesk.User{Login: u, Active: true}); err != nil {
+				return err
+			}
+		}
+		t := helpdesk.Ticket{Number: 1, Subject: "x", Requester: "dave", State: helpdesk.StateRequest,
+			Log: []helpdesk.Entry{{Seq: 1, Actor: "yan", Action: "comment"}}}
+		if _, err := tx.NextTicketNumber(); err != nil {
+			return err
+		}
+		if err := tx.PutTicket(t); err != nil {
+			return err
+		}
+		// As schema 3 left it: no actor keys.
+		key := append(append(pair(idxActor, "yan"), 0), be64(1)...)
+		if err := tx.bucket(bucketTicketIndex).Delete(key); err != nil {
+			return err
+		}
+		return tx.bucket(bucketMeta).Put(schemaKey, be64(3))
+	})
+	db.Close()
+
+	db, err = Open(Options{Path: path, LockTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mustView(t, db, func(tx *Tx) error {
+		if n, ok := tx.ActedOnTicket("yan"); !ok || n != 1 {
+			t.Errorf("after the migration yan acted on #%d (%v), want #1", n, ok)
+		}
+		if _, ok := tx.ActedOnTicket("dave"); ok {
+			t.Error("dave made no log entry but is indexed as an actor")
+		}
+		return nil
+	})
+	assertNoProblems(t, db)
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/deskctl/deskctl/internal/helpdesk"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -46,6 +47,23 @@ var migrations = []func(*bolt.Tx) error{
 	func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketTicketExt)
 		return err
+	},
+	// 3 → 4: the ticket index gets a key per user who acted on a ticket.
+	func(tx *bolt.Tx) error {
+		idx := tx.Bucket(bucketTicketIndex)
+		return tx.Bucket(bucketTickets).ForEach(func(k, v []byte) error {
+			var t helpdesk.Ticket
+			if err := unmarshal(v, &t); err != nil {
+				return err
+			}
+			for _, a := range logActors(t) {
+				key := append(append(pair(idxActor, a), 0), k...)
+				if err := idx.Put(key, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	},
 }
 

@@ -2,20 +2,24 @@ package store
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
 	bolt "go.etcd.io/bbolt"
 )
 
-// Index fields for ticket listing. Every ticket has exactly one key per field,
-// so a filtered list walks one key range instead of every ticket.
+// Index fields for tickets. Every ticket has exactly one key per listing
+// field, so a filtered list walks one key range instead of every ticket, and
+// one actor key per user who made an entry in its log, so removing a user can
+// tell whether tickets refer to them without reading every log.
 const (
 	idxState     = "state"
 	idxResource  = "resource"
 	idxRequester = "requester"
 	idxAssignee  = "assignee"
 	idxStateRes  = "state+resource"
+	idxActor     = "actor"
 )
 
 func noneIfEmpty(s string) string {
@@ -32,13 +36,38 @@ func ticketIndexKeys(t helpdesk.Ticket) [][]byte {
 		k = append(k, 0)
 		return append(k, num...)
 	}
-	return [][]byte{
+	keys := [][]byte{
 		mk(idxState, string(t.State)),
 		mk(idxResource, noneIfEmpty(t.Resource)),
 		mk(idxRequester, t.Requester),
 		mk(idxAssignee, noneIfEmpty(t.Assignee)),
 		mk(idxStateRes, string(t.State)+"/"+noneIfEmpty(t.Resource)),
 	}
+	for _, a := range logActors(t) {
+		keys = append(keys, mk(idxActor, a))
+	}
+	return keys
+}
+
+// logActors lists the distinct users who made entries in t's log.
+func logActors(t helpdesk.Ticket) []string {
+	var out []string
+	for _, e := range t.Log {
+		if e.Actor != "" && !slices.Contains(out, e.Actor) {
+			out = append(out, e.Actor)
+		}
+	}
+	return out
+}
+
+// ActedOnTicket returns a ticket whose log has an entry by login, if any.
+func (tx *Tx) ActedOnTicket(login string) (int, bool) {
+	prefix := append(pair(idxActor, login), 0)
+	k, _ := tx.bucket(bucketTicketIndex).Cursor().Seek(prefix)
+	if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
+		return 0, false
+	}
+	return int(fromBE64(k[len(prefix):])), true
 }
 
 // NextTicketNumber reserves the next ticket number.
