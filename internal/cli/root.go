@@ -43,7 +43,7 @@ so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.
 	pf := root.PersistentFlags()
 	pf.String("db", "", "database file (env DESKCTL_DB; default $XDG_DATA_HOME/deskctl/deskctl.db)")
 	pf.String("as", "", "act as this user (env DESKCTL_USER; default: your OS login when registered)")
-	pf.Duration("lock-timeout", 0, "how long to wait for another deskctl process (env DESKCTL_LOCK_TIMEOUT; default 5s)")
+	pf.Duration("lock-timeout", 0, "how long to wait for another deskctl process (env DESKCTL_LOCK_TIMEOUT; default 5s, also for 0)")
 	pf.StringVar(&f.configFile, "config", "", "config file (env DESKCTL_CONFIG; default $XDG_CONFIG_HOME/deskctl/config.yaml)")
 	pf.StringVarP(&f.output, "output", "o", "table", "output format: table|wide|json|yaml|csv|markdown")
 	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -130,7 +130,8 @@ func usageArgs(least, most int, names string) cobra.PositionalArgs {
 			if len(args) < least {
 				return errs.Usagef("%s needs %s", cmd.CommandPath(), names)
 			}
-			return errs.Usagef("%s takes %s, got %d arguments", cmd.CommandPath(), names, len(args))
+			return errs.Usagef("%s takes %s; %q is one too many", cmd.CommandPath(), names, args[most]).
+				WithHint("quote a value that contains spaces, e.g. --text \"two words\"")
 		}
 		return nil
 	}
@@ -139,7 +140,14 @@ func usageArgs(least, most int, names string) cobra.PositionalArgs {
 // needsGroup is the RunE of noun commands: a bare noun is a usage error listing its verbs.
 func needsGroup(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return errs.Usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+		err := errs.Usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+		if cmd.SuggestionsMinimumDistance <= 0 {
+			cmd.SuggestionsMinimumDistance = 2
+		}
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			return err.WithHint("did you mean '%s'?", s[0])
+		}
+		return err
 	}
 	var verbs []string
 	for _, c := range cmd.Commands() {

@@ -193,7 +193,7 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 	}
 	c.SMTP = SMTP{
 		Host:         v.GetString("smtp.host"),
-		Port:         v.GetInt("smtp.port"),
+		Port:         0,
 		Username:     v.GetString("smtp.username"),
 		Password:     v.GetString("smtp.password"),
 		PasswordFile: v.GetString("smtp.password-file"),
@@ -201,6 +201,9 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 		From:         v.GetString("smtp.from"),
 	}
 	if c.SMTP.Timeout, err = duration(v, "smtp.timeout"); err != nil {
+		return nil, err
+	}
+	if c.SMTP.Port, err = port(v, "smtp.port"); err != nil {
 		return nil, err
 	}
 	if c.SMTP.Password == "" && c.SMTP.PasswordFile != "" {
@@ -250,6 +253,15 @@ func duration(v *viper.Viper, k string) (time.Duration, error) {
 		return 0, errs.Usagef("%s is %q; it cannot be negative", k, s).WithHint("write it like 5s, 2m or 1h")
 	}
 	return d, nil
+}
+
+func port(v *viper.Viper, k string) (int, error) {
+	s := v.GetString(k)
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 65535 {
+		return 0, errs.Usagef("%s is %q, not a port number", k, s).WithHint("use 587 for starttls, 465 for tls or 25 for none")
+	}
+	return n, nil
 }
 
 func boolean(v *viper.Viper, k string) (bool, error) {
