@@ -1245,3 +1245,28 @@ func TestApprovalPageDoesNotWaitForMail(t *testing.T) {
 		t.Errorf("outcome mail %q", m.Subject)
 	}
 }
+
+// mail test sends straight through the configured server and says what went
+// wrong when it cannot; the outbox commands are for administrators.
+func TestMailCommands(t *testing.T) {
+	s := newApprovalStack(t)
+	if _, errOut, code := desk(t, "mail", "test", "--to", "ops@example.com"); code != ExitOK || !strings.Contains(errOut, "accepted by the server for ops@example.com") {
+		t.Fatalf("mail test: exit %d\n%s", code, errOut)
+	}
+	if m := s.nextMail(); m.To[0] != "ops@example.com" || m.ParseErr != nil {
+		t.Errorf("test mail to %v (%v)", m.To, m.ParseErr)
+	}
+	deskFails(t, ExitUsage, []string{"mail", "test", "--to", "not an address"}, "invalid email")
+
+	s.smtp.Stop()
+	deskFails(t, ExitNegative, []string{"mail", "test", "--to", "ops@example.com"}, "test mail not delivered")
+	s.smtp.Restart()
+	s.smtp.RejectNext(550)
+	deskFails(t, ExitNegative, []string{"mail", "test", "--to", "ops@example.com"}, "test mail not delivered", "550")
+	t.Setenv("DESKCTL_SMTP_HOST", "")
+	deskFails(t, ExitUsage, []string{"mail", "test", "--to", "ops@example.com"}, "SMTP is not configured")
+	s.noNewMail()
+
+	deskFails(t, ExitForbidden, []string{"--as", "bob", "mail", "queue"}, "lacks the admin permission")
+	deskFails(t, ExitForbidden, []string{"--as", "bob", "mail", "flush"}, "lacks the admin permission")
+}
