@@ -17,7 +17,10 @@ type AuditEntry struct {
 	Subject string          `json:"subject"`
 	Before  json.RawMessage `json:"before,omitempty"`
 	After   json.RawMessage `json:"after,omitempty"`
-	Hash    string          `json:"hash"`
+	// Prev is the hash of the record before (empty for the first), so an
+	// exported log can be checked link by link.
+	Prev string `json:"prev"`
+	Hash string `json:"hash"`
 }
 
 // AuditQuery filters `audit log`.
@@ -42,7 +45,7 @@ func (s *Service) AuditLog(q AuditQuery) ([]AuditEntry, error) {
 		}
 		recs, err := c.Tx.Audit(f)
 		for _, r := range recs {
-			out = append(out, AuditEntry{r.Seq, r.Time, r.Actor, r.Command, r.Subject, r.Before, r.After, r.Hash})
+			out = append(out, AuditEntry{r.Seq, r.Time, r.Actor, r.Command, r.Subject, r.Before, r.After, r.Prev, r.Hash})
 		}
 		return err
 	})

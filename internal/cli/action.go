@@ -63,7 +63,9 @@ internal, field, builtin, requires_right, not_for_resources, requester_only.` + 
 func newCmdActionShow(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use: "show NAME", Short: "Show one right and whom it is granted to directly",
-		Long:              `Show one right from the catalog with the subjects it is granted to directly.` + exitStatus(),
+		Long: `Show one right from the catalog with the subjects it is granted to directly.
+JSON fields: name, kind, category, description, from_states, to_state, requires_text, internal,
+field, builtin, requires_right, not_for_resources, requester_only, granted_to.` + exitStatus(),
 		Example:           "  deskctl action show close",
 		Args:              usageArgs(1, 1, "a right NAME"),
 		ValidArgsFunction: completeFrom(f, app.CompleteRights),

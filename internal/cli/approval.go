@@ -121,9 +121,10 @@ func newCmdApprovalList(f *Factory) *cobra.Command {
 	var q app.ApprovalQuery
 	var older string
 	cmd := &cobra.Command{
-		Use:     "list [--state pending] [--approver U] [--requested-by U] [--older-than 48h]",
-		Short:   "List approvals, oldest request first",
-		Long:    `List the approvals you may see, oldest request first, to chase what is waiting.` + exitStatus(),
+		Use:   "list [--state pending] [--approver U] [--requested-by U] [--older-than 48h]",
+		Short: "List approvals, oldest request first",
+		Long: `List the approvals you may see, oldest request first, to chase what is waiting.
+JSON fields: as approval show, one object per approval.` + exitStatus(),
 		Example: "  deskctl approval list --state pending --older-than 48h\n  deskctl approval list --approver carol -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {

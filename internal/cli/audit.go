@@ -47,7 +47,7 @@ func newCmdAuditLog(f *Factory) *cobra.Command {
 		Short: "Show who changed what, when (admin)",
 		Long: `Show audit records, oldest first. --limit keeps the newest N. The subject filter
 matches exactly (e.g. group:support, user:bob, ticket:42, setting:approvals.enabled).
-JSON fields: seq, time, actor, command, subject, before, after, hash.` + exitStatus(),
+JSON fields: seq, time, actor, command, subject, before, after, prev, hash.` + exitStatus(),
 		Example: "  deskctl audit log --since 24h\n  deskctl audit log --actor alice --subject group:support -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -97,7 +97,8 @@ func newCmdAuditVerify(f *Factory) *cobra.Command {
 		Use:   "verify",
 		Short: "Check the audit hash chain",
 		Long: `Walk the whole audit log and check every record's hash and its link to the one
-before. Prints the number of records checked, or the first broken record.` +
+before. Prints the number of records checked, or the first broken record.
+JSON fields: records, ok, problem (seq, reason).` +
 			exitStatus("1  the chain is broken: a record was edited, reordered or deleted"),
 		Example: "  deskctl audit verify",
 		Args:    usageArgs(0, 0, "no arguments"),

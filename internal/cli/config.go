@@ -44,8 +44,9 @@ func newCmdConfigPath(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "path",
 		Short: "Print the config file and database paths",
-		Long:  `Print the config file that is read (or would be) and the database file in use.` + exitStatus(),
-		Args:  usageArgs(0, 0, "no arguments"),
+		Long: `Print the config file that is read (or would be) and the database file in use.
+JSON fields: config, db.` + exitStatus(),
+		Args: usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.Config()
 			if err != nil {

@@ -22,7 +22,8 @@ func newCmdDBCheck(f *Factory) *cobra.Command {
 		Short: "Check bbolt's structure and deskctl's invariants",
 		Long: `Check the file's page structure (bbolt), that every reference resolves (group and
 resource members, grants, ticket requesters and resources), that every index matches
-its records, and that the audit chain is intact. Lists every problem found.` +
+its records, and that the audit chain is intact. Lists every problem found.
+JSON fields: path, healthy, problems (area, detail).` +
 			exitStatus("1  problems were found (listed)"),
 		Example: "  deskctl db check\n  deskctl db check -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
@@ -112,9 +113,10 @@ database. An existing database is replaced only with --force.` +
 
 func newCmdDBStats(f *Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:     "stats",
-		Short:   "Record counts, file size and free pages",
-		Long:    `Print the number of records per bucket, the file size, the schema version and bbolt's free pages.` + exitStatus(),
+		Use:   "stats",
+		Short: "Record counts, file size and free pages",
+		Long: `Print the number of records per bucket, the file size, the schema version and bbolt's free pages.
+JSON fields: path, file_bytes, schema, counts (per bucket), free_pages, page_size.` + exitStatus(),
 		Example: "  deskctl db stats -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {

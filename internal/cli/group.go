@@ -135,7 +135,8 @@ func newCmdGroupShow(f *Factory) *cobra.Command {
 		Use:   "show NAME",
 		Short: "Show a group with direct and effective members",
 		Long: `Show a group: its direct members, every user it reaches through nested groups
-(effective members), the groups it is nested in, and the rights granted to it.` + exitStatus(),
+(effective members), the groups it is nested in, and the rights granted to it.
+JSON fields: name, description, members, created, effective_members, member_of, direct_rights.` + exitStatus(),
 		Example:           "  deskctl group show support",
 		Args:              usageArgs(1, 1, "a group NAME"),
 		ValidArgsFunction: completeFrom(f, app.CompleteGroups),

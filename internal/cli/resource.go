@@ -149,7 +149,9 @@ func newCmdResourceShow(f *Factory) *cobra.Command {
 		Use:   "show NAME",
 		Short: "Show a resource with its effective members",
 		Long: `Show a resource: parent, sub-resources, direct members, and the effective members
-who work its tickets (its own, or the nearest ancestor's when it has none).` + exitStatus(),
+who work its tickets (its own, or the nearest ancestor's when it has none).
+JSON fields: name, description, parent, members, created, effective_from, effective_members,
+children, direct_rights.` + exitStatus(),
 		Example:           "  deskctl resource show network-wifi",
 		Args:              usageArgs(1, 1, "a resource NAME"),
 		ValidArgsFunction: completeFrom(f, app.CompleteResources),

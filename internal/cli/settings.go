@@ -54,7 +54,8 @@ func newCmdSettingsList(f *Factory) *cobra.Command {
 func newCmdSettingsGet(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use: "get KEY", Short: "Print one setting's value",
-		Long:              `Print one setting's value (just the value in table format, for scripts).` + exitStatus(),
+		Long: `Print one setting's value (just the value in table format, for scripts).
+JSON fields: key, value, default, is_default, description.` + exitStatus(),
 		Example:           "  deskctl settings get approvals.enabled",
 		Args:              usageArgs(1, 1, "a setting KEY"),
 		ValidArgsFunction: completeSettingKeys,

@@ -180,7 +180,10 @@ func newCmdTicketShow(f *Factory) *cobra.Command {
 		Use:   "show N",
 		Short: "Show a ticket: fields, your role, the actions you can run now, the approval",
 		Long: `Show a ticket's details panel: every field, your role on it and why, the ticket
-actions available to you now, and the Approval row when an approval exists.` + exitStatus(),
+actions available to you now, and the Approval row when an approval exists.
+JSON fields: number, subject, description, requester, resource, state, priority, category, due,
+assignee, links, created, updated, role (ticket, role, read_only, requester, reason, …),
+available_actions, approval (state, approver, text), log_entries.` + exitStatus(),
 		Example: "  deskctl ticket show 42\n  deskctl ticket show 42 -o json",
 		Args:    usageArgs(1, 1, "a ticket number"),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -166,7 +166,8 @@ func newCmdUserShow(f *Factory) *cobra.Command {
 		Short: "Show a user with groups, resources and direct rights",
 		Long: `Show a user, the groups that list them directly, their resource memberships and
 the rights granted to them directly. For every effective right and its paths use
-` + "`deskctl access explain LOGIN`." + exitStatus(),
+` + "`deskctl access explain LOGIN`." + `
+JSON fields: login, name, email, active, created, groups, resources (resource, access), direct_rights.` + exitStatus(),
 		Example:           "  deskctl user show bob",
 		Args:              usageArgs(1, 1, "a LOGIN"),
 		ValidArgsFunction: completeFrom(f, app.CompleteUsers),

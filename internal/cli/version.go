@@ -55,9 +55,10 @@ func versionString() string {
 
 func newCmdVersion(f *Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:     "version",
-		Short:   "Print version, commit, build date and Go version",
-		Long:    `Print deskctl's version, the commit and date it was built from, and the Go version. It never opens the database.` + exitStatus(),
+		Use:   "version",
+		Short: "Print version, commit, build date and Go version",
+		Long: `Print deskctl's version, the commit and date it was built from, and the Go version. It never opens the database.
+JSON fields: version, commit, date, go.` + exitStatus(),
 		Example: "  deskctl version\n  deskctl version -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
