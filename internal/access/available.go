@@ -2,6 +2,7 @@ package access
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/deskctl/deskctl/internal/errs"
@@ -115,8 +116,8 @@ func (e *Engine) available(n *userNode, t *helpdesk.Ticket, role RoleInfo, r hel
 			// may only be granted to a subject that holds that too.
 			fix := grantFix(helpdesk.PermEditAllTickets, n)
 			if _, idx, err := e.right(helpdesk.PermReadAllTickets); err == nil {
-				if ps, err := e.paths(n, idx); err == nil && len(ps) > 0 {
-					fix = fmt.Sprintf("deskctl access grant %s --to %s", helpdesk.PermEditAllTickets, ps[0].Grant)
+				if s, ok := e.nearestGrant(n, idx); ok {
+					fix = fmt.Sprintf("deskctl access grant %s --to %s", helpdesk.PermEditAllTickets, s)
 				}
 			}
 			return fail(CondReadOnly, fix,
@@ -254,4 +255,35 @@ func (e *Engine) RequireAdmin(actor string) error {
 			WithHint("an administrator can run: deskctl access grant admin --to user:%s", actor)
 	}
 	return nil
+}
+
+// nearestGrant finds a subject that grants right idx to n: n itself, else the
+// nearest group above n holding it directly (breadth first, so the group
+// closest to the user), else a resource n is a member of.
+func (e *Engine) nearestGrant(n *userNode, idx int) (helpdesk.Subject, bool) {
+	if own, err := e.grantsOf(n.subject()); err == nil && own.has(idx) {
+		return n.subject(), true
+	}
+	// A user has tens of groups above them: a slice is cheaper than a map.
+	queue := append(make([]string, 0, 2*len(n.groups)), n.groups...)
+	for i := 0; i < len(queue); i++ {
+		g := queue[i]
+		if slices.Contains(queue[:i], g) {
+			continue
+		}
+		if c, err := e.closure(g); err != nil || !c.has(idx) {
+			continue // nothing above g grants it
+		}
+		if gs, err := e.grantsOf(helpdesk.GroupSubject(g)); err == nil && gs.has(idx) {
+			return helpdesk.GroupSubject(g), true
+		}
+		ps, _ := e.parents(g)
+		queue = append(queue, ps...)
+	}
+	for _, m := range n.resources {
+		if rs, err := e.grantsOf(helpdesk.ResourceSubject(m.Resource)); err == nil && rs.has(idx) {
+			return helpdesk.ResourceSubject(m.Resource), true
+		}
+	}
+	return helpdesk.Subject{}, false
 }

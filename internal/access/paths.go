@@ -174,48 +174,22 @@ func Grants(ps []Path) []helpdesk.Subject {
 // down to start (top-down, built only on request), at most
 // MaxChainsPerGrant times per group.
 //
-// Stacked diamonds give exponentially many chains, so the walk does not
-// enter a group once every wanted group at or above it has all the chains
-// it will report. Every group it does enter then leads to at least one more
-// chain, which bounds the walk by the chains reported, and each wanted
-// group reachable from start still gets one (groups are acyclic).
+// Stacked diamonds give exponentially many chains, so the walk remembers the
+// groups from which a walk collected nothing: groups form no cycles, so what
+// lies above a group does not depend on the way up to it, and the caps only
+// fill, so such a group would give nothing again and is not entered again.
+// Every walk then either collects a chain or retires a group, which bounds
+// the work by the chains reported.
 func (e *Engine) walkUp(start helpdesk.Subject, first []string,
 	keep, wanted func(g string) (bool, error), visit func(g string, chain func() Chain) error) error {
 	stack := []helpdesk.Subject{start}
 	onStack := map[string]bool{}
-	seen := map[string]int{}       // chains visited per wanted group
-	above := map[string][]string{} // wanted groups at or above a group
-	wantedAbove := func(g string) ([]string, error) {
-		if ws, ok := above[g]; ok {
-			return ws, nil
-		}
-		var ws []string
-		done := map[string]bool{g: true}
-		queue := []string{g}
-		for len(queue) > 0 {
-			x := queue[0]
-			queue = queue[1:]
-			ok, err := wanted(x)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				ws = append(ws, x)
-			}
-			ps, err := e.parents(x)
-			if err != nil {
-				return nil, err
-			}
-			for _, p := range ps {
-				if !done[p] {
-					done[p] = true
-					queue = append(queue, p)
-				}
-			}
-		}
-		above[g] = ws
-		return ws, nil
-	}
+	seen := map[string]int{} // chains visited per wanted group
+	// Groups a walk from which collected nothing. Until some wanted group
+	// has all its chains every walk collects one (keep only lets in groups
+	// with a wanted group above them), so the map starts then.
+	var done map[string]bool
+	collected := 0
 	chain := func() Chain {
 		c := make(Chain, len(stack))
 		for i, s := range stack {
@@ -226,7 +200,7 @@ func (e *Engine) walkUp(start helpdesk.Subject, first []string,
 	var walk func(groups []string) error
 	walk = func(groups []string) error {
 		for _, g := range groups {
-			if onStack[g] {
+			if onStack[g] || done[g] {
 				continue
 			}
 			ok, err := keep(g)
@@ -236,19 +210,23 @@ func (e *Engine) walkUp(start helpdesk.Subject, first []string,
 			if !ok {
 				continue
 			}
-			ws, err := wantedAbove(g)
-			if err != nil {
-				return err
-			}
-			if !slices.ContainsFunc(ws, func(w string) bool { return seen[w] < MaxChainsPerGrant }) {
-				continue
-			}
+			before := collected
 			stack = append(stack, helpdesk.GroupSubject(g))
 			onStack[g] = true
-			if len(ws) > 0 && ws[0] == g && seen[g] < MaxChainsPerGrant {
-				seen[g]++
-				if err := visit(g, chain); err != nil {
+			if seen[g] < MaxChainsPerGrant {
+				w, err := wanted(g)
+				if err != nil {
 					return err
+				}
+				if w {
+					seen[g]++
+					collected++
+					if seen[g] == MaxChainsPerGrant && done == nil {
+						done = map[string]bool{}
+					}
+					if err := visit(g, chain); err != nil {
+						return err
+					}
 				}
 			}
 			ps, err := e.parents(g)
@@ -260,6 +238,9 @@ func (e *Engine) walkUp(start helpdesk.Subject, first []string,
 			}
 			stack = stack[:len(stack)-1]
 			onStack[g] = false
+			if collected == before && done != nil {
+				done[g] = true
+			}
 		}
 		return nil
 	}
