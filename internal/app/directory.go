@@ -196,13 +196,15 @@ func (s *Service) RemoveUser(login string) error {
 			return errs.Conflictf("user %s cannot be removed: %s", login, reason).
 				WithHint("disable the account instead: deskctl user disable %s", login)
 		}
+		// The record shows what went with the user: memberships and grants.
+		before := userDetail(c.Tx, u)
 		if err := c.Tx.DeleteUser(login); err != nil {
 			return err
 		}
 		if err := requireActiveAdmin(c); err != nil {
 			return err
 		}
-		return c.Audit("user:"+login, userView(u), nil)
+		return c.Audit("user:"+login, before, nil)
 	})
 	return err
 }
@@ -281,23 +283,25 @@ func (s *Service) ShowUser(login string) (UserDetail, error) {
 		if err != nil {
 			return err
 		}
-		out.UserView = userView(u)
-		out.Groups, _ = tx.GroupsOf(helpdesk.UserSubject(login))
-		if out.Groups == nil {
-			out.Groups = []string{}
-		}
-		rs, _ := tx.ResourcesOf(login)
-		out.Resources = []ResourceMembership{}
-		for _, r := range rs {
-			out.Resources = append(out.Resources, ResourceMembership{r.Resource, string(r.Access)})
-		}
-		out.Rights, _ = tx.Grants(helpdesk.UserSubject(login))
-		if out.Rights == nil {
-			out.Rights = []string{}
-		}
+		out = userDetail(tx, u)
 		return nil
 	})
 	return out, err
+}
+
+// userDetail is a user with their direct memberships and grants.
+func userDetail(tx *store.Tx, u helpdesk.User) UserDetail {
+	out := UserDetail{UserView: userView(u)}
+	out.Groups, _ = tx.GroupsOf(helpdesk.UserSubject(u.Login))
+	out.Groups = nonNil(out.Groups)
+	rs, _ := tx.ResourcesOf(u.Login)
+	out.Resources = []ResourceMembership{}
+	for _, r := range rs {
+		out.Resources = append(out.Resources, ResourceMembership{r.Resource, string(r.Access)})
+	}
+	out.Rights, _ = tx.Grants(helpdesk.UserSubject(u.Login))
+	out.Rights = nonNil(out.Rights)
+	return out
 }
 
 func mustUser(tx *store.Tx, login string) (helpdesk.User, error) {
@@ -354,14 +358,17 @@ func (s *Service) RemoveGroup(name string) error {
 			return err
 		}
 		grants, _ := c.Tx.Grants(helpdesk.GroupSubject(name))
+		parents, _ := c.Tx.GroupsOf(helpdesk.GroupSubject(name))
 		if err := c.Tx.DeleteGroup(name); err != nil {
 			return err
 		}
 		if err := requireActiveAdmin(c); err != nil {
 			return err
 		}
+		// The record shows what went with the group: its grants and its
+		// memberships in other groups.
 		before := groupView(g)
-		return c.Audit("group:"+name, map[string]any{"group": before, "rights": nonNil(grants)}, nil)
+		return c.Audit("group:"+name, map[string]any{"group": before, "rights": nonNil(grants), "member_of": nonNil(parents)}, nil)
 	})
 	return err
 }
