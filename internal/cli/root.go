@@ -79,8 +79,26 @@ so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.
 	root.SetHelpCommandGroupID("ops")
 	root.SetCompletionCommandGroupID("ops")
 	addHelpTopics(root)
+	documentCompletion(root)
 	completeEverywhere(f, root)
 	return root
+}
+
+// documentCompletion gives cobra's completion commands the examples and the
+// EXIT STATUS section every deskctl command has.
+func documentCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	c, _, err := root.Find([]string{"completion"})
+	if err != nil || c.Name() != "completion" {
+		return
+	}
+	c.Example = "  deskctl completion bash > /etc/bash_completion.d/deskctl\n" +
+		"  deskctl completion zsh > \"${fpath[1]}/_deskctl\""
+	c.Long += exitStatus()
+	for _, sh := range c.Commands() {
+		sh.Example = "  deskctl completion " + sh.Name() + " --help"
+		sh.Long += exitStatus()
+	}
 }
 
 // extraCommands lets each noun file register itself.

@@ -9,7 +9,16 @@ import (
 )
 
 // addHelpTopics adds `deskctl help exit-codes` and `deskctl help environment`.
+// They are help topics, not commands: nothing to run, listed under
+// "Additional help topics", and their help is just their text.
 func addHelpTopics(root *cobra.Command) {
+	defer func() {
+		for _, name := range []string{"exit-codes", "environment"} {
+			if c, _, err := root.Find([]string{name}); err == nil {
+				c.SetHelpFunc(func(c *cobra.Command, _ []string) { fmt.Fprintln(c.OutOrStdout(), c.Long) })
+			}
+		}
+	}()
 	root.AddCommand(&cobra.Command{
 		Use:   "exit-codes",
 		Short: "The exit-code contract scripts and CI can rely on",
@@ -33,8 +42,6 @@ func addHelpTopics(root *cobra.Command) {
 
 Errors print one line on stderr, "deskctl: …", often followed by "hint: …"
 naming the next step.`,
-		Args: usageArgs(0, 0, "no arguments"),
-		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	})
 	var env strings.Builder
 	env.WriteString("deskctl reads these environment variables. Flags win over them; they win over\nthe config file, which wins over defaults.\n\n")
@@ -60,7 +67,5 @@ naming the next step.`,
 		Use:   "environment",
 		Short: "Every DESKCTL_* variable and the others deskctl reads",
 		Long:  env.String(),
-		Args:  usageArgs(0, 0, "no arguments"),
-		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	})
 }
