@@ -93,7 +93,7 @@ func (e *Engine) available(n *userNode, t *helpdesk.Ticket, role RoleInfo, r hel
 	}
 	if r.RequesterOnly && !role.Requester {
 		fix := "" // supporters close instead, where close applies
-		if cl, ok := e.rightIdx[helpdesk.ActClose]; ok && e.catalog[cl].AppliesIn(t.State) {
+		if cl, ok := e.rightIdx[helpdesk.ActClose]; ok && e.catalog[cl].AppliesIn(t.State) && e.mayRun(n, role, helpdesk.ActClose) {
 			fix = fmt.Sprintf("deskctl ticket do %d %s", t.Number, helpdesk.ActClose)
 		}
 		return fail(CondRequesterOnly, fix, "%s is only for the requester of #%d (%s)", r.Name, t.Number, t.Requester)
@@ -127,7 +127,7 @@ func (e *Engine) available(n *userNode, t *helpdesk.Ticket, role RoleInfo, r hel
 			"%s has read access to %s only, so no action applies on #%d", login, role.Resource, t.Number)
 	}
 	if !r.AppliesIn(t.State) {
-		return fail(CondState, e.stateFix(t, r), "ticket is %s; %s applies to %s", t.State, r.Name, joinStates(r.FromStates))
+		return fail(CondState, e.stateFix(n, role, t, r), "ticket is %s; %s applies to %s", t.State, r.Name, joinStates(r.FromStates))
 	}
 	if !c.Granted {
 		return fail(CondNotGranted, grantFix(r.Name, n), "%s does not hold %s", login, r.Name)
@@ -163,12 +163,33 @@ func (e *Engine) StaffResource(resource string) (string, error) {
 	return res.From, nil
 }
 
-// stateFix suggests an action that moves t into a state r applies to, e.g.
-// "deskctl ticket do 12 reopen, then close"; empty when no action does.
-func (e *Engine) stateFix(t *helpdesk.Ticket, r helpdesk.Right) string {
+// mayRun reports whether n could run action name where n has role, the
+// ticket's state aside: fixes suggest only steps the user can take.
+func (e *Engine) mayRun(n *userNode, role RoleInfo, name string) bool {
+	idx, ok := e.rightIdx[name]
+	if !ok || role.Role == RoleNone {
+		return false
+	}
+	a := e.catalog[idx]
+	switch {
+	case a.RequesterOnly && !role.Requester,
+		a.Category != helpdesk.CatAllUsers && role.Role == RoleEndUser,
+		role.ReadOnly && !(role.Requester && a.Category == helpdesk.CatAllUsers):
+		return false
+	}
+	held, err := e.holds(n, idx)
+	return err == nil && held
+}
+
+// stateFix suggests an action n can run that moves t into a state r applies
+// to, e.g. "deskctl ticket do 12 reopen, then close"; empty when none does.
+func (e *Engine) stateFix(n *userNode, role RoleInfo, t *helpdesk.Ticket, r helpdesk.Right) string {
 	for _, a := range e.catalog {
 		if a.Kind != helpdesk.KindAction || a.ToState == "" || a.RequesterOnly || !a.AppliesIn(t.State) || !r.AppliesIn(a.ToState) {
 			continue
+		}
+		if !e.mayRun(n, role, a.Name) {
+			continue // only steps the user can take
 		}
 		return fmt.Sprintf("deskctl ticket do %d %s, then %s", t.Number, a.Name, r.Name)
 	}

@@ -54,6 +54,8 @@ func TestAvailable(t *testing.T) {
 			"erin may comment #22 as Resource Member (via group:everyone)", ""},
 		{"read-only requester may withdraw", "erin", erinsOwn, "withdraw", CondAvailable,
 			"erin may withdraw #22 as Resource Member (via group:everyone)", ""},
+		{"a state fix names only steps the user can take", "erin", erinsOwn, "reopen", CondState,
+			"ticket is new; reopen applies to closed", ""},
 		{"read-only requester still cannot close", "erin", erinsOwn, "forward", CondReadOnly,
 			"erin has read access to network only, so no action applies on #22",
 			"deskctl resource add-member network erin --access write"},
