@@ -215,8 +215,9 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 	// Readers: read commands wait at most 5s for the lock, so under this
 	// load some may give up with the busy exit code, never with another.
 	var background sync.WaitGroup
-	var readsOK, readsBusy int
-	for r := range 2 {
+	// untilDone runs step again and again in the background until the
+	// writers are done; i counts the rounds.
+	untilDone := func(step func(i int)) {
 		background.Add(1)
 		go func() {
 			defer background.Done()
@@ -226,25 +227,31 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 					return
 				default:
 				}
-				args := []string{"--lock-timeout", "5s", "--as", "alice", "ticket", "list", "--limit", "20", "-o", "json"}
-				if (i+r)%2 == 1 {
-					args = []string{"--lock-timeout", "5s", "--as", "alice", "access", "explain", "req-00", "-o", "json"}
-				}
-				p := runDeskctlProcess(t, db, args...)
-				switch {
-				case p.code == ExitOK && json.Valid([]byte(p.stdout)):
-					mu.Lock()
-					readsOK++
-					mu.Unlock()
-				case p.code == ExitBusy && strings.HasPrefix(p.stderr, "deskctl: another deskctl process holds the database"):
-					mu.Lock()
-					readsBusy++
-					mu.Unlock()
-				default:
-					fail("reader: %v", p)
-				}
+				step(i)
 			}
 		}()
+	}
+	var readsOK, readsBusy int
+	for r := range 2 {
+		untilDone(func(i int) {
+			args := []string{"--lock-timeout", "5s", "--as", "alice", "ticket", "list", "--limit", "20", "-o", "json"}
+			if (i+r)%2 == 1 {
+				args = []string{"--lock-timeout", "5s", "--as", "alice", "access", "explain", "req-00", "-o", "json"}
+			}
+			p := runDeskctlProcess(t, db, args...)
+			switch {
+			case p.code == ExitOK && json.Valid([]byte(p.stdout)):
+				mu.Lock()
+				readsOK++
+				mu.Unlock()
+			case p.code == ExitBusy && strings.HasPrefix(p.stderr, "deskctl: another deskctl process holds the database"):
+				mu.Lock()
+				readsBusy++
+				mu.Unlock()
+			default:
+				fail("reader: %v", p)
+			}
+		})
 	}
 
 	// The approval pages: /healthz never touches the database; an unknown
@@ -253,71 +260,53 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 	// when the database stayed busy.
 	linkStatus := map[int]int{}
 	healthOK := 0
-	background.Add(1)
-	go func() {
-		defer background.Done()
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			if code, body, err := get("/healthz"); err != nil || code != http.StatusOK || body != "ok\n" {
-				fail("GET /healthz: %d %q %v", code, body, err)
-			} else {
-				healthOK++
-			}
-			token, _, err := helpdesk.NewToken()
-			if err != nil {
-				fail("token: %v", err)
-				return
-			}
-			code, _, err := get("/approval/" + token + "?decision=approve")
-			switch {
-			case err != nil:
-				fail("GET unknown approval link: %v", err)
-			case code == http.StatusNotFound || code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
-				linkStatus[code]++
-			default:
-				fail("GET unknown approval link: status %d", code)
-			}
-			time.Sleep(100 * time.Millisecond)
+	untilDone(func(int) {
+		if code, body, err := get("/healthz"); err != nil || code != http.StatusOK || body != "ok\n" {
+			fail("GET /healthz: %d %q %v", code, body, err)
+		} else {
+			healthOK++
 		}
-	}()
+		token, _, err := helpdesk.NewToken()
+		if err != nil {
+			fail("token: %v", err)
+			return
+		}
+		code, _, err := get("/approval/" + token + "?decision=approve")
+		switch {
+		case err != nil:
+			fail("GET unknown approval link: %v", err)
+		case code == http.StatusNotFound || code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+			linkStatus[code]++
+		default:
+			fail("GET unknown approval link: status %d", code)
+		}
+		time.Sleep(100 * time.Millisecond)
+	})
 
 	// Hot backups while the writers run: each copy is consistent on its own
 	// (bbolt pages, deskctl's invariants, an intact audit chain).
 	backups := 0
-	background.Add(1)
-	go func() {
-		defer background.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			copyPath := filepath.Join(filepath.Dir(db), fmt.Sprintf("hot-%03d.db", i))
-			p := runDeskctlProcess(t, db, "--lock-timeout", "5s", "db", "backup", copyPath)
-			switch {
-			case p.code == ExitBusy:
-				continue
-			case p.code != ExitOK:
-				fail("db backup: %v", p)
-				continue
-			}
-			if c := runDeskctlProcess(t, copyPath, "db", "check"); c.code != ExitOK {
-				fail("db check of hot backup %s: %v", copyPath, c)
-			}
-			if c := runDeskctlProcess(t, copyPath, "audit", "verify"); c.code != ExitOK {
-				fail("audit verify of hot backup %s: %v", copyPath, c)
-			}
-			mu.Lock()
-			backups++
-			mu.Unlock()
-			time.Sleep(200 * time.Millisecond)
+	untilDone(func(i int) {
+		copyPath := filepath.Join(filepath.Dir(db), fmt.Sprintf("hot-%03d.db", i))
+		p := runDeskctlProcess(t, db, "--lock-timeout", "5s", "db", "backup", copyPath)
+		switch {
+		case p.code == ExitBusy:
+			return
+		case p.code != ExitOK:
+			fail("db backup: %v", p)
+			return
 		}
-	}()
+		if c := runDeskctlProcess(t, copyPath, "db", "check"); c.code != ExitOK {
+			fail("db check of hot backup %s: %v", copyPath, c)
+		}
+		if c := runDeskctlProcess(t, copyPath, "audit", "verify"); c.code != ExitOK {
+			fail("audit verify of hot backup %s: %v", copyPath, c)
+		}
+		mu.Lock()
+		backups++
+		mu.Unlock()
+		time.Sleep(200 * time.Millisecond)
+	})
 
 	start := time.Now()
 	var writers sync.WaitGroup

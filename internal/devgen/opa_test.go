@@ -33,6 +33,20 @@ func opaBinary() string {
 	return ""
 }
 
+// requireOPA returns the opa binary, or skips the test without one, except
+// under CI=true, where a missing OPA fails it.
+func requireOPA(t *testing.T) string {
+	t.Helper()
+	bin := opaBinary()
+	if bin == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("opa not found; CI must install it (go install github.com/open-policy-agent/opa@v1.22.2)")
+		}
+		t.Skip("opa not installed (go install github.com/open-policy-agent/opa@v1.22.2, or set DESKCTL_OPA)")
+	}
+	return bin
+}
+
 func trimNL(b []byte) []byte {
 	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
 		b = b[:len(b)-1]
@@ -74,13 +88,7 @@ func opaEval(t *testing.T, bin string, m *access.Memory, input any, query string
 // which rights users hold, and through which grants. Skipped without OPA,
 // except under CI=true, where a missing OPA fails.
 func TestRegoAgreesWithEngine(t *testing.T) {
-	bin := opaBinary()
-	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("opa not found; CI must install it (go install github.com/open-policy-agent/opa@v1.22.2)")
-		}
-		t.Skip("opa not installed (go install github.com/open-policy-agent/opa@v1.22.2, or set DESKCTL_OPA)")
-	}
+	bin := requireOPA(t)
 	m := Model(small())
 	e := access.New(m)
 	gen, err := NewTicketGen(5, m)
@@ -225,13 +233,7 @@ func grantText(p access.Path) string {
 // engine's answers, through `opa test` over the Rego model: every assertion
 // passes, and an assertion turned round fails in OPA too.
 func TestSuiteAgreesWithOPA(t *testing.T) {
-	bin := opaBinary()
-	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("opa not found; CI must install it (go install github.com/open-policy-agent/opa@v1.22.2)")
-		}
-		t.Skip("opa not installed (go install github.com/open-policy-agent/opa@v1.22.2, or set DESKCTL_OPA)")
-	}
+	bin := requireOPA(t)
 	m := Model(small())
 	dir := t.TempDir()
 	if err := WriteOPA(dir, m); err != nil {
