@@ -2,8 +2,12 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/store"
 )
@@ -57,15 +61,67 @@ type AuditVerification struct {
 	Records int                    `json:"records"`
 	OK      bool                   `json:"ok"`
 	Problem *helpdesk.ChainProblem `json:"problem,omitempty"`
+	// Head names the newest record as SEQ:HASH: kept outside the database
+	// (a CI log, a ticket), it lets a later verify prove that nothing up to
+	// it was removed or rewritten since.
+	Head string `json:"head,omitempty"`
 }
 
-// VerifyAudit checks the hash chain of the whole audit log.
-func (s *Service) VerifyAudit() (AuditVerification, error) {
+// ParseAnchor reads an anchor given to `audit verify --anchor`: the head
+// that an earlier verify printed, SEQ:HASH.
+func ParseAnchor(s string) (uint64, string, error) {
+	seq, hash, ok := strings.Cut(s, ":")
+	n, err := strconv.ParseUint(seq, 10, 64)
+	if !ok || err != nil || n == 0 || len(hash) != 64 || strings.Trim(hash, "0123456789abcdef") != "" {
+		return 0, "", errs.Usagef("anchor %q is not SEQ:HASH", s).
+			WithHint("give the head an earlier `deskctl audit verify` printed, e.g. 57:%s", strings.Repeat("0", 64))
+	}
+	return n, hash, nil
+}
+
+// VerifyAudit checks the hash chain of the whole audit log, and that each
+// anchor (SEQ:HASH from an earlier verify) is still the record it was.
+func (s *Service) VerifyAudit(anchors ...string) (AuditVerification, error) {
+	type anchor struct {
+		seq  uint64
+		hash string
+	}
+	var as []anchor
+	for _, a := range anchors {
+		seq, hash, err := ParseAnchor(a)
+		if err != nil {
+			return AuditVerification{}, err
+		}
+		as = append(as, anchor{seq, hash})
+	}
 	var out AuditVerification
 	err := s.readAnon(func(tx *store.Tx) error {
 		n, p, err := tx.VerifyAudit()
 		out = AuditVerification{Records: n, OK: p == nil, Problem: p}
-		return err
+		if err != nil || p != nil {
+			return err
+		}
+		if last, ok, err := tx.LastAudit(); err != nil {
+			return err
+		} else if ok {
+			out.Head = fmt.Sprintf("%d:%s", last.Seq, last.Hash)
+		}
+		for _, a := range as {
+			r, ok, err := tx.AuditRecordAt(a.seq)
+			switch {
+			case err != nil:
+				return err
+			case !ok:
+				out.OK, out.Problem = false, &helpdesk.ChainProblem{Seq: a.seq,
+					Reason: "the anchored record is gone: the log was cut back to " + strconv.Itoa(n) + " records"}
+				return nil
+			case r.Hash != a.hash:
+				out.OK, out.Problem = false, &helpdesk.ChainProblem{Seq: a.seq,
+					Reason: "the record no longer has the anchored hash: the log was rewritten up to it"}
+				return nil
+			}
+		}
+		return nil
 	})
 	return out, err
 }

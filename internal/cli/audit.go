@@ -93,21 +93,29 @@ JSON fields: seq, time, actor, command, subject, before, after, prev, hash.` + e
 }
 
 func newCmdAuditVerify(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "verify",
+	var anchors []string
+	cmd := &cobra.Command{
+		Use:   "verify [--anchor SEQ:HASH]...",
 		Short: "Check the audit hash chain",
 		Long: `Walk the whole audit log and check every record's hash and its link to the one
-before. Prints the number of records checked, or the first broken record.
-JSON fields: records, ok, problem (seq, reason).` +
-			exitStatus("1  the chain is broken: a record was edited, reordered or deleted"),
-		Example: "  deskctl audit verify",
+before. Prints the number of records checked and the head (SEQ:HASH of the newest
+record), or the first broken record.
+
+The chain shows any edit, reordering or removal inside the log. Someone who can rewrite
+the file could also cut its end and cover the cut; keep the head somewhere else (a CI
+log, a ticket, a mail) and pass it later as --anchor: verify then also checks that the
+anchored record is still there, unchanged.
+JSON fields: records, ok, problem (seq, reason), head.` +
+			exitStatus("1  the chain is broken: a record was edited, reordered or deleted, or an anchor no longer holds",
+				"2  an --anchor is not SEQ:HASH"),
+		Example: "  deskctl audit verify\n  deskctl audit verify --anchor \"$(cat last-audit-head)\"",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := f.Service()
 			if err != nil {
 				return err
 			}
-			v, err := svc.VerifyAudit()
+			v, err := svc.VerifyAudit(anchors...)
 			if err != nil {
 				return err
 			}
@@ -120,7 +128,11 @@ JSON fields: records, ok, problem (seq, reason).` +
 					return err
 				}
 			} else if v.OK {
-				if _, err := fmt.Fprintf(f.IO.Out, "audit chain intact: %d records\n", v.Records); err != nil {
+				line := fmt.Sprintf("audit chain intact: %d records", v.Records)
+				if v.Head != "" {
+					line += "; head " + v.Head
+				}
+				if _, err := fmt.Fprintln(f.IO.Out, line); err != nil {
 					return err
 				}
 			}
@@ -131,4 +143,6 @@ JSON fields: records, ok, problem (seq, reason).` +
 			return nil
 		},
 	}
+	cmd.Flags().StringArrayVar(&anchors, "anchor", nil, "a head printed by an earlier verify (SEQ:HASH) that must still hold; repeatable")
+	return cmd
 }

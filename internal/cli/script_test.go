@@ -225,12 +225,13 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		}
 	},
 
-	// tamper-audit FILE SEQ edit|delete changes the audit log behind
+	// tamper-audit FILE SEQ edit|delete|cut changes the audit log behind
 	// deskctl's back: edit rewrites record SEQ's actor in its stored JSON,
-	// delete removes the record.
+	// delete removes the record, cut removes it and every later one and
+	// winds the bucket's sequence back to cover the cut.
 	"tamper-audit": func(ts *testscript.TestScript, neg bool, args []string) {
-		if neg || len(args) != 3 || (args[2] != "edit" && args[2] != "delete") {
-			ts.Fatalf("usage: tamper-audit FILE SEQ edit|delete")
+		if neg || len(args) != 3 || (args[2] != "edit" && args[2] != "delete" && args[2] != "cut") {
+			ts.Fatalf("usage: tamper-audit FILE SEQ edit|delete|cut")
 		}
 		seq, err := strconv.ParseUint(args[1], 10, 64)
 		ts.Check(err)
@@ -243,8 +244,16 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 			if raw == nil {
 				return fmt.Errorf("no audit record %d", seq)
 			}
-			if args[2] == "delete" {
+			switch args[2] {
+			case "delete":
 				return b.Delete(key[:])
+			case "cut":
+				for k, _ := b.Cursor().Seek(key[:]); k != nil; k, _ = b.Cursor().Seek(key[:]) {
+					if err := b.Delete(k); err != nil {
+						return err
+					}
+				}
+				return b.SetSequence(seq - 1)
 			}
 			var rec map[string]any
 			if err := json.Unmarshal(raw, &rec); err != nil {

@@ -196,6 +196,23 @@ func (tx *Tx) VerifyAudit() (int, *helpdesk.ChainProblem, error) {
 	return v.Count(), nil, nil
 }
 
+// AuditRecordAt returns audit record seq, if it is stored.
+func (tx *Tx) AuditRecordAt(seq uint64) (helpdesk.AuditRecord, bool, error) {
+	var r helpdesk.AuditRecord
+	ok, err := getJSON(tx.bucket(bucketAudit), be64(seq), &r)
+	return r, ok, err
+}
+
+// LastAudit returns the newest audit record (ok false for an empty log).
+func (tx *Tx) LastAudit() (helpdesk.AuditRecord, bool, error) {
+	var r helpdesk.AuditRecord
+	_, v := tx.bucket(bucketAudit).Cursor().Last()
+	if v == nil {
+		return r, false, nil
+	}
+	return r, true, unmarshal(v, &r)
+}
+
 // Setting returns a setting's stored value.
 func (tx *Tx) Setting(key string) (string, bool) {
 	v := tx.bucket(bucketSettings).Get([]byte(key))
