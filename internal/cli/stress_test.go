@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/helpdesk"
+	"github.com/deskctl/deskctl/internal/mail/mailtest"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -153,8 +155,26 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 	db := filepath.Join(dir, "desk.db")
 	mustDeskctlProcess(t, db, "init", "--admin", "alice", "--email", "alice@example.com")
 
+	// serve will listen on a free loopback port (listen on :0 to learn one,
+	// then let go); every process reads the mail server and public-url from
+	// the config file, so approval links point at serve.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	base := "http://" + addr
+	smtp := mailtest.Start(t)
+	if err := os.MkdirAll(filepath.Join(dir, "home", "config", "deskctl"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "home", "config", "deskctl"), "config.yaml", fmt.Appendf(nil,
+		"public-url: %s\nsmtp:\n  host: %s\n  port: %d\n  tls: none\n  from: helpdesk@example.com\n", base, smtp.Host(), smtp.Port()))
+
 	var pol strings.Builder
-	pol.WriteString("users:\n  - {login: alice, name: Alice, email: alice@example.com, rights: [admin, dispatcher, read-all-tickets]}\n")
+	pol.WriteString("settings: {approvals.enabled: true}\nresources:\n  - {name: desk}\n")
+	pol.WriteString("users:\n  - {login: alice, name: Alice, email: alice@example.com, rights: [admin, dispatcher, read-all-tickets, edit-all-tickets, request-approval]}\n")
 	for p := range procs {
 		fmt.Fprintf(&pol, "  - {login: req-%02d, name: Requester %d, email: req-%02d@example.com}\n", p, p, p)
 	}
@@ -168,17 +188,28 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 	}
 	setup := writeFile(t, dir, "setup.yaml", []byte(pol.String()))
 	mustDeskctlProcess(t, db, "--as", "alice", "policy", "apply", setup, "--yes")
+
+	// Approvals waiting on req-01, decided on serve's pages during the writes.
+	const approvals = 3
+	var links []string
+	for n := 1; n <= approvals; n++ {
+		mustDeskctlProcess(t, db, "--as", "alice", "ticket", "create", "--subject", fmt.Sprintf("approval %d", n),
+			"--requester", "req-00", "--resource", "desk")
+		mustDeskctlProcess(t, db, "--as", "alice", "approval", "request", strconv.Itoa(n), "--approver", "req-01")
+	}
+	for _, m := range smtp.WaitFor(approvals, time.Minute) {
+		for _, l := range mailtest.Links(m.Text) {
+			if strings.Contains(l, "/approval/") && strings.HasSuffix(l, "decision=approve") {
+				links = append(links, l)
+			}
+		}
+	}
+	if len(links) != approvals {
+		t.Fatalf("%d approve links in %d mails, want %d", len(links), len(smtp.Messages()), approvals)
+	}
 	setupRecords := auditRecords(t, db)
 
-	// serve on a free loopback port: listen on :0 to learn one, then let go.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	base := "http://" + addr
-	serve := startDeskctl(t, db, []string{"DESKCTL_PUBLIC_URL=" + base}, "serve", "--listen", addr)
+	serve := startDeskctl(t, db, nil, "serve", "--listen", addr)
 	client := &http.Client{Timeout: 10 * time.Second}
 	get := func(path string) (int, string, error) {
 		resp, err := client.Get(base + path)
@@ -283,6 +314,62 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	})
 
+	// The approver opens each link and decides on the page while the writers
+	// run, from another loopback address than the unknown-link guesses
+	// above, which the rate limit soon turns away. A busy database answers
+	// 503 and the approver tries again.
+	approver := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
+	decided := map[string]bool{}
+	decidedDuringWrites := 0
+	decide := func(link string) (int, error) {
+		resp, err := approver.Get(link)
+		if err != nil {
+			return 0, err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return resp.StatusCode, nil
+		}
+		action := regexp.MustCompile(`<form method="post" action="([^"]+)">`).FindSubmatch(body)
+		csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body)
+		if action == nil || csrf == nil {
+			return 0, fmt.Errorf("no decision form on %s", link)
+		}
+		req, _ := http.NewRequest(http.MethodPost, base+string(action[1]),
+			strings.NewReader("decision=approve&comment=fine&csrf="+string(csrf[1])))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		resp, err = approver.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && !strings.Contains(string(body), "You approved ticket #") {
+			return 0, fmt.Errorf("decision page without the outcome: %s", body)
+		}
+		return resp.StatusCode, nil
+	}
+	untilDone(func(int) {
+		for _, l := range links {
+			if decided[l] {
+				continue
+			}
+			switch code, err := decide(l); {
+			case err != nil:
+				fail("approval page: %v", err)
+			case code == http.StatusOK:
+				decided[l] = true
+				decidedDuringWrites++
+			case code != http.StatusServiceUnavailable:
+				fail("approval page %s: status %d", l, code)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	})
+
 	// Hot backups while the writers run: each copy is consistent on its own
 	// (bbolt pages, deskctl's invariants, an intact audit chain).
 	backups := 0
@@ -332,6 +419,25 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 	close(done)
 	background.Wait()
 
+	// What the writes left undecided is decided now, with nothing in the way.
+	for _, l := range links {
+		if !decided[l] {
+			if code, err := decide(l); err != nil || code != http.StatusOK {
+				t.Errorf("deciding %s after the writes: %d %v", l, code, err)
+			}
+		}
+	}
+	// serve mails each outcome to alice in the background.
+	outcomes := 0
+	for _, m := range smtp.WaitFor(2*approvals, time.Minute) {
+		if strings.HasPrefix(m.Subject, "Approved by Requester 1: #") {
+			outcomes++
+		}
+	}
+	if outcomes != approvals {
+		t.Errorf("%d outcome mails, want %d", outcomes, approvals)
+	}
+
 	serve.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-serve.done:
@@ -347,7 +453,8 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 	for _, f := range failures {
 		t.Error(f)
 	}
-	t.Logf("reads: %d ok, %d busy; hot backups: %d; /healthz: %d ok; unknown link: %v", readsOK, readsBusy, backups, healthOK, linkStatus)
+	t.Logf("reads: %d ok, %d busy; hot backups: %d; /healthz: %d ok; unknown link: %v; approvals decided on the page during the writes: %d of %d",
+		readsOK, readsBusy, backups, healthOK, linkStatus, decidedDuringWrites, approvals)
 	if readsOK == 0 || readsBusy >= readsOK {
 		t.Errorf("readers: %d succeeded and %d gave up busy; most should succeed", readsOK, readsBusy)
 	}
@@ -374,8 +481,8 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 			wantTickets[fmt.Sprintf("stress p%02d w%02d", p, i)] = fmt.Sprintf("req-%02d", p)
 		}
 	}
-	if len(tickets) != procs*ticketsPer {
-		t.Errorf("%d tickets, want %d", len(tickets), procs*ticketsPer)
+	if len(tickets) != approvals+procs*ticketsPer {
+		t.Errorf("%d tickets, want %d", len(tickets), approvals+procs*ticketsPer)
 	}
 	numbers := map[int]bool{}
 	for _, tk := range tickets {
@@ -383,8 +490,11 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 			t.Errorf("ticket number %d appears twice", tk.Number)
 		}
 		numbers[tk.Number] = true
-		if tk.Number < 1 || tk.Number > procs*ticketsPer {
-			t.Errorf("ticket number %d outside 1..%d", tk.Number, procs*ticketsPer)
+		if tk.Number <= approvals {
+			continue // the approval tickets of the setup
+		}
+		if tk.Number > approvals+procs*ticketsPer {
+			t.Errorf("ticket number %d outside %d..%d", tk.Number, approvals+1, approvals+procs*ticketsPer)
 		}
 		req, ok := wantTickets[tk.Subject]
 		if !ok {
@@ -428,8 +538,13 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 		t.Errorf("%d writer groups exported, want %d", seen, procs)
 	}
 
-	if got, want := auditRecords(t, db), setupRecords+procs*perProc; got != want {
-		t.Errorf("audit verify: %d records, want %d (setup %d + %d writes)", got, want, setupRecords, procs*perProc)
+	if got, want := auditRecords(t, db), setupRecords+procs*perProc+approvals; got != want {
+		t.Errorf("audit verify: %d records, want %d (setup %d + %d writes + %d decisions)", got, want, setupRecords, procs*perProc, approvals)
+	}
+	var list []app.ApprovalView
+	deskctlJSON(t, db, &list, "--as", "alice", "approval", "list", "--state", "approved")
+	if len(list) != approvals {
+		t.Errorf("%d approvals recorded as approved, want %d", len(list), approvals)
 	}
 	requireHealthy(t, db)
 }
