@@ -896,6 +896,9 @@ resources:
 			code: ExitUsage, want: `line 1: json: unknown field "colour"`},
 		{name: "import with a stray quote in CSV", args: []string{"--as", "alice", "ticket", "import", file("quote.csv", []byte("id,subject,requester\na\"1,x,bob\n"))},
 			code: ExitUsage, want: "line 2"},
+		{name: "import with a repeated id", args: []string{"--as", "alice", "ticket", "import", file("repeat.jsonl", []byte(
+			`{"id":"a1","subject":"x","requester":"bob"}`+"\n"+`{"id":"a2","subject":"y","requester":"bob"}`+"\n"+`{"id":"a1","subject":"z","requester":"bob"}`+"\n"))},
+			code: ExitUsage, want: `line 3: id "a1" repeats line 1`},
 		{name: "import naming an unknown user", args: []string{"--as", "alice", "ticket", "import", file("nobody.jsonl", []byte(`{"id":"a1","subject":"x","requester":"nobody"}`+"\n"))},
 			code: ExitNotFound, want: "line 1: no such user 'nobody' (requester)"},
 

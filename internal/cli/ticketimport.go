@@ -11,17 +11,19 @@ import (
 
 func newCmdTicketImport(f *Factory) *cobra.Command {
 	var format string
+	var batch int
 	cmd := &cobra.Command{
-		Use:   "import FILE [--format jsonl|csv]",
+		Use:   "import FILE [--format jsonl|csv] [--batch N]",
 		Short: "Load tickets from JSON Lines or CSV (admin)",
 		Long: `Import tickets from another system. Each record (a JSON object per line, or a CSV
 row under a header) has: id (the source system's key, required), subject, description,
 requester, resource, state, priority, category, due, assignee, created (RFC 3339).
 
 The whole file is checked first; any invalid record stops the import before anything is
-written, naming its line. Tickets are then written in transactions of 10 000; an
-interrupted import keeps complete batches, and running it again skips the ids already
-imported, so nothing is duplicated. A progress bar shows on a terminal.
+written, naming its line. Tickets are then written in transactions of --batch tickets
+(default 2 500; larger is faster and takes more memory); an interrupted import keeps
+complete batches, and running it again skips the ids already imported, so nothing is
+duplicated. A progress bar shows on a terminal.
 JSON fields: records, imported, skipped, batches, first, last.` + exitStatus("2  a record is malformed or invalid (nothing imported)", "3  a record names an unknown user or resource (nothing imported)"),
 		Example: "  deskctl ticket import old-helpdesk.jsonl\n  deskctl ticket import export.csv --format csv",
 		Args:    usageArgs(1, 1, "a FILE"),
@@ -42,7 +44,10 @@ JSON fields: records, imported, skipped, batches, first, last.` + exitStatus("2 
 				return err
 			}
 			report, stop := f.progress("importing")
-			r, err := svc.ImportTickets(path, fm, report)
+			if batch < 1 {
+				return errs.Usagef("--batch must be 1 or more, not %d", batch)
+			}
+			r, err := svc.ImportTickets(path, fm, batch, report)
 			stop()
 			if err != nil {
 				if r.Imported > 0 {
@@ -56,5 +61,6 @@ JSON fields: records, imported, skipped, batches, first, last.` + exitStatus("2 
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "", "jsonl or csv (default: from the file name)")
+	cmd.Flags().IntVar(&batch, "batch", app.ImportBatch, "tickets per write transaction")
 	return cmd
 }
