@@ -123,8 +123,15 @@ JSON fields: records, ok, problem (seq, reason), head.` +
 			if err != nil {
 				return err
 			}
-			if p.Structured() {
-				if err := p.Print(v, output.Tab{}); err != nil {
+			if p.Format != output.Table {
+				// Machine formats get the fields; the table is one sentence.
+				problem := ""
+				if v.Problem != nil {
+					problem = fmt.Sprintf("%d: %s", v.Problem.Seq, v.Problem.Reason)
+				}
+				kv := output.KV("", [2]string{"records", itoa(v.Records)}, [2]string{"ok", strconv.FormatBool(v.OK)},
+					[2]string{"head", v.Head}, [2]string{"problem", problem})
+				if err := p.Print(v, kv); err != nil {
 					return err
 				}
 			} else if v.OK {

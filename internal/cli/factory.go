@@ -6,6 +6,7 @@ import (
 
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/config"
+	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/mail"
 	"github.com/deskctl/deskctl/internal/output"
 	"github.com/spf13/cobra"
@@ -36,6 +37,13 @@ func NewFactory(io *IOStreams) *Factory {
 		var flags *pflag.FlagSet
 		if f.root != nil {
 			flags = f.root.PersistentFlags()
+			// An empty --db or --as is a mistake (an unset variable in a
+			// script), not a request for the default.
+			for _, name := range []string{"db", "as"} {
+				if fl := flags.Lookup(name); fl != nil && fl.Changed && fl.Value.String() == "" {
+					return nil, errs.Usagef("--%s is empty", name).WithHint("give a value, or leave the flag out for the default")
+				}
+			}
 		}
 		return config.Load(flags, f.configFile)
 	})
