@@ -185,9 +185,9 @@ func (e *Engine) walkUp(start helpdesk.Subject, first []string,
 	stack := []helpdesk.Subject{start}
 	onStack := map[string]bool{}
 	seen := map[string]int{} // chains visited per wanted group
-	// Groups a walk from which collected nothing. Until some wanted group
-	// has all its chains every walk collects one (keep only lets in groups
-	// with a wanted group above them), so the map starts then.
+	// Groups a walk from which collected nothing; on real directories it
+	// stays empty until some wanted group has all its chains (keep only
+	// lets in groups with a wanted group above them), so it is made lazily.
 	var done map[string]bool
 	collected := 0
 	chain := func() Chain {
@@ -221,9 +221,6 @@ func (e *Engine) walkUp(start helpdesk.Subject, first []string,
 				if w {
 					seen[g]++
 					collected++
-					if seen[g] == MaxChainsPerGrant && done == nil {
-						done = map[string]bool{}
-					}
 					if err := visit(g, chain); err != nil {
 						return err
 					}
@@ -238,7 +235,10 @@ func (e *Engine) walkUp(start helpdesk.Subject, first []string,
 			}
 			stack = stack[:len(stack)-1]
 			onStack[g] = false
-			if collected == before && done != nil {
+			if collected == before {
+				if done == nil {
+					done = map[string]bool{}
+				}
 				done[g] = true
 			}
 		}

@@ -182,3 +182,40 @@ func TestPathYAML(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", b, want)
 	}
 }
+
+// A damaged directory whose groups form a cycle through stacked diamonds
+// still answers without walking every chain: a walk that found nothing is
+// not repeated, whoever the engine answered for before (u2's question fills
+// the closures that let u1's walk into the diamonds).
+func TestPathsCycleThroughDiamonds(t *testing.T) {
+	const k = 26
+	m := NewMemory()
+	m.PutUser(helpdesk.User{Login: "u1", Active: true})
+	m.PutUser(helpdesk.User{Login: "u2", Active: true})
+	a := func(i int) string { return fmt.Sprintf("a%02d", i) }
+	for i := 0; i <= k; i++ {
+		m.PutGroup(helpdesk.Group{Name: a(i)})
+	}
+	for i := range k { // a(i) is nested in l and r, both nested in a(i+1)
+		for _, side := range []string{"l", "r"} {
+			n := fmt.Sprintf("%s%02d", side, i)
+			m.PutGroup(helpdesk.Group{Name: n, Members: []helpdesk.Subject{helpdesk.GroupSubject(a(i))}})
+			m.AddGroupMember(a(i+1), helpdesk.GroupSubject(n))
+		}
+	}
+	// The cycle: a(k) is nested in y, and y in a(0).
+	m.PutGroup(helpdesk.Group{Name: "y", Members: []helpdesk.Subject{helpdesk.GroupSubject(a(k)), helpdesk.UserSubject("u1")}})
+	m.AddGroupMember(a(0), helpdesk.GroupSubject("y"))
+	m.AddGroupMember(a(0), helpdesk.UserSubject("u2"))
+	m.Grant(helpdesk.GroupSubject("y"), "close")
+	e := New(m)
+	for _, u := range []string{"u2", "u1"} {
+		ps, err := e.Paths(u, "close")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) == 0 || len(ps) > MaxChainsPerGrant {
+			t.Errorf("%s: %d paths", u, len(ps))
+		}
+	}
+}
