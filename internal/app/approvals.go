@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/url"
 	"strings"
@@ -107,6 +108,16 @@ type linkMail struct {
 	Reminder  bool              `json:"reminder"`
 	Round     int               `json:"round"`
 	Reminders int               `json:"reminders"`
+	// Base is public-url when the mail was queued: the links go where the
+	// technician was told they would, whichever process sends the mail.
+	Base string `json:"base,omitempty"`
+}
+
+// minted is what making a link changed on its approval record, so that a
+// send that fails can put the record's previous link back.
+type minted struct {
+	hash, prevHash string
+	prevExpires    time.Time
 }
 
 const (
@@ -119,14 +130,15 @@ func isLinkMail(kind string) bool { return kind == mailApprovalRequest || kind =
 // queueLink queues the approver mail for the record's current round and
 // reminder count.
 func (s *Service) queueLink(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket, reminder bool) error {
-	if _, err := s.publicURL(); err != nil {
+	base, err := s.publicURL()
+	if err != nil {
 		return err
 	}
 	approver, _, err := c.Tx.User(a.Approver)
 	if err != nil {
 		return err
 	}
-	lm := linkMail{Reminder: reminder, Round: a.Round, Reminders: a.Reminders,
+	lm := linkMail{Reminder: reminder, Round: a.Round, Reminders: a.Reminders, Base: base.String(),
 		Mail: mail.ApprovalMail{To: approver.Email, ApproverName: approver.Name, Ticket: t.Number, TicketSubject: t.Subject,
 			RequesterName: displayName(c.Tx, t.Requester), TechnicianName: displayName(c.Tx, a.RequestedBy), Note: a.Note}}
 	raw, err := json.Marshal(lm)
@@ -143,41 +155,70 @@ func (s *Service) queueLink(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket, remi
 // mintLinks gives the approval a fresh link token as its mail leaves the
 // outbox, and composes the mail with it. The token exists only in the
 // returned message; the record keeps its hash, and the link it replaces
-// stops working. why is not empty when the mail should not be sent at all.
-func (s *Service) mintLinks(tx *store.Tx, lm linkMail, now time.Time) (m mail.Message, why string, err error) {
+// stops working (until the send fails: see restoreLink). drop is not empty
+// when the mail should never be sent; wait, when not now (the ticket is
+// closed, approvals are off or the approver is disabled, all of which can
+// be undone).
+func (s *Service) mintLinks(tx *store.Tx, lm linkMail, now time.Time) (m mail.Message, mt minted, drop, wait string, err error) {
 	a, ok, err := tx.Approval(lm.Mail.Ticket)
 	if err != nil {
-		return m, "", err
+		return m, mt, "", "", err
 	}
 	switch {
 	case !ok || a.Round != lm.Round:
-		return m, "a newer approval request replaced it", nil
+		return m, mt, "a newer approval request replaced it", "", nil
 	case a.State != helpdesk.ApprovalPending:
-		return m, "the approval is " + string(a.State) + " already", nil
+		return m, mt, "the approval is " + string(a.State) + " already", "", nil
 	case a.Reminders != lm.Reminders:
-		return m, "a reminder replaced it", nil
+		return m, mt, "a reminder replaced it", "", nil
 	}
 	if _, err := usableLink(tx, a); err != nil {
-		return m, err.Error(), nil
+		var le *helpdesk.LinkError
+		if errors.As(err, &le) && le.Problem != helpdesk.LinkUnknown {
+			return m, mt, "", err.Error(), nil
+		}
+		if le != nil { // the ticket is gone
+			return m, mt, "its ticket was deleted", "", nil
+		}
+		return m, mt, "", "", err
 	}
 	base, err := s.publicURL()
+	if lm.Base != "" {
+		base, err = web.ParsePublicURL(lm.Base)
+	}
 	if err != nil {
-		return m, "", err
+		return m, mt, "", "", err
 	}
 	token, hash, err := helpdesk.NewToken()
 	if err != nil {
-		return m, "", err
+		return m, mt, "", "", err
 	}
+	mt = minted{hash: hash, prevHash: a.TokenHash, prevExpires: a.Expires}
 	a.TokenHash, a.Expires = hash, now.Add(helpdesk.LinkTTL(tx.Settings()))
 	if err := tx.PutApproval(a); err != nil {
-		return m, "", err
+		return m, mt, "", "", err
 	}
 	d := lm.Mail
 	d.Expires, d.ApproveURL, d.RejectURL = a.Expires, web.LinkURL(base, token, true), web.LinkURL(base, token, false)
 	if lm.Reminder {
-		return mail.ApprovalReminder(d), "", nil
+		return mail.ApprovalReminder(d), mt, "", "", nil
 	}
-	return mail.ApprovalRequest(d), "", nil
+	return mail.ApprovalRequest(d), mt, "", "", nil
+}
+
+// restoreLink undoes mintLinks after its mail could not be sent: the link
+// nobody received is replaced by the one the approver already has (none,
+// for a first request), unless something changed the record since.
+func restoreLink(tx *store.Tx, ticket int, mt minted) error {
+	if mt.hash == "" {
+		return nil
+	}
+	a, ok, err := tx.Approval(ticket)
+	if err != nil || !ok || a.TokenHash != mt.hash || a.State != helpdesk.ApprovalPending {
+		return err
+	}
+	a.TokenHash, a.Expires = mt.prevHash, mt.prevExpires
+	return tx.PutApproval(a)
 }
 
 // usableLink checks what must hold, besides the token itself, for a link of

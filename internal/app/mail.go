@@ -50,11 +50,16 @@ func (c *Ctx) queueRaw(kind string, ticket int, to, subject string, raw []byte) 
 
 // claimLease keeps a message from being sent by two deskctl processes at
 // once: a claimed message is skipped by others until the lease runs out.
-func claimLease(timeout time.Duration) time.Duration {
-	if timeout <= 0 {
-		timeout = mail.DefaultTimeout
+// It covers the send (twice the SMTP timeout) and recording the outcome
+// (up to three waits for the database lock), with a minute to spare.
+func claimLease(smtpTimeout, lockTimeout time.Duration) time.Duration {
+	if smtpTimeout <= 0 {
+		smtpTimeout = mail.DefaultTimeout
 	}
-	return 2*timeout + time.Minute
+	if lockTimeout <= 0 {
+		lockTimeout = 5 * time.Second
+	}
+	return 2*smtpTimeout + 3*lockTimeout + time.Minute
 }
 
 // deliver tries to send the given outbox entries now. The database lock is
@@ -88,9 +93,17 @@ func (s *Service) StartMailer(ctx context.Context, every time.Duration) (wait fu
 			case <-ctx.Done():
 				return
 			case ids := <-jobs:
-				s.deliver(ids)
+				// One at a time, so a shutdown waits for one send at most;
+				// what is left stays queued for the next flush.
+				var d Delivery
+				for _, id := range ids {
+					if ctx.Err() != nil {
+						break
+					}
+					s.deliverOne(id, true, &d)
+				}
 			case <-tick.C:
-				s.deliverDue()
+				s.deliverDue(ctx)
 			}
 		}
 	}()
@@ -110,8 +123,9 @@ func (s *Service) later(ids []uint64) bool {
 	return true
 }
 
-// deliverDue tries every queued mail whose retry time has come.
-func (s *Service) deliverDue() {
+// deliverDue tries every queued mail whose retry time has come, stopping
+// between mails once ctx is done.
+func (s *Service) deliverDue(ctx context.Context) {
 	var ids []uint64
 	_ = s.readAnon(func(tx *store.Tx) error {
 		ms, err := tx.Outbox()
@@ -125,6 +139,9 @@ func (s *Service) deliverDue() {
 	})
 	var d Delivery
 	for _, id := range ids {
+		if ctx.Err() != nil {
+			return
+		}
 		s.deliverOne(id, false, &d)
 	}
 }
@@ -184,7 +201,7 @@ func (s *Service) peekMail(id uint64) (store.OutboxMail, bool) {
 // claimMail marks a queued message as being sent by this process and
 // returns it ready to send. A mail with approval links gets its links here,
 // in the same transaction (see mintLinks); one whose links would be dead is
-// dropped instead.
+// dropped instead, and one whose links could not decide right now waits.
 func (s *Service) claimMail(id uint64, force bool) (mail.Message, bool, error) {
 	db, err := s.open(false)
 	if err != nil {
@@ -203,23 +220,30 @@ func (s *Service) claimMail(id uint64, force bool) (mail.Message, bool, error) {
 			return nil
 		}
 		var lm linkMail
+		m.LinkHash, m.PrevHash, m.PrevExpires = "", "", time.Time{}
 		if isLinkMail(m.Kind) && json.Unmarshal(m.Message, &lm) == nil && lm.Mail.To != "" {
-			var why string
-			msg, why, err = s.mintLinks(tx, lm, now)
-			if err != nil {
+			var mt minted
+			var drop, wait string
+			msg, mt, drop, wait, err = s.mintLinks(tx, lm, now)
+			switch {
+			case err != nil:
 				return err
-			}
-			if why != "" {
-				m.State, m.LastError, m.NextAttempt = store.MailDropped, why, time.Time{}
+			case drop != "":
+				m.State, m.LastError, m.NextAttempt = store.MailDropped, drop, time.Time{}
+				return tx.PutMail(m)
+			case wait != "":
+				m.LastError = "waiting: " + wait
+				m.NextAttempt = now.Add(mail.Backoff(m.Attempts + 1))
 				return tx.PutMail(m)
 			}
+			m.LinkHash, m.PrevHash, m.PrevExpires = mt.hash, mt.prevHash, mt.prevExpires
 		} else if err := json.Unmarshal(m.Message, &msg); err != nil {
 			m.State, m.LastError = store.MailFailed, fmt.Sprintf("the stored message is damaged: %v", err)
 			return tx.PutMail(m)
 		}
 		ok = true
 		m.Attempts++
-		m.ClaimedUntil = now.Add(claimLease(s.Mail.SMTP.Timeout))
+		m.ClaimedUntil = now.Add(claimLease(s.Mail.SMTP.Timeout, s.LockTimeout))
 		return tx.PutMail(m)
 	})
 	return msg, ok, err
@@ -252,6 +276,14 @@ func (s *Service) finishMail(id uint64, sendErr error, permanent bool) {
 				m.LastError = sendErr.Error()
 				m.NextAttempt = now.Add(mail.Backoff(m.Attempts))
 			}
+			if sendErr != nil {
+				// Nobody received the new link: the approver keeps the one
+				// they have.
+				if err := restoreLink(tx, m.Ticket, minted{m.LinkHash, m.PrevHash, m.PrevExpires}); err != nil {
+					return err
+				}
+			}
+			m.LinkHash, m.PrevHash, m.PrevExpires = "", "", time.Time{}
 			return tx.PutMail(m)
 		})
 		db.Close()
@@ -348,7 +380,7 @@ func (s *Service) TestMail(to string) error {
 	if err := s.Mail.SMTP.Validate(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*claimLease(s.Mail.SMTP.Timeout))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*claimLease(s.Mail.SMTP.Timeout, s.LockTimeout))
 	defer cancel()
 	return mail.NewSMTP(s.Mail.SMTP).Send(ctx, mail.TestMessage(to))
 }

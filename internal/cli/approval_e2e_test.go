@@ -1270,3 +1270,67 @@ func TestMailCommands(t *testing.T) {
 	deskFails(t, ExitForbidden, []string{"--as", "bob", "mail", "queue"}, "lacks the admin permission")
 	deskFails(t, ExitForbidden, []string{"--as", "bob", "mail", "flush"}, "lacks the admin permission")
 }
+
+// A reminder that cannot be sent does not take away the link the approver
+// already has: the new link is put back as if it was never made.
+func TestApprovalFailedReminderKeepsTheLink(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("Dock")
+	num := strconv.Itoa(n)
+	first, _ := s.request(n, "Dock", "")
+	expires := s.approval(n).LinkExpires
+	s.smtp.Stop()
+	if _, errOut, code := desk(t, "--as", "bob", "approval", "remind", num); code != ExitOK || !strings.Contains(errOut, "queued") {
+		t.Fatalf("remind while SMTP is down: exit %d\n%s", code, errOut)
+	}
+	if p := s.fetch(http.MethodGet, first); p.status != http.StatusOK {
+		t.Errorf("the first link after a reminder that was not sent: %d %q", p.status, p.heading())
+	}
+	if v := s.approval(n); !v.LinkExpires.Equal(expires) {
+		t.Errorf("link expiry %v after the failed reminder, want the first link's %v", v.LinkExpires, expires)
+	}
+	s.smtp.Restart()
+	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "1 sent, 0 failed") {
+		t.Errorf("flush: %q", out)
+	}
+	second, _ := s.approverLinks(s.nextMail(), "carol@example.com", "Reminder: approval needed: #"+num+" Dock")
+	if p := s.fetch(http.MethodGet, first); p.status != http.StatusGone || p.heading() != "Link replaced" {
+		t.Errorf("the first link once the reminder went out: %d %q", p.status, p.heading())
+	}
+	if p := s.decideByPage(second, "approve", ""); p.status != http.StatusOK {
+		t.Errorf("deciding with the reminder's link: %d %q", p.status, p.heading())
+	}
+}
+
+// An approver mail that cannot decide right now (its ticket closed) waits in
+// the outbox instead of being dropped, and goes out once the ticket is open
+// again, with links to the public-url the technician had when asking.
+func TestApprovalMailWaitsForItsTicket(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("Projector")
+	num := strconv.Itoa(n)
+	t.Setenv("DESKCTL_SMTP_HOST", "")
+	mustDesk(t, "--as", "bob", "approval", "request", num, "--approver", "carol")
+	mustDesk(t, "--as", "bob", "ticket", "close", num)
+	t.Setenv("DESKCTL_SMTP_HOST", s.smtp.Host())
+	t.Setenv("DESKCTL_PUBLIC_URL", "") // the flushing process has none of its own
+	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "0 sent, 0 failed") {
+		t.Errorf("flush while the ticket is closed: %q", out)
+	}
+	s.noNewMail()
+	q := s.mailQueue()
+	if len(q) != 1 || q[0].State != "queued" || !strings.HasPrefix(q[0].LastError, "waiting: ticket #"+num+" was closed") {
+		t.Fatalf("outbox while the ticket is closed: %+v", q)
+	}
+	mustDesk(t, "--as", "bob", "ticket", "reopen", num)
+	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "1 sent, 0 failed") {
+		t.Errorf("flush after reopening: %q", out)
+	}
+	approve, _ := s.approverLinks(s.nextMail(), "carol@example.com", "Approval needed: #"+num+" Projector")
+	if !strings.HasPrefix(approve, s.public+"/approval/") {
+		t.Errorf("link %s does not use the public-url of the request (%s)", approve, s.public)
+	}
+	if p := s.decideByPage(approve, "approve", ""); p.status != http.StatusOK {
+		t.Errorf("deciding: %d %q", p.status, p.heading())
+	}
+}

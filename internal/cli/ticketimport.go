@@ -43,10 +43,10 @@ JSON fields: records, imported, skipped, batches, first, last.` + exitStatus("2 
 			if err != nil {
 				return err
 			}
-			report, stop := f.progress("importing")
 			if batch < 1 {
 				return errs.Usagef("--batch must be 1 or more, not %d", batch)
 			}
+			report, stop := f.progress("importing")
 			r, err := svc.ImportTickets(path, fm, batch, report)
 			stop()
 			if err != nil {

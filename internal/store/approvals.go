@@ -101,7 +101,13 @@ type OutboxMail struct {
 	// ClaimedUntil is set while a process is sending the mail; no other
 	// process takes it before then, forced or not.
 	ClaimedUntil time.Time `json:"claimed_until,omitzero"`
-	SentAt       time.Time `json:"sent_at,omitzero"`
+	// For a mail with approval links: the hash of the link made for the
+	// attempt in progress and the record's link before it, put back if the
+	// send fails (hashes only; the token itself is never stored).
+	LinkHash    string    `json:"link_hash,omitempty"`
+	PrevHash    string    `json:"prev_hash,omitempty"`
+	PrevExpires time.Time `json:"prev_expires,omitzero"`
+	SentAt      time.Time `json:"sent_at,omitzero"`
 }
 
 // Outbox states.

@@ -311,11 +311,17 @@ func Restore(source, target string, timeout time.Duration, force bool) error {
 	}
 	var lock *DB
 	if exists {
-		if lock, err = openBolt(target, false, timeout); err != nil {
+		lock, err = openBolt(target, false, timeout)
+		switch {
+		case errs.Is(err, errs.Unusable):
+			// A damaged database is what restore is for; no deskctl
+			// process can be using it, so there is no lock to wait for.
+		case err != nil:
 			src.Close()
 			return err
+		default:
+			defer lock.Close()
 		}
-		defer lock.Close()
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(target), ".deskctl-restore-*")
 	if err != nil {
