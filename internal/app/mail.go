@@ -57,7 +57,7 @@ func claimLease(smtpTimeout, lockTimeout time.Duration) time.Duration {
 		smtpTimeout = mail.DefaultTimeout
 	}
 	if lockTimeout <= 0 {
-		lockTimeout = 5 * time.Second
+		lockTimeout = store.DefaultLockTimeout
 	}
 	return 2*smtpTimeout + 3*lockTimeout + time.Minute
 }
@@ -66,11 +66,36 @@ func claimLease(smtpTimeout, lockTimeout time.Duration) time.Duration {
 // never held while talking to the SMTP server: each message is claimed in one
 // short transaction, sent, then marked in another.
 func (s *Service) deliver(ids []uint64) Delivery {
+	return s.deliverAll(context.Background(), ids, true)
+}
+
+// deliverAll sends ids one after another, stopping between mails once ctx
+// is done (what is left stays queued). force skips the retry backoff.
+func (s *Service) deliverAll(ctx context.Context, ids []uint64, force bool) Delivery {
 	var d Delivery
 	for _, id := range ids {
-		s.deliverOne(id, true, &d)
+		if ctx.Err() != nil {
+			break
+		}
+		s.deliverOne(id, force, &d)
 	}
 	return d
+}
+
+// dueMail splits the queued mail of an outbox into what may be sent now
+// and how many wait for their retry time (force: nothing waits).
+func dueMail(ms []store.OutboxMail, now time.Time, force bool) (ids []uint64, waiting int) {
+	for _, m := range ms {
+		if m.State != store.MailQueued {
+			continue
+		}
+		if !force && now.Before(m.NextAttempt) {
+			waiting++
+			continue
+		}
+		ids = append(ids, m.ID)
+	}
+	return ids, waiting
 }
 
 // StartMailer makes the Service deliver in the background, for a long-
@@ -93,15 +118,8 @@ func (s *Service) StartMailer(ctx context.Context, every time.Duration) (wait fu
 			case <-ctx.Done():
 				return
 			case ids := <-jobs:
-				// One at a time, so a shutdown waits for one send at most;
-				// what is left stays queued for the next flush.
-				var d Delivery
-				for _, id := range ids {
-					if ctx.Err() != nil {
-						break
-					}
-					s.deliverOne(id, true, &d)
-				}
+				// A shutdown waits for one send at most.
+				s.deliverAll(ctx, ids, true)
 			case <-tick.C:
 				s.deliverDue(ctx)
 			}
@@ -129,21 +147,10 @@ func (s *Service) deliverDue(ctx context.Context) {
 	var ids []uint64
 	_ = s.readAnon(func(tx *store.Tx) error {
 		ms, err := tx.Outbox()
-		now := s.now()
-		for _, m := range ms {
-			if m.State == store.MailQueued && !now.Before(m.NextAttempt) && !now.Before(m.ClaimedUntil) {
-				ids = append(ids, m.ID)
-			}
-		}
+		ids, _ = dueMail(ms, s.now(), false)
 		return err
 	})
-	var d Delivery
-	for _, id := range ids {
-		if ctx.Err() != nil {
-			return
-		}
-		s.deliverOne(id, false, &d)
-	}
+	s.deliverAll(ctx, ids, false)
 }
 
 // deliverOne sends one outbox entry. force skips the retry backoff, never
@@ -342,16 +349,7 @@ func (s *Service) FlushMail(force bool) (FlushResult, error) {
 			return err
 		}
 		ms, err := c.Tx.Outbox()
-		for _, m := range ms {
-			if m.State != store.MailQueued {
-				continue
-			}
-			if !force && c.Now.Before(m.NextAttempt) {
-				waiting++
-				continue
-			}
-			ids = append(ids, m.ID)
-		}
+		ids, waiting = dueMail(ms, c.Now, force)
 		return err
 	})
 	if err != nil {
@@ -366,9 +364,7 @@ func (s *Service) FlushMail(force bool) (FlushResult, error) {
 		}
 		return r, nil
 	}
-	for _, id := range ids {
-		s.deliverOne(id, force, &r.Delivery)
-	}
+	r.Delivery = s.deliverAll(context.Background(), ids, force)
 	return r, nil
 }
 

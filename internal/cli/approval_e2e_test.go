@@ -472,6 +472,15 @@ func (s *approvalStack) decideByPage(link, decision, comment string) page {
 	return s.post(s.openForm(link), s.public, decision, comment)
 }
 
+// mustApprove approves through the page behind link and fails the test
+// unless the decision is recorded; what names the link in the message.
+func (s *approvalStack) mustApprove(link, what string) {
+	s.t.Helper()
+	if p := s.decideByPage(link, "approve", ""); p.status != http.StatusOK || !strings.HasPrefix(p.heading(), "You approved ticket #") {
+		s.t.Errorf("approving with %s: %d %q", what, p.status, p.heading())
+	}
+}
+
 // approval is `approval show N -o json` as alice.
 func (s *approvalStack) approval(n int) app.ApprovalView {
 	s.t.Helper()
@@ -1144,9 +1153,7 @@ func TestApprovalMailWaitsWithoutLinks(t *testing.T) {
 	if v := s.approval(n); v.LinkExpires.IsZero() {
 		t.Errorf("the sent reminder's link has no expiry: %+v", v)
 	}
-	if p := s.decideByPage(approve, "approve", ""); p.status != http.StatusOK {
-		t.Errorf("deciding with the reminder's link: %d %q", p.status, p.heading())
-	}
+	s.mustApprove(approve, "the reminder's link")
 }
 
 // A link stops deciding while its ticket is closed, approvals are turned off
@@ -1189,9 +1196,7 @@ func TestApprovalLinkVoid(t *testing.T) {
 			t.Errorf("%s undone: GET the link: %d %q", tc.heading, p.status, p.heading())
 		}
 	}
-	if p := s.decideByPage(approve, "approve", ""); p.status != http.StatusOK {
-		t.Errorf("deciding once all is back: %d %q", p.status, p.heading())
-	}
+	s.mustApprove(approve, "the link once all is back")
 }
 
 // Two flushes at once never send the same mail twice: a mail being sent by
@@ -1297,9 +1302,7 @@ func TestApprovalFailedReminderKeepsTheLink(t *testing.T) {
 	if p := s.fetch(http.MethodGet, first); p.status != http.StatusGone || p.heading() != "Link replaced" {
 		t.Errorf("the first link once the reminder went out: %d %q", p.status, p.heading())
 	}
-	if p := s.decideByPage(second, "approve", ""); p.status != http.StatusOK {
-		t.Errorf("deciding with the reminder's link: %d %q", p.status, p.heading())
-	}
+	s.mustApprove(second, "the reminder's link")
 }
 
 // An approver mail that cannot decide right now (its ticket closed) waits in
@@ -1330,7 +1333,5 @@ func TestApprovalMailWaitsForItsTicket(t *testing.T) {
 	if !strings.HasPrefix(approve, s.public+"/approval/") {
 		t.Errorf("link %s does not use the public-url of the request (%s)", approve, s.public)
 	}
-	if p := s.decideByPage(approve, "approve", ""); p.status != http.StatusOK {
-		t.Errorf("deciding: %d %q", p.status, p.heading())
-	}
+	s.mustApprove(approve, "the link")
 }
