@@ -80,7 +80,6 @@ so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.
 	root.SetCompletionCommandGroupID("ops")
 	addHelpTopics(root)
 	documentCompletion(root)
-	completeEverywhere(f, root)
 	return root
 }
 
