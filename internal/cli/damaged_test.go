@@ -8,10 +8,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -239,4 +243,84 @@ func TestDamagedFilesNeverCrash(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serve answers 503 for a request that meets a damaged file and keeps
+// serving; once the file is healthy again, so are the answers.
+func TestServeSurvivesDamagedFile(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "desk.db")
+	mustDeskctlProcess(t, db, "__devgen", "--out", db, "--users", "20", "--groups", "5", "--resources", "3", "--tickets", "100")
+	healthy, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := currentMeta(t, healthy)
+	addr := freeAddr(t)
+	serve := startDeskctl(t, db, nil, "serve", "--listen", addr)
+	client := &http.Client{Timeout: 10 * time.Second}
+	get := func(path string) int {
+		resp, err := client.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v\n%s", path, err, serve.errOut.String())
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if resp, err := client.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if serve.exited() || time.Now().After(deadline) {
+			t.Fatalf("deskctl serve never answered: %s", serve.errOut.String())
+		}
+	}
+	link := "/approval/" + randomToken()
+	if code := get(link); code != http.StatusNotFound {
+		t.Fatalf("unknown link on a healthy file: %d, want 404", code)
+	}
+	put := func(raw []byte) {
+		// Replace the file as a restore would, so serve's next open sees it.
+		tmp := db + ".new"
+		if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, db); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range []damagedVariant{
+		{"half left", "cut", cut(func(m boltMeta) uint64 { return m.hwm * m.pageSize / 2 })},
+		{"root page points past the file", "pages", rootPage(0x01, 1<<20)},
+		{"root page of unknown type", "pages", rootPage(0x40, 3)},
+	} {
+		put(v.damage(bytes.Clone(healthy), m))
+		if code := get(link); code != http.StatusServiceUnavailable {
+			t.Errorf("%s: %d, want 503", v.name, code)
+		}
+		if serve.exited() {
+			t.Fatalf("%s: deskctl serve died: %v\n%s", v.name, serve.err, serve.errOut.String())
+		}
+		if code := get("/healthz"); code != http.StatusOK {
+			t.Errorf("%s: healthz %d after the damaged request", v.name, code)
+		}
+	}
+	put(healthy)
+	if code := get(link); code != http.StatusNotFound {
+		t.Errorf("unknown link once the file is healthy again: %d, want 404", code)
+	}
+	serve.cmd.Process.Signal(syscall.SIGTERM)
+	<-serve.done
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
