@@ -25,12 +25,7 @@ func (s *Service) CheckDB() (CheckResult, error) {
 		return out, err
 	}
 	defer db.Close()
-	err = db.View(func(tx *store.Tx) error {
-		if ps := tx.Check(); ps != nil {
-			out.Problems = ps
-		}
-		return nil
-	})
+	out.Problems, err = db.Check()
 	out.Healthy = err == nil && len(out.Problems) == 0
 	return out, err
 }

@@ -20,11 +20,14 @@ func newCmdDBCheck(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "check",
 		Short: "Check bbolt's structure and deskctl's invariants",
-		Long: `Check the file's page structure (bbolt), that every reference resolves (group and
-resource members, grants, ticket requesters and resources), that every index matches
-its records, and that the audit chain is intact. Lists every problem found.
+		Long: `Check the file's two meta pages (a damaged one makes bbolt fall back to the previous
+transaction), its page structure (read safely first, then bbolt's own check), that every
+reference resolves (group and resource members, grants, ticket requesters and resources),
+that every index matches its records, and that the audit chain is intact. Lists every
+problem found.
 JSON fields: path, healthy, problems (area, detail).` +
-			exitStatus("1  problems were found (listed)"),
+			exitStatus("1  problems were found (listed): damaged pages, a meta page bbolt passed over, broken invariants",
+				"7  the file cannot be read at all: cut short (both sizes are named), both meta pages invalid, not bbolt"),
 		Example: "  deskctl db check\n  deskctl db check -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -90,9 +93,11 @@ func newCmdDBRestore(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "restore FILE [--force]",
 		Short: "Replace the database with a checked backup",
-		Long: `Check the backup (opens, known schema, consistent) and put it in place of the
-database. An existing database is replaced only with --force.` +
-			exitStatus("5  a database exists and --force was not given"),
+		Long: `Check the backup as db check does (meta pages, page structure, known schema,
+consistent) and put it in place of the database. An existing database is replaced only
+with --force; a backup that is refused leaves it untouched.` +
+			exitStatus("2  FILE is missing, empty or not a bbolt file", "5  a database exists and --force was not given",
+				"7  FILE is damaged: cut short, a meta page invalid, damaged pages or broken invariants"),
 		Example: "  deskctl db restore /backups/deskctl-2026-11-01.db --force",
 		Args:    usageArgs(1, 1, "a backup FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {

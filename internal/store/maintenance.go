@@ -22,6 +22,36 @@ type Problem struct {
 	Detail string `json:"detail"`
 }
 
+// Check is everything `db check` looks at: the meta pages (one bbolt passed
+// over means the last transaction is lost), the page tree read safely, and,
+// when the pages are sound, bbolt's own check and deskctl's invariants
+// (Tx.Check). Damage bbolt still trips over is one more problem, not an
+// error: the file could be read and was found damaged.
+func (db *DB) Check() ([]Problem, error) {
+	ps := []Problem{}
+	for _, i := range db.header.invalidMeta() {
+		ps = append(ps, Problem{"meta", db.header.metaProblem(i)})
+	}
+	pages, err := db.damagedPages()
+	if err != nil {
+		return ps, errs.Wrap(errs.Unusable, err, "cannot read %s", db.path)
+	}
+	for _, p := range pages {
+		ps = append(ps, Problem{"pages", p})
+	}
+	if len(pages) > 0 {
+		return ps, nil
+	}
+	err = db.View(func(tx *Tx) error {
+		ps = append(ps, tx.Check()...)
+		return nil
+	})
+	if isDamage(err) {
+		return append(ps, Problem{"pages", err.Error()}), nil
+	}
+	return ps, err
+}
+
 // Check verifies bbolt's own page structure and deskctl's invariants:
 // references resolve, every index matches the records it indexes, and the
 // audit chain is intact. It needs only a read transaction.
@@ -225,12 +255,11 @@ func (db *DB) Stats() (Stats, error) {
 		s.FileBytes = st.Size()
 	}
 	s.Schema, _ = db.schemaVersion()
-	bs := db.bolt.Stats()
-	s.FreePages = bs.FreePageN
 	s.PageSize = db.bolt.Info().PageSize
-	err := db.bolt.View(func(btx *bolt.Tx) error {
+	err := db.View(func(tx *Tx) error {
+		s.FreePages = db.bolt.Stats().FreePageN
 		for _, name := range allBuckets {
-			if b := btx.Bucket(name); b != nil {
+			if b := tx.btx.Bucket(name); b != nil {
 				s.Counts[string(name)] = b.Stats().KeyN
 			}
 		}
@@ -263,8 +292,8 @@ func (db *DB) Backup(path string) (int64, error) {
 	}
 	defer os.Remove(tmp.Name())
 	var n int64
-	err = db.bolt.View(func(btx *bolt.Tx) error {
-		n, err = btx.WriteTo(tmp)
+	err = db.View(func(tx *Tx) error {
+		n, err = tx.btx.WriteTo(tmp)
 		return err
 	})
 	if err == nil {
@@ -279,6 +308,9 @@ func (db *DB) Backup(path string) (int64, error) {
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
+	if isDamage(err) {
+		return 0, err
+	}
 	if err != nil {
 		return 0, errs.Wrap(errs.Internal, err, "backup to %s failed", path)
 	}
@@ -286,18 +318,25 @@ func (db *DB) Backup(path string) (int64, error) {
 }
 
 // Restore replaces the database at target with the backup at source. The
-// backup is checked first (opens, current or older schema, consistent); the
-// target's lock is held while the file is swapped.
+// backup is checked first (opens, current or older schema, and everything
+// `db check` looks at); the target's lock is held while the file is swapped.
+// A damaged backup is errs.Unusable, anything else that is not a backup
+// errs.Usage; either way the target is not touched.
 func Restore(source, target string, timeout time.Duration, force bool) error {
 	src, err := Open(Options{Path: source, ReadOnly: true, LockTimeout: timeout})
+	if isDamage(err) {
+		return errs.Wrap(errs.Unusable, err, "backup %s is damaged", source).WithHint(damagedBackupHint)
+	}
 	if err != nil {
 		return errs.Wrap(errs.Usage, err, "%s is not a usable backup", source)
 	}
-	var problems []Problem
-	_ = src.View(func(tx *Tx) error { problems = tx.Check(); return nil })
-	if len(problems) > 0 {
+	problems, err := src.Check()
+	if err == nil && len(problems) > 0 {
+		err = errs.Unusablef("backup %s is damaged: %s: %s", source, problems[0].Area, problems[0].Detail).WithHint(damagedBackupHint)
+	}
+	if err != nil {
 		src.Close()
-		return errs.Usagef("backup %s is inconsistent: %s: %s", source, problems[0].Area, problems[0].Detail)
+		return err
 	}
 	_, statErr := os.Stat(target)
 	exists := statErr == nil
@@ -329,8 +368,8 @@ func Restore(source, target string, timeout time.Duration, force bool) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	err = src.bolt.View(func(btx *bolt.Tx) error {
-		_, err := btx.WriteTo(tmp)
+	err = src.View(func(tx *Tx) error {
+		_, err := tx.btx.WriteTo(tmp)
 		return err
 	})
 	src.Close()
@@ -348,5 +387,7 @@ func Restore(source, target string, timeout time.Duration, force bool) error {
 	}
 	return err
 }
+
+const damagedBackupHint = "restore an older backup; `deskctl --db BACKUP db check` lists what is wrong with this one"
 
 var _ io.Writer = (*os.File)(nil)

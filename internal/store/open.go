@@ -36,9 +36,10 @@ type Options struct {
 // DB is an open database. Open one per command (or per HTTP request) and
 // close it before exiting, so other processes get their turn.
 type DB struct {
-	bolt *bolt.DB
-	path string
-	ro   bool
+	bolt   *bolt.DB
+	path   string
+	ro     bool
+	header header
 }
 
 // boltOptions is the one place bbolt options are built: the lock timeout is
@@ -94,21 +95,32 @@ func Open(o Options) (*DB, error) {
 		wdb.Close()
 		return Open(o)
 	case version < SchemaVersion:
-		if err := db.bolt.Update(func(btx *bolt.Tx) error { return migrate(btx, version) }); err != nil {
+		if err := db.Update(func(tx *Tx) error { return migrate(tx.btx, version) }); err != nil {
 			db.Close()
 			return nil, errs.Wrap(errs.Unusable, err, "migrating %s from schema %d to %d", o.Path, version, SchemaVersion)
 		}
 	}
 	if !o.Damaged {
+		if bad := db.header.invalidMeta(); len(bad) > 0 {
+			db.Close()
+			return nil, damagedf("database damaged: meta page %d of %s is invalid (%s); bbolt would fall back to the previous transaction",
+				bad[0], o.Path, db.header.metas[bad[0]].problem).WithHint(damagedHint)
+		}
 		var missing []string
-		_ = db.bolt.View(func(btx *bolt.Tx) error {
-			for _, b := range allBuckets {
-				if btx.Bucket(b) == nil {
-					missing = append(missing, string(b))
+		err := guard(o.Path, func() error {
+			return db.bolt.View(func(btx *bolt.Tx) error {
+				for _, b := range allBuckets {
+					if btx.Bucket(b) == nil {
+						missing = append(missing, string(b))
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		})
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
 		if len(missing) > 0 {
 			db.Close()
 			return nil, errs.Unusablef("database %s is damaged: bucket %s is missing", o.Path, strings.Join(missing, ", ")).
@@ -190,13 +202,21 @@ func openBolt(path string, readOnly bool, timeout time.Duration) (*DB, error) {
 }
 
 func openBoltOnce(path string, readOnly bool, timeout time.Duration) (*DB, error) {
-	mode := os.FileMode(0o600)
-	b, err := bolt.Open(path, mode, boltOptions(readOnly, timeout))
+	h, err := checkHeader(path, timeout)
+	if err != nil {
+		return nil, err
+	}
+	var b *bolt.DB
+	err = guard(path, func() (err error) {
+		b, err = bolt.Open(path, 0o600, boltOptions(readOnly, timeout))
+		return err
+	})
 	if err != nil {
 		switch {
+		case isDamage(err):
+			return nil, err
 		case errors.Is(err, bolterrors.ErrTimeout):
-			return nil, errs.Busyf("another deskctl process holds the database %s", path).
-				WithHint("wait for it to finish and retry, or raise --lock-timeout (now %s)", effectiveTimeout(timeout))
+			return nil, busy(path, timeout)
 		case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum),
 			errors.Is(err, syscall.EBADF), errors.Is(err, syscall.EINVAL):
 			return nil, errs.Wrap(errs.Unusable, err, "%s is not a usable deskctl database", path).
@@ -206,7 +226,37 @@ func openBoltOnce(path string, readOnly bool, timeout time.Duration) (*DB, error
 		}
 		return nil, errs.Wrap(errs.Unusable, err, "cannot open %s", path)
 	}
-	return &DB{bolt: b, path: path, ro: readOnly}, nil
+	return &DB{bolt: b, path: path, ro: readOnly, header: h}, nil
+}
+
+// checkHeader reads the meta pages of the file at path under a shared lock,
+// before bbolt maps it. An empty file is left to bbolt, which writes the
+// first pages (Create); a file that cannot be opened, to bbolt's own error.
+func checkHeader(path string, timeout time.Duration) (header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return header{}, nil
+	}
+	defer f.Close()
+	if err := lockShared(f, effectiveTimeout(timeout)); err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return header{}, busy(path, timeout)
+		}
+		return header{}, errs.Wrap(errs.Unusable, err, "cannot lock %s", path)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return header{}, errs.Wrap(errs.Unusable, err, "cannot read %s", path)
+	}
+	if st.Size() == 0 {
+		return header{}, nil
+	}
+	return readHeader(f, path, st.Size())
+}
+
+func busy(path string, timeout time.Duration) error {
+	return errs.Busyf("another deskctl process holds the database %s", path).
+		WithHint("wait for it to finish and retry, or raise --lock-timeout (now %s)", effectiveTimeout(timeout))
 }
 
 func effectiveTimeout(t time.Duration) time.Duration {
@@ -220,7 +270,8 @@ var errNotDeskctl = errors.New("not a deskctl database")
 
 func (db *DB) schemaVersion() (uint64, error) {
 	var v uint64
-	err := db.bolt.View(func(btx *bolt.Tx) error {
+	err := db.View(func(tx *Tx) error {
+		btx := tx.btx
 		b := btx.Bucket(bucketMeta)
 		if b == nil {
 			// Schema 0 is an empty bbolt file; one holding buckets of its
@@ -237,6 +288,9 @@ func (db *DB) schemaVersion() (uint64, error) {
 		v = binary.BigEndian.Uint64(raw)
 		return nil
 	})
+	if isDamage(err) {
+		return 0, err
+	}
 	if errors.Is(err, errNotDeskctl) {
 		return 0, errs.Unusablef("%s is a bbolt file but not a deskctl database (it has no schema version)", db.path).
 			WithHint("point --db at a deskctl database, or create one elsewhere with deskctl init")
@@ -253,9 +307,12 @@ func (db *DB) Path() string { return db.path }
 // Close releases the file lock.
 func (db *DB) Close() error { return db.bolt.Close() }
 
-// View runs fn in a read transaction.
+// View runs fn in a read transaction. Damaged pages met on the way are an
+// errs.Unusable error, not a crash.
 func (db *DB) View(fn func(*Tx) error) error {
-	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx}) })
+	return guard(db.path, func() error {
+		return db.bolt.View(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx}) })
+	})
 }
 
 // Update runs fn in one write transaction: everything fn changes commits
@@ -264,7 +321,9 @@ func (db *DB) Update(fn func(*Tx) error) error {
 	if db.ro {
 		return errs.Unusablef("database %s was opened read-only", db.path)
 	}
-	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx}) })
+	return guard(db.path, func() error {
+		return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx}) })
+	})
 }
 
 // Bolt exposes the underlying handle to maintenance code in this package's

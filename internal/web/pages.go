@@ -96,6 +96,7 @@ var (
 	problemUnknownLink = problem{"Link not valid", "This approval link is not valid.", "Open the link from the most recent approval email, and check that it was not cut off."}
 	problemForged      = problem{"Request refused", "This decision did not come from the approval page, or the page was opened before the helpdesk server restarted. Nothing was recorded.", "Open the link from the email again and decide from that page."}
 	problemBusy        = problem{"Helpdesk busy", "The helpdesk is busy right now. Nothing was recorded.", "Try again in a moment."}
+	problemUnavailable = problem{"Helpdesk unavailable", "The helpdesk cannot read its records right now. Nothing was recorded.", "Try again later; if it keeps happening, tell the helpdesk team."}
 	problemInternal    = problem{"Something went wrong", "The helpdesk could not complete this request.", "Try again later; if it keeps happening, tell the helpdesk team."}
 	problemRateLimited = problem{"Too many requests", "Too many requests came from your network. Nothing was recorded.", "Wait a minute, then try again."}
 	problemMethod      = problem{"Not allowed", "This page cannot be used that way.", "Open the link from the approval email."}

@@ -317,6 +317,11 @@ func (h *handler) linkFailure(w http.ResponseWriter, r *http.Request, token stri
 	case errs.Is(err, errs.Busy):
 		w.Header().Set("Retry-After", "2")
 		h.problem(w, r, http.StatusServiceUnavailable, problemBusy)
+	case errs.Is(err, errs.Unusable):
+		// A damaged or missing database: say so in the log, keep serving,
+		// and answer the next request afresh once the file is restored.
+		h.log.Error("the database cannot be used", "path", h.redactPath(r.URL.Path), "error", strings.ReplaceAll(err.Error(), token, redacted))
+		h.problem(w, r, http.StatusServiceUnavailable, problemUnavailable)
 	default:
 		// The use cases should never put a token in an error, but the log must not depend on that.
 		msg := strings.ReplaceAll(err.Error(), token, redacted)

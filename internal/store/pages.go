@@ -1,0 +1,170 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+)
+
+// Page types and the leaf flag of a nested bucket, as bbolt writes them.
+const (
+	branchPage   = 0x01
+	leafPage     = 0x02
+	freelistPage = 0x10
+	bucketLeaf   = 0x01
+	elementSize  = 16 // branch: pos, ksize, pgid; leaf: flags, pos, ksize, vsize
+	bucketHeader = 16 // root page, sequence
+	maxDepth     = 64
+	maxPageNotes = 20
+)
+
+// pageWalker checks the page tree the way bbolt reads it, but through
+// ordinary reads of the file with every offset checked, so that a damaged
+// page is a finding instead of a memory fault, a panic or an endless walk
+// inside bbolt (whose own check trusts each page it reaches). `db check`
+// and `db restore` run it before bbolt's check.
+type pageWalker struct {
+	f        *os.File
+	pageSize uint64
+	hwm      uint64
+	seen     map[uint64]bool
+	problems []string
+}
+
+// damagedPages walks the tree and the freelist of the meta page bbolt uses.
+func (db *DB) damagedPages() ([]string, error) {
+	f, err := os.Open(db.path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m := db.header.metas[db.header.use]
+	w := &pageWalker{f: f, pageSize: uint64(db.header.pageSize), hwm: m.pgid, seen: map[uint64]bool{}}
+	if m.freelist != noFreelist {
+		w.freelist(m.freelist)
+	}
+	w.tree(m.root, 0)
+	return w.problems, nil
+}
+
+func (w *pageWalker) note(format string, a ...any) {
+	if len(w.problems) < maxPageNotes {
+		w.problems = append(w.problems, fmt.Sprintf(format, a...))
+	}
+}
+
+// page reads page id and its overflow pages if its header is sane.
+func (w *pageWalker) page(id uint64, types uint16) ([]byte, bool) {
+	if id < 2 || id >= w.hwm {
+		w.note("a reference to page %d, outside the %d pages in use", id, w.hwm)
+		return nil, false
+	}
+	if w.seen[id] {
+		w.note("page %d is reached twice", id)
+		return nil, false
+	}
+	hdr := make([]byte, pageHeaderSize)
+	if _, err := w.f.ReadAt(hdr, int64(id*w.pageSize)); err != nil {
+		w.note("page %d cannot be read: %v", id, err)
+		return nil, false
+	}
+	le := binary.NativeEndian
+	self, flags, overflow := le.Uint64(hdr), le.Uint16(hdr[8:]), uint64(le.Uint32(hdr[12:]))
+	switch {
+	case self != id:
+		w.note("page %d says it is page %d", id, self)
+		return nil, false
+	case flags&types == 0 || flags&^types != 0:
+		w.note("page %d has type %#x, want %#x", id, flags, types)
+		return nil, false
+	case id+overflow >= w.hwm:
+		w.note("page %d runs %d pages past the %d in use", id, id+overflow+1-w.hwm, w.hwm)
+		return nil, false
+	}
+	for i := id; i <= id+overflow; i++ {
+		w.seen[i] = true
+	}
+	buf := make([]byte, (overflow+1)*w.pageSize)
+	if _, err := w.f.ReadAt(buf, int64(id*w.pageSize)); err != nil {
+		w.note("page %d cannot be read: %v", id, err)
+		return nil, false
+	}
+	return buf, true
+}
+
+func (w *pageWalker) tree(id uint64, depth int) {
+	if depth > maxDepth {
+		w.note("page %d is nested more than %d levels deep", id, maxDepth)
+		return
+	}
+	if p, ok := w.page(id, branchPage|leafPage); ok {
+		w.elements(id, p, depth)
+	}
+}
+
+// elements checks the elements of page p (a page of the file, or a small
+// bucket stored inline in its parent's value) and walks what they point to.
+func (w *pageWalker) elements(id uint64, p []byte, depth int) {
+	le := binary.NativeEndian
+	flags, count := le.Uint16(p[8:]), uint64(le.Uint16(p[10:]))
+	if pageHeaderSize+count*elementSize > uint64(len(p)) {
+		w.note("page %d claims %d elements, more than fit", id, count)
+		return
+	}
+	for i := range count {
+		at := pageHeaderSize + i*elementSize
+		e := p[at : at+elementSize]
+		if flags&branchPage != 0 {
+			if pos, ksize := uint64(le.Uint32(e)), uint64(le.Uint32(e[4:])); at+pos+ksize > uint64(len(p)) {
+				w.note("page %d: key %d runs past the page", id, i)
+				return
+			}
+			w.tree(le.Uint64(e[8:]), depth+1)
+			continue
+		}
+		leafFlags, pos, ksize, vsize := le.Uint32(e), uint64(le.Uint32(e[4:])), uint64(le.Uint32(e[8:])), uint64(le.Uint32(e[12:]))
+		start := at + pos
+		if start+ksize+vsize > uint64(len(p)) {
+			w.note("page %d: element %d runs past the page", id, i)
+			return
+		}
+		if leafFlags&bucketLeaf == 0 {
+			continue
+		}
+		v := p[start+ksize : start+ksize+vsize]
+		switch {
+		case len(v) < bucketHeader:
+			w.note("page %d: bucket %d has a value too short for a bucket", id, i)
+		case le.Uint64(v) != 0:
+			w.tree(le.Uint64(v), depth+1)
+		case len(v) < bucketHeader+pageHeaderSize || le.Uint16(v[bucketHeader+8:]) != leafPage:
+			w.note("page %d: bucket %d is stored inline but is not a leaf", id, i)
+		case depth >= maxDepth:
+			w.note("page %d: buckets nested more than %d levels deep", id, maxDepth)
+		default:
+			w.elements(id, v[bucketHeader:], depth+1)
+		}
+	}
+}
+
+func (w *pageWalker) freelist(id uint64) {
+	p, ok := w.page(id, freelistPage)
+	if !ok {
+		return
+	}
+	le := binary.NativeEndian
+	count, at := uint64(le.Uint16(p[10:])), uint64(pageHeaderSize)
+	if count == 0xFFFF {
+		count, at = le.Uint64(p[pageHeaderSize:]), at+8
+	}
+	if count > (uint64(len(p))-at)/8 {
+		w.note("freelist page %d claims %d free pages, more than fit", id, count)
+		return
+	}
+	for i := range count {
+		if free := le.Uint64(p[at+i*8:]); free < 2 || free >= w.hwm {
+			w.note("freelist page %d lists page %d, outside the %d pages in use", id, free, w.hwm)
+			return
+		}
+	}
+}
