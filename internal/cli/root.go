@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/output"
@@ -108,9 +109,32 @@ func register(fn func(*Factory) (string, *cobra.Command)) bool {
 	return true
 }
 
+// exitCodeLines are the codes every command shares, in order.
+var exitCodeLines = []string{
+	"0  success",
+	"2  usage error: bad flag, argument or value",
+	"3  not found: no such user, group, resource, right or ticket",
+	"4  forbidden: the acting user lacks the permission or the action is not available",
+	"5  conflict: already exists, wrong state, pending approval, last administrator",
+	"6  busy: another deskctl process holds the database past --lock-timeout",
+	"7  database unusable: missing, damaged or written by a newer deskctl",
+	"8  internal error",
+}
+
+// commonExitStatus is the section of a command with no codes of its own;
+// most commands share it, so it is built once.
+var commonExitStatus = sync.OnceValue(func() string { return buildExitStatus(nil) })
+
 // exitStatus is the EXIT STATUS section every long help ends with; extra
 // lines describe codes specific to a command.
 func exitStatus(extra ...string) string {
+	if len(extra) == 0 {
+		return commonExitStatus()
+	}
+	return buildExitStatus(extra)
+}
+
+func buildExitStatus(extra []string) string {
 	var b strings.Builder
 	b.WriteString("\n\nEXIT STATUS\n")
 	own := map[string]bool{}
@@ -118,16 +142,7 @@ func exitStatus(extra ...string) string {
 		own[strings.Fields(l)[0]] = true
 	}
 	lines := append([]string{}, extra...)
-	for _, l := range []string{
-		"0  success",
-		"2  usage error: bad flag, argument or value",
-		"3  not found: no such user, group, resource, right or ticket",
-		"4  forbidden: the acting user lacks the permission or the action is not available",
-		"5  conflict: already exists, wrong state, pending approval, last administrator",
-		"6  busy: another deskctl process holds the database past --lock-timeout",
-		"7  database unusable: missing, damaged or written by a newer deskctl",
-		"8  internal error",
-	} {
+	for _, l := range exitCodeLines {
 		if !own[strings.Fields(l)[0]] {
 			lines = append(lines, l)
 		}
