@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/output"
@@ -76,6 +75,11 @@ so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.
 		group, c := extra(f)
 		add(group, c)
 	}
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		ExpandHelp(c)
+		defaultHelp(c, args)
+	})
 	root.SetHelpCommand(newCmdHelp(root))
 	root.SetHelpCommandGroupID("ops")
 	root.SetCompletionCommandGroupID("ops")
@@ -121,17 +125,32 @@ var exitCodeLines = []string{
 	"8  internal error",
 }
 
-// commonExitStatus is the section of a command with no codes of its own;
-// most commands share it, so it is built once.
-var commonExitStatus = sync.OnceValue(func() string { return buildExitStatus(nil) })
+// exitMark brackets the codes a command adds to the EXIT STATUS section.
+// Building the section for every command at start-up would cost every run
+// for help that is rarely shown, so the tree carries only the command's own
+// codes between marks, and ExpandHelp builds the section when help is shown.
+const exitMark = "\x00exit-codes\x00"
 
 // exitStatus is the EXIT STATUS section every long help ends with; extra
 // lines describe codes specific to a command.
 func exitStatus(extra ...string) string {
-	if len(extra) == 0 {
-		return commonExitStatus()
+	return "\n\nEXIT STATUS\n" + exitMark + strings.Join(extra, "\n") + exitMark
+}
+
+// ExpandHelp writes out the EXIT STATUS section of c's long help. The help
+// function calls it for the command it shows; generators of man pages and
+// reference docs call it for every command first.
+func ExpandHelp(c *cobra.Command) {
+	head, rest, ok := strings.Cut(c.Long, exitMark)
+	if !ok {
+		return
 	}
-	return buildExitStatus(extra)
+	own, tail, _ := strings.Cut(rest, exitMark)
+	var extra []string
+	if own != "" {
+		extra = strings.Split(own, "\n")
+	}
+	c.Long = strings.TrimSuffix(head, "\n\nEXIT STATUS\n") + buildExitStatus(extra) + tail
 }
 
 func buildExitStatus(extra []string) string {

@@ -43,6 +43,7 @@ func genDocs(root *cobra.Command, format, dir string) error {
 	// reproducible and a stale-reference check can compare it byte for byte.
 	eachCommand(root, func(c *cobra.Command) {
 		c.DisableAutoGenTag = true
+		cli.ExpandHelp(c)
 		c.Long = fenceIndented(c.Long)
 	})
 	if err := os.MkdirAll(dir, 0o755); err != nil {
