@@ -8,6 +8,7 @@ import (
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/output"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // NewRootCmd builds the whole command tree.
@@ -248,4 +249,57 @@ func newCmdHelp(root *cobra.Command) *cobra.Command {
 			return cmd.Help()
 		},
 	}
+}
+
+// unknownLeadingFlag finds an unknown flag before the command name. cobra
+// takes the word after an unknown flag for its value, so `deskctl --verbose
+// user list` would otherwise complain about the command "list"; naming the
+// flag says what is really wrong.
+func unknownLeadingFlag(root *cobra.Command, args []string) error {
+	flags := pflag.NewFlagSet("leading", pflag.ContinueOnError)
+	flags.AddFlagSet(root.PersistentFlags())
+	flags.AddFlagSet(root.Flags())
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			return nil
+		}
+		var name string
+		var fl *pflag.Flag
+		if strings.HasPrefix(a, "--") {
+			name = strings.TrimPrefix(a, "--")
+			name, _, _ = strings.Cut(name, "=")
+			fl = flags.Lookup(name)
+			name = "--" + name
+		} else {
+			name = a[:2]
+			fl = flags.ShorthandLookup(a[1:2])
+		}
+		if fl == nil {
+			if name == "--help" || name == "-h" || name == "--version" || name == "-v" {
+				return nil
+			}
+			var global []string
+			root.PersistentFlags().VisitAll(func(f *pflag.Flag) { global = append(global, "--"+f.Name) })
+			return errs.Usagef("unknown flag: %s", quoteArg(name)).
+				WithHint("only global flags (%s) may come before the command; a command's own flags go after it", strings.Join(global, ", "))
+		}
+		takesValue := fl.NoOptDefVal == ""
+		attached := strings.Contains(a, "=") || (!strings.HasPrefix(a, "--") && len(a) > 2)
+		if takesValue && !attached {
+			i++ // the flag's value
+		}
+	}
+	return nil
+}
+
+// quoteArg quotes a command-line word when it holds anything but plain
+// printable characters, so an error message never echoes control bytes.
+func quoteArg(s string) string {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r > 0x7e {
+			return fmt.Sprintf("%q", s)
+		}
+	}
+	return s
 }
