@@ -72,14 +72,14 @@ completions: build ## write completions/deskctl.{bash,zsh,fish,ps1}
 	$(DESKCTL) completion fish > completions/deskctl.fish
 	$(DESKCTL) completion powershell > completions/deskctl.ps1
 
-manpages: build ## write section 1 man pages into build/man
+manpages: ## write section 1 man pages into build/man
 	rm -rf $(BUILD)/man
-	$(DESKCTL) __gendocs man $(BUILD)/man
+	$(GO) run ./internal/devgen/cmd/deskctl-docs man $(BUILD)/man
 
-docs-cli: build ## regenerate the markdown command reference in docs/cli
+docs-cli: ## regenerate the markdown command reference in docs/cli
 	mkdir -p docs/cli
 	rm -f docs/cli/deskctl*.md
-	$(DESKCTL) __gendocs markdown docs/cli
+	$(GO) run ./internal/devgen/cmd/deskctl-docs markdown docs/cli
 
 check-generated: completions docs-cli ## fail when committed completions, docs/cli or go.mod/go.sum are stale
 	@$(GIT) rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo "check-generated: needs a git checkout to compare against" >&2; exit 1; }

@@ -23,7 +23,13 @@ type IOStreams struct {
 func DefaultIO() *IOStreams {
 	out := term.IsTerminal(int(os.Stdout.Fd()))
 	errTTY := term.IsTerminal(int(os.Stderr.Fd()))
-	_, noColor := os.LookupEnv("NO_COLOR")
 	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, OutTTY: out, ErrTTY: errTTY,
-		Color: out && !noColor && os.Getenv("TERM") != "dumb"}
+		Color: colorAllowed(out, os.Getenv)}
+}
+
+// colorAllowed says whether output on a terminal may be coloured: not when
+// NO_COLOR is set to anything but the empty string (no-color.org), nor on a
+// dumb terminal.
+func colorAllowed(tty bool, getenv func(string) string) bool {
+	return tty && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
 }

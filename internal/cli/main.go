@@ -77,6 +77,11 @@ func run(args []string, io *IOStreams) (code int) {
 	}
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
+	if err != nil {
+		if flagErr := unknownLeadingFlag(root, args); flagErr != nil {
+			cmd, err = root, flagErr
+		}
+	}
 	if err == nil {
 		return ExitOK
 	}

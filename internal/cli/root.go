@@ -8,6 +8,7 @@ import (
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/output"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // NewRootCmd builds the whole command tree.
@@ -75,6 +76,11 @@ so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.
 		group, c := extra(f)
 		add(group, c)
 	}
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		ExpandHelp(c)
+		defaultHelp(c, args)
+	})
 	root.SetHelpCommand(newCmdHelp(root))
 	root.SetHelpCommandGroupID("ops")
 	root.SetCompletionCommandGroupID("ops")
@@ -108,9 +114,47 @@ func register(fn func(*Factory) (string, *cobra.Command)) bool {
 	return true
 }
 
+// exitCodeLines are the codes every command shares, in order.
+var exitCodeLines = []string{
+	"0  success",
+	"2  usage error: bad flag, argument or value",
+	"3  not found: no such user, group, resource, right or ticket",
+	"4  forbidden: the acting user lacks the permission or the action is not available",
+	"5  conflict: already exists, wrong state, pending approval, last administrator",
+	"6  busy: another deskctl process holds the database past --lock-timeout",
+	"7  database unusable: missing, damaged or written by a newer deskctl",
+	"8  internal error",
+}
+
+// exitMark brackets the codes a command adds to the EXIT STATUS section.
+// Building the section for every command at start-up would cost every run
+// for help that is rarely shown, so the tree carries only the command's own
+// codes between marks, and ExpandHelp builds the section when help is shown.
+const exitMark = "\x00exit-codes\x00"
+
 // exitStatus is the EXIT STATUS section every long help ends with; extra
 // lines describe codes specific to a command.
 func exitStatus(extra ...string) string {
+	return "\n\nEXIT STATUS\n" + exitMark + strings.Join(extra, "\n") + exitMark
+}
+
+// ExpandHelp writes out the EXIT STATUS section of c's long help. The help
+// function calls it for the command it shows; generators of man pages and
+// reference docs call it for every command first.
+func ExpandHelp(c *cobra.Command) {
+	head, rest, ok := strings.Cut(c.Long, exitMark)
+	if !ok {
+		return
+	}
+	own, tail, _ := strings.Cut(rest, exitMark)
+	var extra []string
+	if own != "" {
+		extra = strings.Split(own, "\n")
+	}
+	c.Long = strings.TrimSuffix(head, "\n\nEXIT STATUS\n") + buildExitStatus(extra) + tail
+}
+
+func buildExitStatus(extra []string) string {
 	var b strings.Builder
 	b.WriteString("\n\nEXIT STATUS\n")
 	own := map[string]bool{}
@@ -118,16 +162,7 @@ func exitStatus(extra ...string) string {
 		own[strings.Fields(l)[0]] = true
 	}
 	lines := append([]string{}, extra...)
-	for _, l := range []string{
-		"0  success",
-		"2  usage error: bad flag, argument or value",
-		"3  not found: no such user, group, resource, right or ticket",
-		"4  forbidden: the acting user lacks the permission or the action is not available",
-		"5  conflict: already exists, wrong state, pending approval, last administrator",
-		"6  busy: another deskctl process holds the database past --lock-timeout",
-		"7  database unusable: missing, damaged or written by a newer deskctl",
-		"8  internal error",
-	} {
+	for _, l := range exitCodeLines {
 		if !own[strings.Fields(l)[0]] {
 			lines = append(lines, l)
 		}
@@ -214,4 +249,57 @@ func newCmdHelp(root *cobra.Command) *cobra.Command {
 			return cmd.Help()
 		},
 	}
+}
+
+// unknownLeadingFlag finds an unknown flag before the command name. cobra
+// takes the word after an unknown flag for its value, so `deskctl --verbose
+// user list` would otherwise complain about the command "list"; naming the
+// flag says what is really wrong.
+func unknownLeadingFlag(root *cobra.Command, args []string) error {
+	flags := pflag.NewFlagSet("leading", pflag.ContinueOnError)
+	flags.AddFlagSet(root.PersistentFlags())
+	flags.AddFlagSet(root.Flags())
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			return nil
+		}
+		var name string
+		var fl *pflag.Flag
+		if strings.HasPrefix(a, "--") {
+			name = strings.TrimPrefix(a, "--")
+			name, _, _ = strings.Cut(name, "=")
+			fl = flags.Lookup(name)
+			name = "--" + name
+		} else {
+			name = a[:2]
+			fl = flags.ShorthandLookup(a[1:2])
+		}
+		if fl == nil {
+			if name == "--help" || name == "-h" || name == "--version" || name == "-v" {
+				return nil
+			}
+			var global []string
+			root.PersistentFlags().VisitAll(func(f *pflag.Flag) { global = append(global, "--"+f.Name) })
+			return errs.Usagef("unknown flag: %s", quoteArg(name)).
+				WithHint("only global flags (%s) may come before the command; a command's own flags go after it", strings.Join(global, ", "))
+		}
+		takesValue := fl.NoOptDefVal == ""
+		attached := strings.Contains(a, "=") || (!strings.HasPrefix(a, "--") && len(a) > 2)
+		if takesValue && !attached {
+			i++ // the flag's value
+		}
+	}
+	return nil
+}
+
+// quoteArg quotes a command-line word when it holds anything but plain
+// printable characters, so an error message never echoes control bytes.
+func quoteArg(s string) string {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r > 0x7e {
+			return fmt.Sprintf("%q", s)
+		}
+	}
+	return s
 }

@@ -40,6 +40,10 @@ func TestEveryCommandIsDocumented(t *testing.T) {
 		if !strings.Contains(c.Long, "EXIT STATUS") {
 			t.Errorf("%s: long help has no EXIT STATUS section", path)
 		}
+		ExpandHelp(c)
+		if !strings.Contains(c.Long, "  0  success\n") || !strings.HasSuffix(c.Long, "See `deskctl help exit-codes`.") || strings.Contains(c.Long, "\x00") {
+			t.Errorf("%s: EXIT STATUS section not written out by ExpandHelp:\n%s", path, c.Long)
+		}
 		shorts := map[string]string{}
 		check := func(fl *pflag.Flag) {
 			if fl.Shorthand == "" {

@@ -13,7 +13,7 @@ import (
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Format is a value of the -o/--output flag.

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -18,16 +19,22 @@ import (
 //go:embed templates/*.html templates/style.css
 var files embed.FS
 
+// The style sheet, its policy and the templates are built on first use, so
+// commands other than `deskctl serve` do not pay for them at start-up.
 var (
-	styleSheet = mustRead("templates/style.css")
+	styleSheet = sync.OnceValue(func() string { return mustRead("templates/style.css") })
 	// contentPolicy allows nothing but the one inline style sheet, pinned by hash.
-	contentPolicy = "default-src 'none'; style-src '" + styleHash(styleSheet) + "'; img-src 'none'; " +
-		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-	pages = map[string]*template.Template{
-		"confirm": parsePage("confirm.html"),
-		"result":  parsePage("result.html"),
-		"problem": parsePage("problem.html"),
-	}
+	contentPolicy = sync.OnceValue(func() string {
+		return "default-src 'none'; style-src '" + styleHash(styleSheet()) + "'; img-src 'none'; " +
+			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	})
+	pages = sync.OnceValue(func() map[string]*template.Template {
+		return map[string]*template.Template{
+			"confirm": parsePage("confirm.html"),
+			"result":  parsePage("result.html"),
+			"problem": parsePage("problem.html"),
+		}
+	})
 )
 
 func mustRead(name string) string {
@@ -48,7 +55,7 @@ func parsePage(name string) *template.Template {
 }
 
 func setSecurityHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", contentPolicy)
+	h.Set("Content-Security-Policy", contentPolicy())
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -170,9 +177,9 @@ func (h *handler) problem(w http.ResponseWriter, r *http.Request, status int, p 
 // render executes into a buffer first, so a template failure becomes a clean
 // 500 instead of half a page.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, data layout) {
-	data.CSS = template.CSS(styleSheet)
+	data.CSS = template.CSS(styleSheet())
 	var buf bytes.Buffer
-	if err := pages[name].ExecuteTemplate(&buf, "layout.html", data); err != nil {
+	if err := pages()[name].ExecuteTemplate(&buf, "layout.html", data); err != nil {
 		h.log.Error("rendering a page failed", "page", name, "error", err)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusInternalServerError)

@@ -1,47 +1,49 @@
-package cli
+// Command deskctl-docs writes deskctl's man pages or its markdown command
+// reference (docs/cli/) from the live command tree, so both stay true to the
+// code. `make manpages`, `make docs-cli` and the release build run it. It is
+// a program of its own so that the man and markdown generators (and the
+// markdown parser they bring) are not linked into the deskctl binary.
+//
+//	go run ./internal/devgen/cmd/deskctl-docs man|markdown DIR
+//
+// The output carries no generation date, so regenerating an unchanged command
+// tree gives identical files. Exit status: 0 written, 2 usage, 1 write error.
+package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
-	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/cli"
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 )
 
-// The hidden `__gendocs` command writes the man pages and the markdown
-// reference (docs/cli/) from the live command tree, so both stay true to the
-// code; `make manpages`, `make docs-cli` and the release build call it.
-var _ = register(func(f *Factory) (string, *cobra.Command) {
-	return "ops", newCmdGenDocs(f)
-})
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
 
-func newCmdGenDocs(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "__gendocs man|markdown DIR",
-		Short: "Generate man pages or the markdown command reference into DIR",
-		Long: `Write one page per command into DIR: section 1 man pages (man) or the markdown
-reference kept in docs/cli/ (markdown). The output carries no generation date, so
-regenerating an unchanged command tree gives identical files.` + exitStatus(),
-		Example:   "  deskctl __gendocs man build/man\n  deskctl __gendocs markdown docs/cli",
-		Hidden:    true,
-		Args:      usageArgs(2, 2, "a format (man or markdown) and a directory"),
-		ValidArgs: []string{"man", "markdown"},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return genDocs(cmd.Root(), args[0], args[1])
-		},
+func run(args []string, stderr io.Writer) int {
+	if len(args) != 2 || (args[0] != "man" && args[0] != "markdown") {
+		fmt.Fprintln(stderr, "usage: deskctl-docs man|markdown DIR")
+		return 2
 	}
+	root := cli.NewRootCmd(cli.NewFactory(&cli.IOStreams{Out: io.Discard, ErrOut: stderr}))
+	if err := genDocs(root, args[0], args[1]); err != nil {
+		fmt.Fprintln(stderr, "deskctl-docs:", err)
+		return 1
+	}
+	return 0
 }
 
 func genDocs(root *cobra.Command, format, dir string) error {
-	if format != "man" && format != "markdown" {
-		return errs.Usagef("unknown format %q", format).WithHint("use man or markdown")
-	}
 	// The auto-generated tag carries today's date; without it the output is
 	// reproducible and a stale-reference check can compare it byte for byte.
 	eachCommand(root, func(c *cobra.Command) {
 		c.DisableAutoGenTag = true
+		cli.ExpandHelp(c)
 		c.Long = fenceIndented(c.Long)
 	})
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bytes"
@@ -8,14 +8,14 @@ import (
 	"testing"
 )
 
-// genDocsInto runs `deskctl __gendocs FORMAT DIR` through Main's path and
-// returns every generated file by name.
+// genDocsInto runs `deskctl-docs FORMAT DIR` and returns every generated
+// file by name.
 func genDocsInto(t *testing.T, format string) map[string]string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "out")
-	var out, errOut bytes.Buffer
-	if code := run([]string{"__gendocs", format, dir}, &IOStreams{Out: &out, ErrOut: &errOut}); code != ExitOK {
-		t.Fatalf("__gendocs %s exited %d: %s", format, code, errOut.String())
+	var errOut bytes.Buffer
+	if code := run([]string{format, dir}, &errOut); code != 0 {
+		t.Fatalf("deskctl-docs %s exited %d: %s", format, code, errOut.String())
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -54,7 +54,7 @@ func TestGenDocs(t *testing.T) {
 				}
 			}
 			for name, body := range first {
-				if strings.Contains(name, "gendocs") {
+				if strings.Contains(name, "devgen") {
 					t.Errorf("hidden command got a page: %s", name)
 				}
 				if strings.Contains(body, "Auto generated") {
@@ -78,13 +78,13 @@ func TestGenDocs(t *testing.T) {
 
 func TestGenDocsRejectsBadArguments(t *testing.T) {
 	for _, args := range [][]string{
-		{"__gendocs", "pdf", t.TempDir()},
-		{"__gendocs", "man"},
-		{"__gendocs"},
+		{"pdf", t.TempDir()},
+		{"man"},
+		{},
 	} {
-		var out, errOut bytes.Buffer
-		if code := run(args, &IOStreams{Out: &out, ErrOut: &errOut}); code != ExitUsage {
-			t.Errorf("deskctl %v exited %d, want %d (stderr %q)", args, code, ExitUsage, errOut.String())
+		var errOut bytes.Buffer
+		if code := run(args, &errOut); code != 2 {
+			t.Errorf("deskctl-docs %v exited %d, want 2 (stderr %q)", args, code, errOut.String())
 		}
 	}
 }
