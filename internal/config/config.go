@@ -32,6 +32,7 @@ type SMTP struct {
 	TLS         string
 	From        string
 	Timeout     time.Duration
+	SendWait    time.Duration
 }
 
 // Config is the effective configuration of one deskctl run.
@@ -81,6 +82,7 @@ var keys = []key{
 	{"smtp.tls", "", "starttls", false, "starttls | tls | none"},
 	{"smtp.from", "", "", false, "sender address of deskctl mail"},
 	{"smtp.timeout", "", "30s", false, "SMTP connection timeout"},
+	{"smtp.send-wait", "", "5s", false, "how long a command waits for the SMTP server before leaving its mail queued for retry"},
 }
 
 // Doc describes one key for help topics.
@@ -202,6 +204,12 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 	}
 	if c.SMTP.Timeout, err = duration(v, "smtp.timeout"); err != nil {
 		return nil, err
+	}
+	if c.SMTP.SendWait, err = duration(v, "smtp.send-wait"); err != nil {
+		return nil, err
+	}
+	if c.SMTP.SendWait == 0 {
+		return nil, errs.Usagef("smtp.send-wait is 0").WithHint("give the server a moment, e.g. 5s; mail it does not take in time stays queued")
 	}
 	if c.SMTP.Port, err = port(v, "smtp.port"); err != nil {
 		return nil, err

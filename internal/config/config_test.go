@@ -97,10 +97,11 @@ func TestPasswordFile(t *testing.T) {
 func TestBadConfigIsAUsageError(t *testing.T) {
 	dir := isolate(t)
 	for name, content := range map[string]string{
-		"unknown key": "colour: blue\n",
-		"bad yaml":    "db: [unclosed\n",
-		"bad timeout": "lock-timeout: forever\n",
-		"bad tls":     "smtp:\n  tls: maybe\n",
+		"unknown key":  "colour: blue\n",
+		"bad yaml":     "db: [unclosed\n",
+		"bad timeout":  "lock-timeout: forever\n",
+		"bad tls":      "smtp:\n  tls: maybe\n",
+		"no send-wait": "smtp:\n  send-wait: 0s\n",
 	} {
 		file := filepath.Join(dir, "bad.yaml")
 		os.WriteFile(file, []byte(content), 0o600)
