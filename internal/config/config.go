@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -154,6 +155,9 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 		file = DefaultConfigPath()
 	}
 	c := &Config{}
+	if err := private(file, "config file"); err != nil {
+		return nil, err
+	}
 	v.SetConfigFile(file)
 	v.SetConfigType("yaml")
 	if err := v.ReadInConfig(); err != nil {
@@ -215,8 +219,9 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 		return nil, err
 	}
 	if c.SMTP.Password == "" && c.SMTP.PasswordFile != "" {
-		raw, err := os.ReadFile(c.SMTP.PasswordFile)
-		if err != nil {
+		if err := private(c.SMTP.PasswordFile, "smtp.password-file"); err != nil {
+			c.SMTP.PasswordErr = err
+		} else if raw, err := os.ReadFile(c.SMTP.PasswordFile); err != nil {
 			c.SMTP.PasswordErr = errs.Wrap(errs.Usage, err, "cannot read smtp.password-file").WithHint("check the path in smtp.password-file or set DESKCTL_SMTP_PASSWORD")
 		} else {
 			c.SMTP.Password = strings.TrimRight(string(raw), "\r\n")
@@ -249,6 +254,21 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 		c.entries = append(c.entries, e)
 	}
 	return c, nil
+}
+
+// private refuses a file that holds secrets when users other than its
+// owner may read or change it, as ssh refuses such a key. A missing file is
+// left to the caller. Windows has no such mode bits, so nothing is checked.
+func private(path, what string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return errs.Usagef("%s %s can be read or changed by other users (mode %04o)", what, path, st.Mode().Perm()).
+		WithHint("chmod 600 %s", path)
 }
 
 func duration(v *viper.Viper, k string) (time.Duration, error) {
