@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,6 +19,9 @@ type MailSettings struct {
 	PublicURL string
 	// PublicURLUnset says PublicURL is only the default (this machine).
 	PublicURLUnset bool
+	// SendWait bounds how long a command waits for the server after its
+	// commit (mail.DefaultSendWait when zero).
+	SendWait time.Duration
 }
 
 // Delivery reports what happened to the mail a command queued.
@@ -62,22 +66,47 @@ func claimLease(smtpTimeout, lockTimeout time.Duration) time.Duration {
 	return 2*smtpTimeout + 3*lockTimeout + time.Minute
 }
 
-// deliver tries to send the given outbox entries now. The database lock is
-// never held while talking to the SMTP server: each message is claimed in one
-// short transaction, sent, then marked in another.
+// deliver sends the mail a command queued, right after its commit. The
+// database lock is never held while talking to the SMTP server: each
+// message is claimed in one short transaction, sent, then marked in another.
+// The whole delivery waits at most SendWait: a slow or silent server gets
+// its connection closed, and the mail stays queued, due at once, for
+// `mail flush` or a running `deskctl serve`. The claim is released only
+// after the connection is closed, so no other process sends the message
+// while this one might still.
 func (s *Service) deliver(ids []uint64) Delivery {
-	return s.deliverAll(context.Background(), ids, true)
+	wait := mail.DefaultSendWait
+	if s.Mail != nil && s.Mail.SendWait > 0 {
+		wait = s.Mail.SendWait
+	}
+	ctx, cancel := context.WithTimeoutCause(context.Background(), wait, errSendWait)
+	defer cancel()
+	d := s.deliverAll(ctx, ctx, ids, true)
+	if ctx.Err() != nil && len(d.Queued) > 0 {
+		d.Reason = fmt.Sprintf("the SMTP server did not answer within %s (smtp.send-wait); will retry (deskctl mail flush, or a running deskctl serve)", wait)
+	}
+	return d
 }
 
+// errSendWait marks an attempt a command stopped waiting for: the server
+// has not failed, so the mail is due again at once, without back-off.
+var errSendWait = errors.New("not sent within smtp.send-wait")
+
 // deliverAll sends ids one after another, stopping between mails once ctx
-// is done (what is left stays queued). force skips the retry backoff.
-func (s *Service) deliverAll(ctx context.Context, ids []uint64, force bool) Delivery {
+// is done (what is left stays queued); send bounds each conversation with
+// the server. force skips the retry backoff.
+func (s *Service) deliverAll(ctx, send context.Context, ids []uint64, force bool) Delivery {
 	var d Delivery
-	for _, id := range ids {
+	for i, id := range ids {
 		if ctx.Err() != nil {
+			for _, rest := range ids[i:] {
+				if m, ok := s.peekMail(rest); ok && m.State == store.MailQueued {
+					d.Queued = append(d.Queued, m.To)
+				}
+			}
 			break
 		}
-		s.deliverOne(id, force, &d)
+		s.deliverOne(send, id, force, &d)
 	}
 	return d
 }
@@ -119,7 +148,7 @@ func (s *Service) StartMailer(ctx context.Context, every time.Duration) (wait fu
 				return
 			case ids := <-jobs:
 				// A shutdown waits for one send at most.
-				s.deliverAll(ctx, ids, true)
+				s.deliverAll(ctx, context.Background(), ids, true)
 			case <-tick.C:
 				s.deliverDue(ctx)
 			}
@@ -150,12 +179,12 @@ func (s *Service) deliverDue(ctx context.Context) {
 		ids, _ = dueMail(ms, s.now(), false)
 		return err
 	})
-	s.deliverAll(ctx, ids, false)
+	s.deliverAll(ctx, context.Background(), ids, false)
 }
 
-// deliverOne sends one outbox entry. force skips the retry backoff, never
-// another process's claim.
-func (s *Service) deliverOne(id uint64, force bool, d *Delivery) {
+// deliverOne sends one outbox entry within send. force skips the retry
+// backoff, never another process's claim.
+func (s *Service) deliverOne(send context.Context, id uint64, force bool, d *Delivery) {
 	if s.Mail == nil || !s.Mail.SMTP.Configured() {
 		if m, ok := s.peekMail(id); ok && m.State == store.MailQueued {
 			d.Queued = append(d.Queued, m.To)
@@ -182,9 +211,12 @@ func (s *Service) deliverOne(id uint64, force bool, d *Delivery) {
 	if timeout <= 0 {
 		timeout = mail.DefaultTimeout
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*timeout)
+	ctx, cancel := context.WithTimeout(send, 2*timeout)
 	sendErr := mail.NewSMTP(s.Mail.SMTP).Send(ctx, msg)
 	cancel()
+	if errors.Is(sendErr, context.DeadlineExceeded) && errors.Is(context.Cause(send), errSendWait) {
+		sendErr = fmt.Errorf("%w: %w", errSendWait, sendErr)
+	}
 	s.finishMail(id, sendErr, sendErr != nil && mail.IsPermanent(sendErr))
 	if sendErr != nil {
 		d.Queued = append(d.Queued, msg.To)
@@ -279,6 +311,8 @@ func (s *Service) finishMail(id uint64, sendErr error, permanent bool) {
 				m.State, m.SentAt, m.LastError, m.NextAttempt = store.MailSent, now, "", time.Time{}
 			case permanent:
 				m.State, m.LastError, m.NextAttempt = store.MailFailed, sendErr.Error(), time.Time{}
+			case errors.Is(sendErr, errSendWait):
+				m.LastError, m.NextAttempt = sendErr.Error(), now
 			default:
 				m.LastError = sendErr.Error()
 				m.NextAttempt = now.Add(mail.Backoff(m.Attempts))
@@ -364,7 +398,7 @@ func (s *Service) FlushMail(force bool) (FlushResult, error) {
 		}
 		return r, nil
 	}
-	r.Delivery = s.deliverAll(context.Background(), ids, force)
+	r.Delivery = s.deliverAll(context.Background(), context.Background(), ids, force)
 	return r, nil
 }
 

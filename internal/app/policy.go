@@ -93,10 +93,11 @@ type Plan struct {
 // HasChanges reports whether the plan changes anything.
 func (p Plan) HasChanges() bool { return len(p.Changes) > 0 }
 
-// LoadPolicy reads and validates policy files. Findings with errors come back
-// as a usage error; warnings are returned for the caller to print.
-func LoadPolicy(files []string) (*policy.Policy, []policy.Finding, error) {
-	p, findings, err := policy.Load(files...)
+// LoadPolicy reads and validates policy files, at most maxBytes of them
+// (policy.DefaultMaxBytes when zero). Findings with errors come back as a
+// usage error; warnings are returned for the caller to print.
+func LoadPolicy(files []string, maxBytes int64) (*policy.Policy, []policy.Finding, error) {
+	p, findings, err := policy.Load(maxBytes, files...)
 	if err != nil {
 		return nil, findings, err
 	}
@@ -463,8 +464,8 @@ func pathText(ps []access.Path) string {
 }
 
 // PlanPolicy compares policy files with the database.
-func (s *Service) PlanPolicy(files []string, prune bool) (Plan, []policy.Finding, error) {
-	p, findings, err := LoadPolicy(files)
+func (s *Service) PlanPolicy(files []string, maxBytes int64, prune bool) (Plan, []policy.Finding, error) {
+	p, findings, err := LoadPolicy(files, maxBytes)
 	if err != nil {
 		return Plan{}, findings, err
 	}
@@ -515,8 +516,8 @@ func makePlan(tx *store.Tx, db, t policy.State) (Plan, error) {
 //
 // confirmed, when not nil, is the plan the user agreed to: if the database
 // changed since and the plan is no longer the same, nothing is applied.
-func (s *Service) ApplyPolicy(files []string, prune, dryRun bool, confirmed []Change, progress func(done, total int)) (Plan, []policy.Finding, error) {
-	p, findings, err := LoadPolicy(files)
+func (s *Service) ApplyPolicy(files []string, maxBytes int64, prune, dryRun bool, confirmed []Change, progress func(done, total int)) (Plan, []policy.Finding, error) {
+	p, findings, err := LoadPolicy(files, maxBytes)
 	if err != nil {
 		return Plan{}, findings, err
 	}

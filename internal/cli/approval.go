@@ -64,7 +64,8 @@ available on the ticket (Resource Members and Dispatchers holding it). A ticket 
 approval record: while it is pending a new request is refused; after a decision or a
 cancel, requesting again resets it to pending with a new link (older links stop working).
 The approver mail is queued in the same transaction and sent after commit; if SMTP is
-down or not configured the request still succeeds and the mail waits in the outbox.` +
+down, not configured, or does not answer within smtp.send-wait (default 5s), the request
+still succeeds and the mail waits in the outbox for mail flush or deskctl serve.` +
 			exitStatus("4  request-approval is not available to you on this ticket", "5  approvals are disabled, or an approval is already pending"),
 		Example: `  deskctl approval request 42 --approver carol --note "new laptop over budget"`,
 		Args:    usageArgs(1, 1, "a ticket number"),

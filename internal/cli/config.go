@@ -9,7 +9,11 @@ import (
 func newCmdConfig(f *Factory) *cobra.Command {
 	return noun("config", "Show the effective configuration", `Configuration comes from, in order of precedence: flags, DESKCTL_* environment
 variables, the config file (--config, default $XDG_CONFIG_HOME/deskctl/config.yaml)
-and defaults. See `+"`deskctl help environment`.",
+and defaults. See `+"`deskctl help environment`."+`
+
+The config file and smtp.password-file may hold the SMTP password: like ssh with keys,
+deskctl refuses them (exit 2) while other users can read or change them; the fix is
+chmod 600 FILE.`,
 		newCmdConfigShow(f), newCmdConfigPath(f))
 }
 
@@ -19,7 +23,8 @@ func newCmdConfigShow(f *Factory) *cobra.Command {
 		Short: "Print every effective value and where it came from",
 		Long: `Print every configuration key, its effective value and its source (flag, env,
 file or default). Secrets such as smtp.password are redacted.
-JSON fields: key, value, source, env, secret.` + exitStatus(),
+JSON fields: key, value, source, env, secret.` +
+			exitStatus("2  a bad value, or a config file or smtp.password-file that other users can read or change, or that cannot be read"),
 		Example: "  deskctl config show\n  DESKCTL_SMTP_HOST=mail.example.com deskctl config show -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {

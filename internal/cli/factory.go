@@ -61,6 +61,7 @@ func NewFactory(io *IOStreams) *Factory {
 			Mail: &app.MailSettings{
 				PublicURL:      c.PublicURL,
 				PublicURLUnset: c.Source("public-url") == "default",
+				SendWait:       c.SMTP.SendWait,
 				SMTP: mail.Config{Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username, Password: c.SMTP.Password,
 					TLS: c.SMTP.TLS, From: c.SMTP.From, Timeout: c.SMTP.Timeout, Problem: c.SMTP.PasswordErr},
 			},

@@ -26,6 +26,37 @@ its JSON Schema.`,
 	return "admin", cmd
 })
 
+// sizeFlag is a size in bytes written like 64MiB, checked when parsed.
+type sizeFlag struct{ n *int64 }
+
+func (v sizeFlag) String() string {
+	if v.n == nil {
+		return ""
+	}
+	return policy.SizeText(*v.n)
+}
+
+func (v sizeFlag) Set(s string) error {
+	n, err := policy.ParseSize(s)
+	if err != nil {
+		return err
+	}
+	*v.n = n
+	return nil
+}
+
+func (v sizeFlag) Type() string { return "SIZE" }
+
+// maxFileSizeFlag adds --max-file-size: how much of its policy files (and,
+// separately, of its tests files) the command reads before refusing them.
+func maxFileSizeFlag(cmd *cobra.Command, n *int64) {
+	*n = policy.DefaultMaxBytes
+	cmd.Flags().Var(sizeFlag{n}, "max-file-size", "refuse policy or tests files larger than this together (e.g. 64MiB)")
+}
+
+// tooLargeStatus is the EXIT STATUS line of commands that read policy files.
+const tooLargeStatus = "2  a file cannot be read or the files are over --max-file-size (default 16MiB)"
+
 func printFindings(f *Factory, fs []policy.Finding) {
 	for _, x := range fs {
 		fmt.Fprintln(f.IO.ErrOut, x.String())
@@ -33,7 +64,8 @@ func printFindings(f *Factory, fs []policy.Finding) {
 }
 
 func newCmdPolicyValidate(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	var maxBytes int64
+	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check policy files offline (syntax and meaning)",
 		Long: `Check policy files without a database: unknown keys and rights (with the closest
@@ -41,11 +73,11 @@ suggestion), unknown members, group cycles, permissions not grantable to resourc
 edit-all-tickets without read-all-tickets, duplicate names, invalid logins and emails,
 no active administrator. Each finding prints as file:line:col: message.
 JSON: an array of {file, line, col, severity, code, message}.` +
-			exitStatus("1  the files have findings (errors; warnings alone exit 0)"),
+			exitStatus("1  the files have findings (errors; warnings alone exit 0)", tooLargeStatus),
 		Example: "  deskctl policy validate policy/*.yaml",
 		Args:    usageArgs(1, -1, "at least one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, findings, err := policy.Check(args...)
+			_, findings, err := policy.Check(maxBytes, args...)
 			if err != nil {
 				return err
 			}
@@ -74,6 +106,8 @@ JSON: an array of {file, line, col, severity, code, message}.` +
 			return nil
 		},
 	}
+	maxFileSizeFlag(cmd, &maxBytes)
+	return cmd
 }
 
 func planTab(p app.Plan) output.Tab {
@@ -115,6 +149,7 @@ func printPlan(f *Factory, p app.Plan) error {
 
 func newCmdPolicyPlan(f *Factory) *cobra.Command {
 	var exitCode, prune bool
+	var maxBytes int64
 	cmd := &cobra.Command{
 		Use:   "plan FILE... [--prune] [--exit-code]",
 		Short: "Show what apply would change, including effective access",
@@ -123,7 +158,7 @@ grant, revoke, set) and, more important, effective access changes per user
 ("+ bob gains close via group:support ← group:tier1 ← bob").
 JSON fields: changes (op, subject, detail), access (op, user, right or resource and
 access, via), applied.` +
-			exitStatus("1  with --exit-code: there are changes"),
+			exitStatus("1  with --exit-code: there are changes", tooLargeStatus),
 		Example: "  deskctl policy plan policy/*.yaml\n  deskctl policy plan policy/*.yaml --exit-code -o json",
 		Args:    usageArgs(1, -1, "at least one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -131,7 +166,7 @@ access, via), applied.` +
 			if err != nil {
 				return err
 			}
-			p, findings, err := svc.PlanPolicy(args, prune)
+			p, findings, err := svc.PlanPolicy(args, maxBytes, prune)
 			printFindings(f, findings)
 			if err != nil {
 				return err
@@ -147,11 +182,13 @@ access, via), applied.` +
 	}
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when there are changes")
 	cmd.Flags().BoolVar(&prune, "prune", false, "plan removing what the files do not mention")
+	maxFileSizeFlag(cmd, &maxBytes)
 	return cmd
 }
 
 func newCmdPolicyApply(f *Factory) *cobra.Command {
 	var prune, dryRun, yes bool
+	var maxBytes int64
 	cmd := &cobra.Command{
 		Use:   "apply FILE... [--prune] [--dry-run] [--yes]",
 		Short: "Make the database match the policy, all or nothing (admin)",
@@ -160,7 +197,8 @@ the files say (with their members and rights); others are kept, unless --prune r
 them (users that tickets refer to are disabled instead). A result with no active
 administrator is refused. Applying twice reports no changes. On a terminal, apply asks
 for confirmation unless --yes, and shows a progress bar for large files.` +
-			exitStatus("2  the policy is invalid", "5  the result would leave no active administrator"),
+			exitStatus("2  the policy is invalid, a file cannot be read or the files are over --max-file-size (default 16MiB)",
+				"5  the result would leave no active administrator"),
 		Example: "  deskctl policy apply policy/*.yaml --yes\n  deskctl policy apply policy/*.yaml --prune --dry-run",
 		Args:    usageArgs(1, -1, "at least one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -170,7 +208,7 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 			}
 			var confirmed []app.Change
 			if !dryRun && !yes && f.IO.ErrTTY && f.IO.OutTTY {
-				plan, findings, err := svc.PlanPolicy(args, prune)
+				plan, findings, err := svc.PlanPolicy(args, maxBytes, prune)
 				printFindings(f, findings)
 				if err != nil {
 					return err
@@ -193,7 +231,7 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 			}
 			report, stop := f.progress("applying")
 			defer stop()
-			plan, findings, err := svc.ApplyPolicy(args, prune, dryRun, confirmed, report)
+			plan, findings, err := svc.ApplyPolicy(args, maxBytes, prune, dryRun, confirmed, report)
 			printFindings(f, findings)
 			if err != nil {
 				return err
@@ -212,6 +250,7 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 	cmd.Flags().BoolVar(&prune, "prune", false, "remove what the files do not mention")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "compute and print the plan, write nothing")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation on a terminal")
+	maxFileSizeFlag(cmd, &maxBytes)
 	return cmd
 }
 

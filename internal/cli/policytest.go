@@ -24,6 +24,7 @@ type PolicyTestOptions struct {
 	Tests    []string // tests files and directories
 	JUnit    string   // where to write a JUnit XML report; "" for none
 	Coverage bool     // list the grants no test exercises
+	MaxBytes int64    // the most to read of the policy files, and of the tests files
 }
 
 // policyTestOutput is the -o json/yaml document: the report, and with
@@ -57,7 +58,7 @@ the engine's answer: check, role or holders; uncovered with --coverage).
 Problems in the policy or the tests files are printed as file:line:col: message, and
 no test runs.` +
 			exitStatus("1  a test failed",
-				"2  invalid input: a bad flag or argument, findings in the policy or the tests files, a file that cannot be read"),
+				"2  invalid input: a bad flag or argument, findings in the policy or the tests files, a file that cannot be read, files over --max-file-size (default 16MiB)"),
 		Example: `  deskctl policy test policy/ --tests policy/tests/
   deskctl policy test policy/*.yaml --tests access.yaml --tests dispatch.yaml --junit report.xml
   deskctl policy test policy/ --tests policy/tests/ --coverage
@@ -74,6 +75,7 @@ no test runs.` +
 	cmd.Flags().StringArrayVar(&o.Tests, "tests", nil, "tests file or directory (repeatable)")
 	cmd.Flags().StringVar(&o.JUnit, "junit", "", "write a JUnit XML report to this file")
 	cmd.Flags().BoolVar(&o.Coverage, "coverage", false, "list the grants no test exercises")
+	maxFileSizeFlag(cmd, &o.MaxBytes)
 	return cmd
 }
 
@@ -82,14 +84,14 @@ func policyTestRun(f *Factory, o PolicyTestOptions) error {
 	if err != nil {
 		return err
 	}
-	p, findings, err := policy.Check(o.Policy...)
+	p, findings, err := policy.Check(o.MaxBytes, o.Policy...)
 	if err != nil {
 		return err
 	}
 	if err := invalidInput(f, findings, "the policy files"); err != nil {
 		return err
 	}
-	suite, findings, err := policy.LoadTests(o.Tests...)
+	suite, findings, err := policy.LoadTests(o.MaxBytes, o.Tests...)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,8 @@ var _ = register(func(f *Factory) (string, *cobra.Command) {
 the decision is a POST from the page's form, checked for origin and a CSRF token, so
 mail scanners that open links never decide. Links are built from public-url, never
 from the request's Host header. Tokens are redacted from the request log (stderr).
+serve speaks plain HTTP; put a TLS proxy in front and set public-url to https, and every
+response carries Strict-Transport-Security: max-age=31536000 (one year, no preload).
 
 The database is opened per request and never held, so every other deskctl command keeps
 working while serve runs. The mail a decision causes is sent in the background right

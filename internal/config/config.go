@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ type SMTP struct {
 	TLS         string
 	From        string
 	Timeout     time.Duration
+	SendWait    time.Duration
 }
 
 // Config is the effective configuration of one deskctl run.
@@ -81,6 +83,7 @@ var keys = []key{
 	{"smtp.tls", "", "starttls", false, "starttls | tls | none"},
 	{"smtp.from", "", "", false, "sender address of deskctl mail"},
 	{"smtp.timeout", "", "30s", false, "SMTP connection timeout"},
+	{"smtp.send-wait", "", "5s", false, "how long a command waits for the SMTP server before leaving its mail queued for retry"},
 }
 
 // Doc describes one key for help topics.
@@ -152,6 +155,9 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 		file = DefaultConfigPath()
 	}
 	c := &Config{}
+	if err := private(file, "config file"); err != nil {
+		return nil, err
+	}
 	v.SetConfigFile(file)
 	v.SetConfigType("yaml")
 	if err := v.ReadInConfig(); err != nil {
@@ -203,12 +209,19 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 	if c.SMTP.Timeout, err = duration(v, "smtp.timeout"); err != nil {
 		return nil, err
 	}
+	if c.SMTP.SendWait, err = duration(v, "smtp.send-wait"); err != nil {
+		return nil, err
+	}
+	if c.SMTP.SendWait == 0 {
+		return nil, errs.Usagef("smtp.send-wait is 0").WithHint("give the server a moment, e.g. 5s; mail it does not take in time stays queued")
+	}
 	if c.SMTP.Port, err = port(v, "smtp.port"); err != nil {
 		return nil, err
 	}
 	if c.SMTP.Password == "" && c.SMTP.PasswordFile != "" {
-		raw, err := os.ReadFile(c.SMTP.PasswordFile)
-		if err != nil {
+		if err := private(c.SMTP.PasswordFile, "smtp.password-file"); err != nil {
+			c.SMTP.PasswordErr = err
+		} else if raw, err := os.ReadFile(c.SMTP.PasswordFile); err != nil {
 			c.SMTP.PasswordErr = errs.Wrap(errs.Usage, err, "cannot read smtp.password-file").WithHint("check the path in smtp.password-file or set DESKCTL_SMTP_PASSWORD")
 		} else {
 			c.SMTP.Password = strings.TrimRight(string(raw), "\r\n")
@@ -241,6 +254,21 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 		c.entries = append(c.entries, e)
 	}
 	return c, nil
+}
+
+// private refuses a file that holds secrets when users other than its
+// owner may read or change it, as ssh refuses such a key. A missing file is
+// left to the caller. Windows has no such mode bits, so nothing is checked.
+func private(path, what string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return errs.Usagef("%s %s can be read or changed by other users (mode %04o)", what, path, st.Mode().Perm()).
+		WithHint("chmod 600 %s", path)
 }
 
 func duration(v *viper.Viper, k string) (time.Duration, error) {

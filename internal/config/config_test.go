@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -97,10 +99,11 @@ func TestPasswordFile(t *testing.T) {
 func TestBadConfigIsAUsageError(t *testing.T) {
 	dir := isolate(t)
 	for name, content := range map[string]string{
-		"unknown key": "colour: blue\n",
-		"bad yaml":    "db: [unclosed\n",
-		"bad timeout": "lock-timeout: forever\n",
-		"bad tls":     "smtp:\n  tls: maybe\n",
+		"unknown key":  "colour: blue\n",
+		"bad yaml":     "db: [unclosed\n",
+		"bad timeout":  "lock-timeout: forever\n",
+		"bad tls":      "smtp:\n  tls: maybe\n",
+		"no send-wait": "smtp:\n  send-wait: 0s\n",
 	} {
 		file := filepath.Join(dir, "bad.yaml")
 		os.WriteFile(file, []byte(content), 0o600)
@@ -116,5 +119,43 @@ func TestBadConfigIsAUsageError(t *testing.T) {
 func TestEnvNames(t *testing.T) {
 	if EnvName("smtp.password-file") != "DESKCTL_SMTP_PASSWORD_FILE" || EnvName("public-url") != "DESKCTL_PUBLIC_URL" {
 		t.Fatal("EnvName")
+	}
+}
+
+// Files that may hold the SMTP password are refused while other users can
+// read or change them, naming the chmod that fixes it.
+func TestSecretFilesMustBePrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no group and other mode bits on Windows")
+	}
+	dir := isolate(t)
+	pw := filepath.Join(dir, "pw")
+	file := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(pw, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("smtp:\n  password-file: "+pw+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o620, 0o604} {
+		os.Chmod(file, mode)
+		_, err := Load(flags(), file)
+		want := fmt.Sprintf("config file %s can be read or changed by other users (mode %04o)", file, mode)
+		if errs.KindOf(err) != errs.Usage || err.Error() != want || errs.HintOf(err) != "chmod 600 "+file {
+			t.Errorf("config file %04o: %v (hint %q), want %q with the hint chmod 600", mode, err, errs.HintOf(err), want)
+		}
+	}
+	os.Chmod(file, 0o600)
+	os.Chmod(pw, 0o640)
+	c, err := Load(flags(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.SMTP.PasswordErr; errs.KindOf(p) != errs.Usage || errs.HintOf(p) != "chmod 600 "+pw || c.SMTP.Password != "" {
+		t.Errorf("password file 0640: err %v, hint %q, password %q", p, errs.HintOf(p), c.SMTP.Password)
+	}
+	os.Chmod(pw, 0o400)
+	if c, err = Load(flags(), file); err != nil || c.SMTP.PasswordErr != nil || c.SMTP.Password != "from-file" {
+		t.Errorf("after chmod: %v, %v, password %q", err, c.SMTP.PasswordErr, c.SMTP.Password)
 	}
 }

@@ -244,7 +244,7 @@ func TestPolicyMatchesModel(t *testing.T) {
 	if err := WritePolicy(path, m); err != nil {
 		t.Fatal(err)
 	}
-	p, findings, err := policy.Load(path)
+	p, findings, err := policy.Load(0, path)
 	if err != nil {
 		t.Fatal(err)
 	}

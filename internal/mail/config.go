@@ -24,6 +24,11 @@ const (
 // when Config.Timeout is zero.
 const DefaultTimeout = 30 * time.Second
 
+// DefaultSendWait is how long a command waits, after its change is
+// committed, for the SMTP server to take the mail it queued (smtp.send-wait).
+// Past it the mail stays in the outbox for `mail flush` or `deskctl serve`.
+const DefaultSendWait = 5 * time.Second
+
 // Config is the SMTP account deskctl sends from. The config package fills it
 // from smtp.* settings; the zero value means "not configured".
 type Config struct {

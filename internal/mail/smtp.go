@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -52,7 +53,31 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 			"the message cannot be sent as it is; check the recipient address")
 	}
 
-	client, err := gomail.NewClient(cfg.Host, clientOptions(cfg, s.rootCAs)...)
+	// Cancelling ctx closes the connection, which interrupts a stalled
+	// conversation at any step (the greeting, STARTTLS and the login
+	// included) instead of waiting for smtp.timeout; a message the server
+	// already accepted stays delivered.
+	var stop func() bool
+	defer func() {
+		if stop != nil {
+			stop()
+		}
+	}()
+	dial := func(dctx context.Context, network, addr string) (net.Conn, error) {
+		d := &net.Dialer{}
+		var c net.Conn
+		var err error
+		if cfg.TLS == TLSImplicit {
+			c, err = (&tls.Dialer{NetDialer: d, Config: tlsConfig(cfg, s.rootCAs)}).DialContext(dctx, network, addr)
+		} else {
+			c, err = d.DialContext(dctx, network, addr)
+		}
+		if err == nil {
+			stop = context.AfterFunc(ctx, func() { _ = c.Close() })
+		}
+		return c, err
+	}
+	client, err := gomail.NewClient(cfg.Host, append(clientOptions(cfg, s.rootCAs), gomail.WithDialContextFunc(dial))...)
 	if err != nil {
 		return fail(m, &DeliveryError{Failure: Misconfigured, Err: err}, errs.Usage,
 			"check the smtp.* settings")
@@ -60,13 +85,12 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 
 	conn, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
 		de := classifyConnect(err)
 		return fail(m, de, kindFor(de), connectHint(cfg, de))
 	}
-	// Cancelling ctx interrupts a stalled conversation instead of waiting for
-	// the timeout; a message the server already accepted stays delivered.
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
 
 	sendErr := client.SendWithSMTPClient(conn, msg)
 	// The reply to the end of DATA is the server's acceptance. Anything that
@@ -80,16 +104,22 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 	if sendErr == nil {
 		sendErr = fmt.Errorf("the server did not confirm the message")
 	}
+	if ctx.Err() != nil {
+		sendErr = fmt.Errorf("%w (%w)", ctx.Err(), sendErr)
+	}
 	de := classifySend(sendErr)
 	return fail(m, de, kindFor(de), sendHint(de))
 }
 
+func tlsConfig(cfg Config, roots *x509.CertPool) *tls.Config {
+	return &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12, RootCAs: roots}
+}
+
 func clientOptions(cfg Config, roots *x509.CertPool) []gomail.Option {
-	tlsConf := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12, RootCAs: roots}
 	opts := []gomail.Option{
 		gomail.WithPort(cfg.Port),
 		gomail.WithTimeout(cfg.Timeout),
-		gomail.WithTLSConfig(tlsConf),
+		gomail.WithTLSConfig(tlsConfig(cfg, roots)),
 	}
 	switch cfg.TLS {
 	case TLSImplicit:

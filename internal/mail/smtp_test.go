@@ -360,3 +360,27 @@ func TestClassifyForeignErrors(t *testing.T) {
 		t.Error("ReplyCode of a foreign error is not 0")
 	}
 }
+
+// A server that never sends its greeting holds Send only until ctx ends,
+// not for smtp.timeout, in every TLS mode.
+func TestSendStopsWaitingForASilentServerWhenCtxEnds(t *testing.T) {
+	for _, mode := range []string{TLSNone, TLSStartTLS, TLSImplicit} {
+		t.Run(mode, func(t *testing.T) {
+			host, port := mailtest.Silent(t)
+			cfg := Config{Host: host, Port: port, TLS: mode, From: "helpdesk@example.com", Timeout: time.Hour}
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- NewSMTP(cfg).Send(ctx, TestMessage("carol@example.com")) }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(waitLong):
+				t.Fatal("Send is still waiting for the silent server after its context ended")
+			}
+			if Classify(err) != Temporary || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Send = %v (%s), want a temporary failure wrapping context.DeadlineExceeded", err, Classify(err))
+			}
+		})
+	}
+}

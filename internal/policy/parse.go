@@ -20,8 +20,9 @@ import (
 // Load reads and merges policy files. A directory stands for the *.yaml,
 // *.yml and *.json files directly inside it, in name order. The findings are
 // those of Parse (syntax and shape); Validate checks the merged policy's
-// meaning. The error is for files that cannot be read at all.
-func Load(paths ...string) (*Policy, []Finding, error) {
+// meaning. The error is for files that cannot be read at all, or that
+// together hold more than maxBytes (DefaultMaxBytes when zero or less).
+func Load(maxBytes int64, paths ...string) (*Policy, []Finding, error) {
 	if len(paths) == 0 {
 		return nil, nil, errs.Usagef("no policy file given").WithHint("name one or more policy files or directories")
 	}
@@ -43,10 +44,11 @@ func Load(paths ...string) (*Policy, []Finding, error) {
 	}
 	pol := &Policy{}
 	var all []Finding
+	b := newBudget("policy", maxBytes)
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := b.readFile(f)
 		if err != nil {
-			return nil, nil, errs.Wrap(errs.Usage, err, "cannot read policy").WithHint("check the path and its permissions")
+			return nil, nil, err
 		}
 		q, fs := Parse(f, data)
 		pol.merge(q)
@@ -86,8 +88,8 @@ func (p *Policy) merge(q *Policy) {
 
 // Check loads paths and validates the merged policy: Load's and Validate's
 // findings together, sorted. It is what `policy validate` reports.
-func Check(paths ...string) (*Policy, []Finding, error) {
-	p, fs, err := Load(paths...)
+func Check(maxBytes int64, paths ...string) (*Policy, []Finding, error) {
+	p, fs, err := Load(maxBytes, paths...)
 	if err != nil {
 		return nil, nil, err
 	}

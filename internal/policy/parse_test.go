@@ -376,7 +376,7 @@ func TestLoadMergesFiles(t *testing.T) {
 		"settings:",
 		"  approvals.enabled: false"))
 
-	p, fs, err := Check(users, groups)
+	p, fs, err := Check(0, users, groups)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +404,7 @@ func TestLoadDirectory(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub.yaml"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	p, fs, err := Check(dir)
+	p, fs, err := Check(0, dir)
 	if err != nil || len(fs) != 0 {
 		t.Fatalf("err %v, findings %q", err, strs(fs))
 	}
@@ -426,7 +426,7 @@ func TestLoadErrors(t *testing.T) {
 		{"directory without policy files", []string{empty}, "no policy files in " + empty},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := Load(tc.paths...)
+			_, _, err := Load(0, tc.paths...)
 			if !errs.Is(err, errs.Usage) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v (kind %v), want a usage error containing %q", err, errs.KindOf(err), tc.want)
 			}

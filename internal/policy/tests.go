@@ -223,8 +223,9 @@ type Suite struct {
 // LoadTests reads and merges tests files. A directory stands for the *.yaml,
 // *.yml and *.json files directly inside it, in name order. The findings are
 // those of ParseTests plus a suite without tests; Check adds those that need
-// the policy. The error is for files that cannot be read at all.
-func LoadTests(paths ...string) (*Suite, []Finding, error) {
+// the policy. The error is for files that cannot be read at all, or that
+// together hold more than maxBytes (DefaultMaxBytes when zero or less).
+func LoadTests(maxBytes int64, paths ...string) (*Suite, []Finding, error) {
 	if len(paths) == 0 {
 		return nil, nil, errs.Usagef("no tests file given").WithHint("name one with --tests FILE")
 	}
@@ -257,10 +258,11 @@ func LoadTests(paths ...string) (*Suite, []Finding, error) {
 	}
 	s := &Suite{}
 	var all []Finding
+	b := newBudget("tests", maxBytes)
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := b.readFile(f)
 		if err != nil {
-			return nil, nil, errs.Wrap(errs.Usage, err, "cannot read tests").WithHint("check the path and its permissions")
+			return nil, nil, err
 		}
 		q, fs := ParseTests(f, data)
 		s.Files = append(s.Files, q.Files...)

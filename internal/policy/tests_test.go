@@ -588,7 +588,7 @@ func TestLoadTests(t *testing.T) {
 	writeFile(t, sub, "b.yml", lines("tests:", "  - cannot: {user: carol, right: close, ticket: wifi}"))
 	writeFile(t, sub, "c.json", `{"tests": [{"who-can": {"right": "admin", "users": ["alice"]}}]}`)
 	writeFile(t, sub, "notes.txt", "not a tests file")
-	s, fs, err := LoadTests(a, sub)
+	s, fs, err := LoadTests(0, a, sub)
 	if err != nil || len(fs) != 0 {
 		t.Fatalf("LoadTests: %v, %q", err, strs(fs))
 	}
@@ -606,7 +606,7 @@ func TestLoadTests(t *testing.T) {
 	}
 
 	empty := writeFile(t, dir, "empty.yaml", "fixtures: {}\n")
-	if _, fs, err := LoadTests(empty); err != nil || !reflect.DeepEqual(strs(fs), []string{empty + ": no tests found; list them under tests:"}) {
+	if _, fs, err := LoadTests(0, empty); err != nil || !reflect.DeepEqual(strs(fs), []string{empty + ": no tests found; list them under tests:"}) {
 		t.Errorf("empty suite: %v, %q", err, strs(fs))
 	}
 	for name, args := range map[string][]string{
@@ -618,7 +618,7 @@ func TestLoadTests(t *testing.T) {
 		if name == "read a dir ok" {
 			continue
 		}
-		if _, _, err := LoadTests(args...); errs.KindOf(err) != errs.Usage {
+		if _, _, err := LoadTests(0, args...); errs.KindOf(err) != errs.Usage {
 			t.Errorf("%s: error %v, want a usage error", name, err)
 		}
 	}

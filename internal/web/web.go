@@ -149,8 +149,17 @@ func New(opts Options) http.Handler {
 	return h
 }
 
+// hstsMaxAge is one year, the usual value for HSTS; subdomains and the
+// browsers' preload list are left for the site's owner to opt into.
+const hstsMaxAge = "max-age=31536000"
+
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
+	// Approvers reach the pages at public-url; when that is https (a TLS
+	// proxy in front), browsers are told to never use plain http for it.
+	if h.public.Scheme == "https" {
+		w.Header().Set("Strict-Transport-Security", hstsMaxAge)
+	}
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	start := h.now()
 	defer func() {

@@ -772,3 +772,19 @@ func TestPanicBecomesAnErrorPage(t *testing.T) {
 		t.Errorf("panic log is missing or leaks the token:\n%s", logs)
 	}
 }
+
+// HSTS is sent on every response when public-url is https, and never over
+// a plain-http public-url, where it would mean nothing.
+func TestStrictTransportSecurityFollowsPublicURL(t *testing.T) {
+	secure := start(t, func(o *Options) { o.PublicURL = &url.URL{Scheme: "https", Host: "help.example.com"} })
+	plain := start(t, nil)
+	token := secure.fake.add(t, sampleView)
+	for _, path := range []string{"/healthz", "/approval/" + token, "/nothing"} {
+		if got := secure.do(t, "GET", path, nil, nil).header.Values("Strict-Transport-Security"); len(got) != 1 || got[0] != "max-age=31536000" {
+			t.Errorf("https public-url, GET %s: Strict-Transport-Security %q, want one max-age=31536000", path, got)
+		}
+		if got := plain.do(t, "GET", path, nil, nil).header.Get("Strict-Transport-Security"); got != "" {
+			t.Errorf("http public-url, GET %s: Strict-Transport-Security %q, want none", path, got)
+		}
+	}
+}
