@@ -29,6 +29,7 @@ func addHelpTopics(root *cobra.Command) {
      problems, policy test had failures, policy plan --exit-code saw changes,
      audit verify or db check found damage, mail flush left mail undelivered
   2  usage error: unknown command or flag, missing or malformed argument or value
+     (text with a control or bidirectional formatting character included)
   3  not found: no such user, group, resource, right, setting or ticket (tickets
      you have no role on are not found either)
   4  forbidden: you lack the permission, or the ticket action is not available
