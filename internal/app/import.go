@@ -245,7 +245,7 @@ func (s *Service) ImportTickets(path, format string, batchSize int, progress fun
 	ids := newIDIndex()
 	err = ParseImport(f, format, func(line int, rec ImportRecord) error {
 		if _, err := rec.toTicket(users, resources, now); err != nil {
-			return errs.Wrap(errs.KindOf(err), err, "line %d", line)
+			return errs.Wrap(errs.KindOf(err), err, "line %d", line).WithHint("%s", errs.HintOf(err))
 		}
 		ids.add(line, rec.ID)
 		res.Records++

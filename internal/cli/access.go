@@ -7,6 +7,7 @@ import (
 	"github.com/deskctl/deskctl/internal/access"
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/output"
 	"github.com/spf13/cobra"
 )
@@ -162,7 +163,7 @@ func printUserExplanation(f *Factory, p *output.Printer, x app.ExplainResult) er
 	if !e.Active {
 		status = " — disabled"
 	}
-	fmt.Fprintf(w, "User:      %s (%s)%s\n", e.User, e.Name, status)
+	fmt.Fprintf(w, "User:      %s (%s)%s\n", e.User, helpdesk.EscapeText(e.Name), status)
 	if e.Note != "" {
 		fmt.Fprintf(w, "Note:      %s\n", e.Note)
 	}
