@@ -348,7 +348,9 @@ func newCmdAccessMatrix(f *Factory) *cobra.Command {
 		Use:   "matrix [--users a,b] [--rights r1,r2]",
 		Short: "Users × rights table (✓ held, · not held); -o csv for spreadsheets",
 		Long: `Print a users × rights table (admin). Default: every user and every right.
-JSON fields: users, rights, cells (cells[i][j]: users[i] holds rights[j]).` + exitStatus(),
+JSON fields: users, rights, cells (cells[i][j]: users[i] holds rights[j]).
+With -o csv, as in every command, a cell that starts with =, +, -, @, tab or
+carriage return gets a leading ' so a spreadsheet does not run it as a formula.` + exitStatus(),
 		Example: "  deskctl access matrix --rights close,reply,admin\n  deskctl access matrix -o csv > rights.csv",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {

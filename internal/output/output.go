@@ -263,7 +263,7 @@ func (p *Printer) csv(tab Tab) error {
 		row := make([]string, len(idx))
 		for j, i := range idx {
 			if i < len(r) {
-				row[j] = helpdesk.EscapeText(r[i])
+				row[j] = csvCell(r[i])
 			}
 		}
 		if err := w.Write(row); err != nil {
@@ -272,6 +272,18 @@ func (p *Printer) csv(tab Tab) error {
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// csvCell escapes stored control characters and, by the OWASP rule for CSV
+// injection, puts a ' before a cell a spreadsheet would read as a formula:
+// one starting with =, +, -, @, tab or carriage return. The rule is applied
+// as written, so "-" and "-3" become "'-" and "'-3" too.
+func csvCell(s string) string {
+	s = helpdesk.EscapeText(s)
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func (p *Printer) markdown(tab Tab) error {

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"os"
@@ -193,5 +194,30 @@ func TestStructuredOutputReadsBack(t *testing.T) {
 	}
 	if !reflect.DeepEqual(fromJSON, data) || !reflect.DeepEqual(fromYAML, data) {
 		t.Errorf("read back:\njson %+v\nyaml %+v\nwant %+v", fromJSON, fromYAML, data)
+	}
+}
+
+// TestCSVCellsCannotStartFormulas applies the OWASP rule to every cell a
+// spreadsheet would read as a formula.
+func TestCSVCellsCannotStartFormulas(t *testing.T) {
+	tab := Tab{Columns: Cols("USER", "VALUE")}
+	for _, v := range []string{"=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "-", "plain", "a=b", "✓", ""} {
+		tab.Rows = append(tab.Rows, []string{"bob", v})
+	}
+	var buf bytes.Buffer
+	if err := (&Printer{Out: &buf, Format: CSV}).Print(nil, tab); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[1])
+	}
+	want := []string{`'=HYPERLINK("http://x","y")`, "'+1+1", "'-2+3", "'@SUM(A1)", "'\tx", `\rx`, "'-", "plain", "a=b", "✓", ""}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("csv cells:\n got %q\nwant %q", got, want)
 	}
 }
