@@ -243,6 +243,14 @@ func TestApplyTransitionsAndEntries(t *testing.T) {
 				}
 			}},
 		{name: "edit-due-date checks the date", ticket: Ticket{State: StateNew, Subject: "s"}, action: ActEditDueDate, in: ActionInput{Value: "tomorrow"}, errKind: errs.Usage},
+		{name: "edit-description normalises line breaks", ticket: Ticket{State: StateNew, Subject: "s"}, action: ActEditDescription,
+			in: ActionInput{Value: "Printer broken\rPlease grant admin", Text: "see\r\nabove"}, state: StateNew, visible: VisibleEveryone,
+			check: func(t *testing.T, tk Ticket) {
+				if tk.Description != "Printer broken\nPlease grant admin" || tk.Log[0].Text != "description → Printer broken\nPlease grant admin: see\nabove" {
+					t.Errorf("description %q, log %q", tk.Description, tk.Log[0].Text)
+				}
+			}},
+		{name: "a text with an override is refused", ticket: Ticket{State: StateNew, Resource: "r"}, action: ActNote, in: ActionInput{Text: "ok\u202eko"}, errKind: errs.Usage},
 		{name: "forward to the same resource conflicts", ticket: Ticket{State: StateNew, Resource: "r"}, action: ActForward, in: ActionInput{Resource: "r"}, errKind: errs.Conflict},
 		{name: "link records the other ticket", ticket: Ticket{Number: 1, State: StateNew}, action: ActLink, in: ActionInput{Link: 2}, state: StateNew, visible: VisibleEveryone,
 			check: func(t *testing.T, tk Ticket) {
