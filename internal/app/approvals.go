@@ -261,7 +261,8 @@ func (s *Service) RequestApproval(ticket int, approver, note string) (ApprovalVi
 		if _, err := c.Engine.RequireAvailable(c.Actor.Login, &t, helpdesk.ActRequestApproval); err != nil {
 			return err
 		}
-		if err := helpdesk.ValidateText("note", note, 4000); err != nil {
+		note, err := helpdesk.CleanText("note", note, helpdesk.MultiLine, 4000)
+		if err != nil {
 			return err
 		}
 		u, err := mustUser(c.Tx, approver)
@@ -417,7 +418,8 @@ func (s *Service) Decide(ticket int, approve bool, comment string) (ApprovalView
 }
 
 func (s *Service) recordDecision(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket, approve bool, comment, via string) (ApprovalView, error) {
-	if err := helpdesk.ValidateText("comment", comment, 4000); err != nil {
+	comment, err := helpdesk.CleanText("comment", comment, helpdesk.MultiLine, 4000)
+	if err != nil {
 		return ApprovalView{}, err
 	}
 	before := approvalView(c.Tx, a, t.Subject)

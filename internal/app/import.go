@@ -162,17 +162,17 @@ func (rec ImportRecord) toTicket(users, resources map[string]bool, now time.Time
 		}
 		t.Priority = p
 	}
-	if err := helpdesk.ValidateTicketFields(t); err != nil {
+	if err := helpdesk.CleanTicketFields(&t); err != nil {
 		return t, err
 	}
 	if !users[t.Requester] {
-		return t, errs.NotFoundf("no such user '%s' (requester)", t.Requester)
+		return t, errs.NotFoundf("no such user %s (requester)", errs.Quote(t.Requester))
 	}
 	if t.Assignee != "" && !users[t.Assignee] {
-		return t, errs.NotFoundf("no such user '%s' (assignee)", t.Assignee)
+		return t, errs.NotFoundf("no such user %s (assignee)", errs.Quote(t.Assignee))
 	}
 	if t.Resource != "" && !resources[t.Resource] {
-		return t, errs.NotFoundf("no such resource '%s'", t.Resource)
+		return t, errs.NotFoundf("no such resource %s", errs.Quote(t.Resource))
 	}
 	if t.Resource == "" && t.State != helpdesk.StateRequest && t.State != helpdesk.StateClosed {
 		return t, errs.Usagef("state %s needs a resource", t.State)
@@ -230,7 +230,7 @@ func (s *Service) ImportTickets(path, format string, batchSize int, progress fun
 	open := func() (*os.File, error) {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, errs.Wrap(errs.Usage, err, "cannot read %s", path)
+			return nil, errs.Wrap(errs.Usage, err, "cannot read %s", errs.Input(path))
 		}
 		return f, nil
 	}
@@ -245,7 +245,7 @@ func (s *Service) ImportTickets(path, format string, batchSize int, progress fun
 	ids := newIDIndex()
 	err = ParseImport(f, format, func(line int, rec ImportRecord) error {
 		if _, err := rec.toTicket(users, resources, now); err != nil {
-			return errs.Wrap(errs.KindOf(err), err, "line %d", line)
+			return errs.Wrap(errs.KindOf(err), err, "line %d", line).WithHint("%s", errs.HintOf(err))
 		}
 		ids.add(line, rec.ID)
 		res.Records++
@@ -415,5 +415,5 @@ func ImportFormat(path, flag string) (string, error) {
 	case strings.HasSuffix(path, ".jsonl"), strings.HasSuffix(path, ".ndjson"), strings.HasSuffix(path, ".json"):
 		return "jsonl", nil
 	}
-	return "", errs.Usagef("cannot tell the format of %s", path).WithHint("name it .jsonl or .csv, or pass --format jsonl|csv")
+	return "", errs.Usagef("cannot tell the format of %s", errs.Input(path)).WithHint("name it .jsonl or .csv, or pass --format jsonl|csv")
 }

@@ -73,7 +73,7 @@ func (s *Service) CreateTicket(in CreateTicketInput) (TicketView, error) {
 			}
 			t.Priority = p
 		}
-		if err := helpdesk.ValidateTicketFields(t); err != nil {
+		if err := helpdesk.CleanTicketFields(&t); err != nil {
 			return err
 		}
 		if in.Requester != "" && in.Requester != c.Actor.Login {

@@ -7,6 +7,7 @@ import (
 	"github.com/deskctl/deskctl/internal/access"
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/output"
 	"github.com/spf13/cobra"
 )
@@ -162,7 +163,7 @@ func printUserExplanation(f *Factory, p *output.Printer, x app.ExplainResult) er
 	if !e.Active {
 		status = " — disabled"
 	}
-	fmt.Fprintf(w, "User:      %s (%s)%s\n", e.User, e.Name, status)
+	fmt.Fprintf(w, "User:      %s (%s)%s\n", e.User, helpdesk.EscapeText(e.Name), status)
 	if e.Note != "" {
 		fmt.Fprintf(w, "Note:      %s\n", e.Note)
 	}
@@ -347,7 +348,9 @@ func newCmdAccessMatrix(f *Factory) *cobra.Command {
 		Use:   "matrix [--users a,b] [--rights r1,r2]",
 		Short: "Users × rights table (✓ held, · not held); -o csv for spreadsheets",
 		Long: `Print a users × rights table (admin). Default: every user and every right.
-JSON fields: users, rights, cells (cells[i][j]: users[i] holds rights[j]).` + exitStatus(),
+JSON fields: users, rights, cells (cells[i][j]: users[i] holds rights[j]).
+With -o csv, as in every command, a cell that starts with =, +, -, @, tab or
+carriage return gets a leading ' so a spreadsheet does not run it as a formula.` + exitStatus(),
 		Example: "  deskctl access matrix --rights close,reply,admin\n  deskctl access matrix -o csv > rights.csv",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {

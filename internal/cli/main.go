@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/spf13/cobra"
 )
 
@@ -125,14 +126,18 @@ func classifyCobraError(err error) error {
 func printError(w io.Writer, cmd *cobra.Command, err error) {
 	fmt.Fprintf(w, "deskctl: %s\n", oneLine(err.Error()))
 	if h := errs.HintOf(err); h != "" {
-		fmt.Fprintf(w, "hint: %s\n", h)
+		fmt.Fprintf(w, "hint: %s\n", oneLine(h))
 	}
 	if errs.KindOf(err) == errs.Usage && cmd != nil {
 		fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 }
 
-func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", " ") }
+// oneLine keeps an error on one line and, whatever a message quoted without
+// escaping, never lets it act on the terminal (helpdesk.EscapeText).
+func oneLine(s string) string {
+	return helpdesk.EscapeText(strings.ReplaceAll(strings.TrimSpace(s), "\n", " "))
+}
 
 // osLogin is the operating-system login name, used as the default actor.
 func osLogin() string {

@@ -179,6 +179,17 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		}
 	},
 
+	// setq NAME 'GO-STRING' sets NAME to the Go-unquoted string, so a script
+	// can pass control and bidirectional characters as $NAME.
+	"setq": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: setq NAME 'GO-STRING'")
+		}
+		v, err := strconv.Unquote(`"` + args[1] + `"`)
+		ts.Check(err)
+		ts.Setenv(args[0], v)
+	},
+
 	// dbsum FILE prints the SHA-256 of FILE, to compare a database before
 	// and after a command that must not change it.
 	"dbsum": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -846,17 +846,39 @@ resources:
 		{name: "argv-sized subject", args: []string{"--as", "bob", "ticket", "create", "--subject", strings.Repeat("s", argMax)},
 			code: ExitUsage, want: fmt.Sprintf("subject is %d bytes; the limit is 200", argMax)},
 		{name: "subject with NUL", args: []string{"--as", "bob", "ticket", "create", "--subject", "a\x00b"}, inProcess: true,
-			code: ExitUsage, want: "subject contains control character U+0000"},
-		{name: "subject with escape", args: []string{"--as", "bob", "ticket", "create", "--subject", "a\x1b[31mb"}, code: ExitUsage, want: "subject contains control character U+001B"},
+			code: ExitUsage, want: "subject: character 2 is U+0000"},
+		{name: "subject with escape", args: []string{"--as", "bob", "ticket", "create", "--subject", "a\x1b[31mb"}, code: ExitUsage, want: "subject: character 2 is U+001B"},
 		{name: "non-UTF-8 subject", args: []string{"--as", "bob", "ticket", "create", "--subject", "caf\xe9"}, code: ExitUsage, want: "subject is not valid UTF-8"},
 		{name: "non-UTF-8 description file", args: []string{"--as", "bob", "ticket", "create", "--subject", "x", "--description-file", file("latin1.txt", []byte("caf\xe9\n"))},
 			code: ExitUsage, want: "description is not valid UTF-8"},
 		{name: "description file with NUL", args: []string{"--as", "bob", "ticket", "create", "--subject", "x", "--description-file", file("nul.txt", []byte("a\x00b"))},
-			code: ExitUsage, want: "description contains control character U+0000"},
+			code: ExitUsage, want: "description: character 2 is U+0000"},
 		{name: "missing description file", args: []string{"--as", "bob", "ticket", "create", "--subject", "x", "--description-file", filepath.Join(dir, "absent.txt")},
 			code: ExitUsage, want: "cannot read"},
 		{name: "control character in group description", args: []string{"--as", "alice", "group", "add", "tier2", "--description", "bell\x07"},
-			code: ExitUsage, want: "description contains control character U+0007"},
+			code: ExitUsage, want: "description: character 5 is U+0007"},
+		{name: "right-to-left override in a subject", args: []string{"--as", "bob", "ticket", "create", "--subject", "invoice\u202efdp.exe"},
+			code: ExitUsage, want: "subject: character 8 is U+202E (a bidirectional formatting character)"},
+		{name: "isolate in a description", args: []string{"--as", "bob", "ticket", "create", "--subject", "x", "--description", "Printer broken\u2067Please grant admin to erin"},
+			code: ExitUsage, want: "description: character 15 is U+2067"},
+		{name: "carriage return in a subject", args: []string{"--as", "bob", "ticket", "create", "--subject", "Approved\rREJECTED"},
+			code: ExitUsage, want: "subject must be a single line: character 9 is a line break"},
+		{name: "override in a display name", args: []string{"--as", "alice", "user", "add", "erin", "--email", "erin@example.com", "--name", "Erin\u202dAdmin"},
+			code: ExitUsage, want: "name: character 5 is U+202D"},
+		{name: "override in an email address", args: []string{"--as", "alice", "user", "add", "erin", "--email", "erin\u202e@example.com"},
+			code: ExitUsage, want: "email: character 5 is U+202E"},
+		{name: "C1 control in a resource description", args: []string{"--as", "alice", "resource", "add", "printers", "--description", "ok\u009b2J"},
+			code: ExitUsage, want: "description: character 3 is U+009B"},
+		{name: "override in a setting value", args: []string{"--as", "alice", "settings", "set", "approvals.link-ttl", "72h\u202e"},
+			code: ExitUsage, want: "approvals.link-ttl: character 4 is U+202E"},
+		{name: "escape sequence as the acting user", args: []string{"--as", "x\x1b[31mred", "ticket", "list"},
+			code: ExitNotFound, want: `no such user "x\x1b[31mred"`},
+		{name: "escape sequence in access can", args: []string{"--as", "alice", "access", "can", "b\x1b[2Job", "close"},
+			code: ExitNotFound, want: `no such user "b\x1b[2Job"`},
+		{name: "escape sequence in a right", args: []string{"--as", "alice", "access", "can", "bob", "x\x1b[2J"},
+			code: ExitNotFound, want: `no such right "x\x1b[2J"`},
+		{name: "escape sequence in settings get", args: []string{"--as", "alice", "settings", "get", "a\x1b[2Jb"},
+			code: ExitNotFound, want: `no such setting "a\x1b[2Jb"`},
 		{name: "unknown user", args: []string{"--as", "alice", "access", "grant", "reply", "--to", "user:nobody"}, code: ExitNotFound, want: "no such user 'nobody'"},
 		{name: "unknown acting user", args: []string{"--as", "nobody", "ticket", "list"}, code: ExitNotFound, want: "no such user 'nobody'"},
 		{name: "unknown group", args: []string{"--as", "alice", "group", "add-member", "tier9", "bob"}, code: ExitNotFound, want: "no such group 'tier9'"},
@@ -887,7 +909,15 @@ resources:
 		{name: "import with a NUL byte", args: []string{"--as", "alice", "ticket", "import", file("nul.jsonl", []byte(`{"id":"a1","subject":"x","requester":"bob"}`+"\x00\n"))},
 			code: ExitUsage, want: "line 1"},
 		{name: "import with an escaped NUL", args: []string{"--as", "alice", "ticket", "import", file("nul-escape.jsonl", []byte(`{"id":"a1","subject":"a\u0000b","requester":"bob"}`+"\n"))},
-			code: ExitUsage, want: "line 1: subject contains control character U+0000"},
+			code: ExitUsage, want: "line 1: subject: character 2 is U+0000"},
+		{name: "import with an override in a description", args: []string{"--as", "alice", "ticket", "import", file("rlo.jsonl", []byte(
+			`{"id":"a1","subject":"x","requester":"bob"}`+"\n"+`{"id":"a2","subject":"y","requester":"bob","description":"pay \u202efdp.exe"}`+"\n"))},
+			code: ExitUsage, want: "line 2: description: character 5 is U+202E"},
+		{name: "import with a bell in a CSV category", args: []string{"--as", "alice", "ticket", "import", file("bell.csv", []byte("id,subject,requester,category\na1,x,bob,hw\x07\n"))},
+			code: ExitUsage, want: "line 2: category: character 3 is U+0007"},
+		{name: "policy with an override in a description", args: []string{"--as", "alice", "policy", "apply", file("rlo.yaml", []byte("users:\n  - {login: alice, name: Alice, email: alice@example.com, rights: [admin]}\n"+
+			"resources:\n  - name: pay\n    description: \"invoice \\u202efdp.exe\"\n")), "--yes"},
+			code: ExitUsage, want: "problem(s)", findings: filepath.Join(dir, "rlo.yaml") + ":5:18: resource 'pay': description: character 9 is U+202E"},
 		{name: "import with a 2 MB line", args: []string{"--as", "alice", "ticket", "import", file("long.jsonl", longLine)},
 			code: ExitUsage, want: "line 2 is longer than 1048576 bytes"},
 		{name: "import with an unknown CSV column", args: []string{"--as", "alice", "ticket", "import", file("colour.csv", []byte("id,subject,requester,colour\na1,x,bob,red\n"))},
@@ -946,6 +976,9 @@ resources:
 // pointer and (for policies) findings that start with findings.
 func checkErrorLines(t *testing.T, stderr, want, findings string) {
 	t.Helper()
+	if i := strings.IndexFunc(stderr, helpdesk.UnsafeRune); i >= 0 {
+		t.Errorf("stderr echoes a control or bidirectional character raw at byte %d: %.300q", i, stderr)
+	}
 	errorLines, findingLines := 0, 0
 	sc := bufio.NewScanner(strings.NewReader(stderr))
 	for sc.Scan() {

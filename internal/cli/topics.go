@@ -29,7 +29,8 @@ func addHelpTopics(root *cobra.Command) {
      problems, policy test had failures, policy plan --exit-code saw changes,
      audit verify or db check found damage, mail flush left mail undelivered
   2  usage error: unknown command or flag, missing or malformed argument or
-     value, policy or tests files over --max-file-size, a config file (or
+     value (text with a control or bidirectional formatting character
+     included), policy or tests files over --max-file-size, a config file (or
      smtp.password-file, when mail is sent) that other users can read or change
   3  not found: no such user, group, resource, right, setting or ticket (tickets
      you have no role on are not found either)

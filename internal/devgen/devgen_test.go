@@ -126,7 +126,7 @@ func TestTicketsAreValid(t *testing.T) {
 		if tk.Number != i {
 			t.Fatalf("ticket %d numbered %d", i, tk.Number)
 		}
-		if err := helpdesk.ValidateTicketFields(tk); err != nil {
+		if err := helpdesk.CleanTicketFields(&tk); err != nil {
 			t.Errorf("#%d: %v", i, err)
 		}
 		if u, ok, _ := m.User(tk.Requester); !ok || !u.Active {

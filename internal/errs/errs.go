@@ -6,6 +6,10 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Kind classifies an error for the exit-code contract.
@@ -123,3 +127,23 @@ func HintOf(err error) string {
 
 // Is reports whether err has kind k.
 func Is(err error, k Kind) bool { return err != nil && KindOf(err) == k }
+
+// Input shows user input in a message: as it is when every character is
+// printable, Go-quoted otherwise, so control and bidirectional formatting
+// characters appear as escapes (\x1b, \u202e) instead of acting on the
+// terminal that prints the message.
+func Input(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return r != ' ' && !unicode.IsPrint(r) }) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// Quote is Input for messages that put names in single quotes: 'bob' for
+// plain text, "b\x1bob" for text that needs escapes.
+func Quote(s string) string {
+	if q := Input(s); q != s {
+		return q
+	}
+	return "'" + s + "'"
+}

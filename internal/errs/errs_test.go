@@ -38,3 +38,22 @@ func TestKindsSurviveWrapping(t *testing.T) {
 		t.Error("WithHint changed the original error")
 	}
 }
+
+func TestInputQuotesOnlyUnusualText(t *testing.T) {
+	for _, tc := range []struct{ in, input, quote string }{
+		{"bob", "bob", "'bob'"},
+		{"Bob Tech", "Bob Tech", "'Bob Tech'"},
+		{"Grüße", "Grüße", "'Grüße'"},
+		{"x\x1b[31mred", `"x\x1b[31mred"`, `"x\x1b[31mred"`},
+		{"a\rb", `"a\rb"`, `"a\rb"`},
+		{"pay\u202efdp.exe", `"pay\u202efdp.exe"`, `"pay\u202efdp.exe"`},
+		{"caf\xe9", `"caf\xe9"`, `"caf\xe9"`},
+	} {
+		if got := Input(tc.in); got != tc.input {
+			t.Errorf("Input(%q) = %s, want %s", tc.in, got, tc.input)
+		}
+		if got := Quote(tc.in); got != tc.quote {
+			t.Errorf("Quote(%q) = %s, want %s", tc.in, got, tc.quote)
+		}
+	}
+}

@@ -86,7 +86,7 @@ func FuzzValidateLoginAndText(f *testing.F) {
 	for _, s := range []string{
 		"bob", "b.o_b-1", "9lives", "", "Bob", "-bob", ".x", "bob smith", "bob\x00", "b\u00f8b",
 		strings.Repeat("a", MaxNameLen), strings.Repeat("a", MaxNameLen+1), "line one\nline two\ttab", "cr\r",
-		"bell\x07", "del\x7f", "\xff\xfe", "caf\xe9", "\u2028", "\ufffd", "\xef\xbf\xbd",
+		"bell\x07", "del\x7f", "crlf\r\nend", "rtl\u202eoverride", "iso\u2067late", "c1\u0085", "\xff\xfe", "caf\xe9", "\u2028", "\ufffd", "\xef\xbf\xbd",
 	} {
 		f.Add(s, uint16(100))
 	}
@@ -115,17 +115,23 @@ func FuzzValidateLoginAndText(f *testing.F) {
 			}
 		}
 
-		textErr := ValidateText("description", s, maxLen)
+		cleaned, textErr := CleanText("description", s, MultiLine, maxLen)
 		if textErr != nil {
-			checkUsageError(t, "ValidateText", textErr)
+			checkUsageError(t, "CleanText", textErr)
 		} else {
-			if !utf8.ValidString(s) || len(s) > maxLen {
-				t.Fatalf("ValidateText(%q, %d) accepted it", s, maxLen)
+			if !utf8.ValidString(s) || len(cleaned) > maxLen {
+				t.Fatalf("CleanText(%q, %d) accepted it", s, maxLen)
 			}
-			for _, r := range s {
-				if r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f {
-					t.Fatalf("ValidateText(%q) let control character U+%04X through", s, r)
+			if strings.ContainsRune(cleaned, '\r') {
+				t.Fatalf("CleanText(%q) kept a carriage return: %q", s, cleaned)
+			}
+			for _, r := range cleaned {
+				if unicode.IsControl(r) && r != '\n' && r != '\t' || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+					t.Fatalf("CleanText(%q) let U+%04X through", s, r)
 				}
+			}
+			if again, err := CleanText("description", cleaned, MultiLine, maxLen); err != nil || again != cleaned {
+				t.Fatalf("CleanText is not idempotent on %q: %q, %v", cleaned, again, err)
 			}
 		}
 		lineErr := ValidateLine("subject", s, maxLen)
@@ -133,9 +139,12 @@ func FuzzValidateLoginAndText(f *testing.F) {
 		case lineErr != nil:
 			checkUsageError(t, "ValidateLine", lineErr)
 		case textErr != nil:
-			t.Fatalf("ValidateLine(%q) accepted what ValidateText refused: %v", s, textErr)
-		case strings.ContainsAny(s, "\r\n"):
-			t.Fatalf("ValidateLine(%q) accepted a line break", s)
+			t.Fatalf("ValidateLine(%q) accepted what CleanText refused: %v", s, textErr)
+		case strings.ContainsAny(s, "\r\n\t"):
+			t.Fatalf("ValidateLine(%q) accepted a line break or tab", s)
+		}
+		if esc := EscapeText(s); strings.IndexFunc(esc, UnsafeRune) >= 0 {
+			t.Fatalf("EscapeText(%q) = %q still carries an unsafe character", s, esc)
 		}
 	})
 }

@@ -42,20 +42,85 @@ func TestValidateEmail(t *testing.T) {
 	}
 }
 
-func TestValidateText(t *testing.T) {
+func TestCleanText(t *testing.T) {
 	for _, tc := range []struct {
-		text string
-		ok   bool
+		text, want string
+		kind       TextKind
+		err        string // a part of the error; "" when the text passes
 	}{
-		{"line one\nline two\ttab", true}, {"", true}, {"nul\x00byte", false}, {"bell\x07", false},
-		{string([]byte{0xff, 0xfe}), false}, {strings.Repeat("x", 101), false}, {strings.Repeat("x", 100), true},
+		{"line one\nline two\ttab", "line one\nline two\ttab", MultiLine, ""},
+		{"", "", MultiLine, ""},
+		{"a\r\nb\rc", "a\nb\nc", MultiLine, ""},
+		// The approval comment that once showed as "REJECTED, 240 EUR".
+		{"Approved, 240 EUR\rREJECTED", "", SingleLine, "character 18 is a line break"},
+		{"Approved, 240 EUR\rREJECTED", "Approved, 240 EUR\nREJECTED", MultiLine, ""},
+		{"nul\x00byte", "", MultiLine, "text: character 4 is U+0000 (a control character)"},
+		{"bell\x07", "", MultiLine, "character 5 is U+0007"},
+		{"esc\x1b[2J", "", MultiLine, "character 4 is U+001B"},
+		{"c1\u009b", "", MultiLine, "character 3 is U+009B"},
+		{"del\x7f", "", MultiLine, "character 4 is U+007F"},
+		{"héllo \u202egnp.exe", "", MultiLine, "character 7 is U+202E (a bidirectional formatting character)"},
+		{"\u2066x", "", MultiLine, "character 1 is U+2066"},
+		{"\u200ejoiner", "\u200ejoiner", SingleLine, ""}, // marks without embedding pass
+		{"tab\there", "", SingleLine, "text must be a single line: character 4 is a tab"},
+		{string([]byte{0xff, 0xfe}), "", MultiLine, "not valid UTF-8"},
+		{strings.Repeat("x", 101), "", MultiLine, "101 bytes; the limit is 100"},
+		{strings.Repeat("x", 100), strings.Repeat("x", 100), SingleLine, ""},
 	} {
-		if err := ValidateText("t", tc.text, 100); (err == nil) != tc.ok {
-			t.Errorf("ValidateText(%q) = %v, want ok=%v", tc.text, err, tc.ok)
+		got, err := CleanText("text", tc.text, tc.kind, 100)
+		switch {
+		case tc.err == "" && (err != nil || got != tc.want):
+			t.Errorf("CleanText(%q) = %q, %v; want %q", tc.text, got, err, tc.want)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err) || !errs.Is(err, errs.Usage)):
+			t.Errorf("CleanText(%q) = %q, %v; want a usage error with %q", tc.text, got, err, tc.err)
 		}
 	}
 	if err := ValidateLine("subject", "two\nlines", 100); err == nil {
 		t.Error("ValidateLine accepted a line break")
+	}
+}
+
+// Every free-text entry point in the domain applies the same rule.
+func TestDomainFieldsRefuseBidiOverrides(t *testing.T) {
+	const rlo = "\u202e"
+	tk := Ticket{Subject: "Printer", Description: "Printer broken\r\nPlease grant admin to erin\rnow"}
+	if err := CleanTicketFields(&tk); err != nil || tk.Description != "Printer broken\nPlease grant admin to erin\nnow" {
+		t.Errorf("CleanTicketFields kept %q, %v", tk.Description, err)
+	}
+	for what, err := range map[string]error{
+		"subject":     CleanTicketFields(&Ticket{Subject: "a" + rlo}),
+		"description": CleanTicketFields(&Ticket{Subject: "a", Description: "ok" + rlo}),
+		"category":    CleanTicketFields(&Ticket{Subject: "a", Category: "x\ry"}),
+		"name":        User{Login: "bob", Name: "Bob" + rlo, Email: "bob@example.com"}.Validate(),
+		"email":       ValidateEmail("bob" + rlo + "@example.com"),
+		"action":      ValidateCustomAction(Right{Name: "x-reset", Kind: KindAction, Category: CatSupporter, FromStates: []State{StateNew}, Description: rlo}),
+		"setting":     mustSetting(t, SettingLinkTTL).Check("72h" + rlo),
+	} {
+		if !errs.Is(err, errs.Usage) || !strings.Contains(err.Error(), "character") {
+			t.Errorf("%s: got %v, want a usage error naming the character", what, err)
+		}
+	}
+}
+
+func mustSetting(t *testing.T, key string) Setting {
+	s, err := LookupSetting(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestEscapeTextShowsStoredControls(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text\nnext\tline":      "plain text\nnext\tline",
+		"Approved, 240 EUR\rREJECTED": `Approved, 240 EUR\rREJECTED`,
+		"a\x1b[31mred":                "a<U+001B>[31mred",
+		"invoice\u202efdp.exe":        "invoice<U+202E>fdp.exe",
+		"c1\u0085":                    "c1<U+0085>",
+	} {
+		if got := EscapeText(in); got != want {
+			t.Errorf("EscapeText(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
@@ -178,6 +243,14 @@ func TestApplyTransitionsAndEntries(t *testing.T) {
 				}
 			}},
 		{name: "edit-due-date checks the date", ticket: Ticket{State: StateNew, Subject: "s"}, action: ActEditDueDate, in: ActionInput{Value: "tomorrow"}, errKind: errs.Usage},
+		{name: "edit-description normalises line breaks", ticket: Ticket{State: StateNew, Subject: "s"}, action: ActEditDescription,
+			in: ActionInput{Value: "Printer broken\rPlease grant admin", Text: "see\r\nabove"}, state: StateNew, visible: VisibleEveryone,
+			check: func(t *testing.T, tk Ticket) {
+				if tk.Description != "Printer broken\nPlease grant admin" || tk.Log[0].Text != "description → Printer broken\nPlease grant admin: see\nabove" {
+					t.Errorf("description %q, log %q", tk.Description, tk.Log[0].Text)
+				}
+			}},
+		{name: "a text with an override is refused", ticket: Ticket{State: StateNew, Resource: "r"}, action: ActNote, in: ActionInput{Text: "ok\u202eko"}, errKind: errs.Usage},
 		{name: "forward to the same resource conflicts", ticket: Ticket{State: StateNew, Resource: "r"}, action: ActForward, in: ActionInput{Resource: "r"}, errKind: errs.Conflict},
 		{name: "link records the other ticket", ticket: Ticket{Number: 1, State: StateNew}, action: ActLink, in: ActionInput{Link: 2}, state: StateNew, visible: VisibleEveryone,
 			check: func(t *testing.T, tk Ticket) {

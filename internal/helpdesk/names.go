@@ -67,38 +67,12 @@ func quoteRune(r rune) string {
 
 // ValidateEmail checks a single bare address such as bob@example.com.
 func ValidateEmail(addr string) error {
+	if err := ValidateLine("email", addr, 254); err != nil {
+		return err
+	}
 	a, err := mail.ParseAddress(addr)
 	if err != nil || a.Address != addr || a.Name != "" || !strings.Contains(addr[strings.LastIndexByte(addr, '@')+1:], ".") {
 		return errs.Usagef("invalid email %q", addr).WithHint("give a plain address such as bob@example.com")
-	}
-	return nil
-}
-
-// ValidateText rejects text that cannot be shown safely: invalid UTF-8, NUL
-// and other control characters except newline and tab. Empty text passes;
-// callers decide whether text is required.
-func ValidateText(field, s string, limit int) error {
-	if !utf8.ValidString(s) {
-		return errs.Usagef("%s is not valid UTF-8", field).WithHint("re-encode the text as UTF-8")
-	}
-	if len(s) > limit {
-		return errs.Usagef("%s is %d bytes; the limit is %d", field, len(s), limit).WithHint("shorten it")
-	}
-	for _, r := range s {
-		if (r < 0x20 && r != '\n' && r != '\t' && r != '\r') || r == 0x7f || (r >= 0x80 && r <= 0x9f) {
-			return errs.Usagef("%s contains control character U+%04X", field, r).WithHint("remove control characters (newlines and tabs are fine)")
-		}
-	}
-	return nil
-}
-
-// ValidateLine is ValidateText for single-line values such as names and subjects.
-func ValidateLine(field, s string, limit int) error {
-	if err := ValidateText(field, s, limit); err != nil {
-		return err
-	}
-	if strings.ContainsAny(s, "\r\n") {
-		return errs.Usagef("%s must be a single line", field).WithHint("remove line breaks")
 	}
 	return nil
 }
@@ -133,7 +107,7 @@ func Closest(name string, candidates []string) []string {
 
 // NotFound builds the standard "no such KIND 'x'" error with suggestions.
 func NotFound(kind, name string, candidates []string) error {
-	e := errs.NotFoundf("no such %s '%s'", kind, name)
+	e := errs.NotFoundf("no such %s %s", kind, errs.Quote(name))
 	if near := Closest(name, candidates); len(near) > 0 {
 		return e.WithHint("did you mean %s?", joinQuoted(near))
 	}

@@ -63,6 +63,9 @@ func LookupSetting(key string) (Setting, error) {
 
 // Check validates a value for the setting.
 func (s Setting) Check(v string) error {
+	if err := ValidateLine(s.Key, v, 200); err != nil {
+		return err
+	}
 	if err := s.check(v); err != nil {
 		if e, ok := err.(*errs.Error); ok {
 			e.Msg = s.Key + ": " + e.Msg

@@ -104,17 +104,20 @@ const (
 	MaxText    = 64 << 10
 )
 
-// ValidateTicketFields checks subject, description and category.
-func ValidateTicketFields(t Ticket) error {
+// CleanTicketFields checks subject, description, category and due date, and
+// normalises the description's line breaks (CleanText).
+func CleanTicketFields(t *Ticket) error {
 	if err := ValidateLine("subject", t.Subject, MaxSubject); err != nil {
 		return err
 	}
 	if strings.TrimSpace(t.Subject) == "" {
 		return errs.Usagef("a ticket needs a subject").WithHint("pass --subject \"what is wrong\"")
 	}
-	if err := ValidateText("description", t.Description, MaxText); err != nil {
+	desc, err := CleanText("description", t.Description, MultiLine, MaxText)
+	if err != nil {
 		return err
 	}
+	t.Description = desc
 	if err := ValidateLine("category", t.Category, 100); err != nil {
 		return err
 	}
@@ -146,9 +149,11 @@ func Apply(t *Ticket, r Right, actor string, in ActionInput, now time.Time) (Ent
 	if r.Kind != KindAction {
 		return Entry{}, errs.Usagef("%s is a permission, not a ticket action", r.Name)
 	}
-	if err := ValidateText("text", in.Text, MaxText); err != nil {
+	text, err := CleanText("text", in.Text, MultiLine, MaxText)
+	if err != nil {
 		return Entry{}, err
 	}
+	in.Text = text
 	switch {
 	case in.Field != "" && in.Field != r.Field && r.Field != "":
 		return Entry{}, errs.Usagef("--%s does not go with %s, which changes the %s", in.Field, r.Name, r.Field).
@@ -202,10 +207,11 @@ func Apply(t *Ticket, r Right, actor string, in ActionInput, now time.Time) (Ent
 			WithHint("run: deskctl approval request %d --approver LOGIN", t.Number)
 	}
 	if r.Field != "" {
-		if err := setField(t, r.Field, in.Value); err != nil {
+		v, err := setField(t, r.Field, in.Value)
+		if err != nil {
 			return e, err
 		}
-		e.Text = joinText(r.Field+" → "+in.Value, in.Text)
+		e.Text = joinText(r.Field+" → "+v, in.Text)
 	}
 	to := r.ToState
 	if r.Name == ActReopen && t.Resource == "" {
@@ -221,7 +227,8 @@ func Apply(t *Ticket, r Right, actor string, in ActionInput, now time.Time) (Ent
 	return e, nil
 }
 
-func setField(t *Ticket, field, value string) error {
+// setField sets a ticket field and returns the value as stored.
+func setField(t *Ticket, field, value string) (string, error) {
 	switch field {
 	case "subject":
 		t.Subject = value
@@ -234,14 +241,20 @@ func setField(t *Ticket, field, value string) error {
 	case "priority":
 		p, err := ParsePriority(value)
 		if err != nil {
-			return err
+			return "", err
 		}
 		t.Priority = p
-		return nil
+		return value, nil
 	default:
-		return errs.Usagef("unknown ticket field %q", field)
+		return "", errs.Usagef("unknown ticket field %q", field)
 	}
-	return ValidateTicketFields(*t)
+	if err := CleanTicketFields(t); err != nil {
+		return "", err
+	}
+	if field == "description" {
+		return t.Description, nil
+	}
+	return value, nil
 }
 
 // AddSystemEntry appends a technician-only system entry (approvals).

@@ -7,10 +7,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
 	"go.yaml.in/yaml/v3"
@@ -97,10 +100,15 @@ func (p *Printer) Structured() bool { return p.Format == JSON || p.Format == YAM
 
 // WriteJSON writes v as indented JSON with a trailing newline.
 func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeLeftRaw(buf.Bytes()))
+	return err
 }
 
 // WriteYAML writes v as YAML with the same field names and order as its JSON.
@@ -110,16 +118,44 @@ func WriteYAML(w io.Writer, v any) error {
 		return err
 	}
 	var node yaml.Node
-	if err := yaml.Unmarshal(raw, &node); err != nil {
+	// YAML refuses raw C1 controls and DEL, which json.Marshal leaves raw.
+	if err := yaml.Unmarshal(escapeLeftRaw(raw), &node); err != nil {
 		return err
 	}
 	blockStyle(&node)
-	enc := yaml.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(&node); err != nil {
 		return err
 	}
-	return enc.Close()
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err = w.Write(escapeLeftRaw(buf.Bytes()))
+	return err
+}
+
+// escapeLeftRaw writes as \uXXXX the characters helpdesk.UnsafeRune reports
+// that the JSON and YAML encoders leave raw (DEL, C1 controls, bidirectional
+// formatting), so printing a result cannot reorder the terminal's text. JSON
+// strings and YAML double-quoted scalars (blockStyle keeps those for any
+// value holding one) read the escape back as the same character.
+func escapeLeftRaw(b []byte) []byte {
+	if !bytes.ContainsFunc(b, helpdesk.UnsafeRune) {
+		return b
+	}
+	var out bytes.Buffer
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if n > 1 && helpdesk.UnsafeRune(r) || r == 0x7f {
+			fmt.Fprintf(&out, `\u%04x`, r)
+		} else {
+			out.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return out.Bytes()
 }
 
 func blockStyle(n *yaml.Node) {
@@ -129,6 +165,9 @@ func blockStyle(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && n.Style == yaml.DoubleQuotedStyle && n.Tag == "!!str" {
 		// Keep quotes only where YAML needs them.
 		n.Style = 0
+	}
+	if n.Kind == yaml.ScalarNode && strings.IndexFunc(n.Value, helpdesk.UnsafeRune) >= 0 {
+		n.Style = yaml.DoubleQuotedStyle // so escapeLeftRaw may write escapes
 	}
 	for _, c := range n.Content {
 		blockStyle(c)
@@ -163,7 +202,7 @@ func (p *Printer) table(tab Tab, wide bool) error {
 		row := make(table.Row, len(idx))
 		for j, i := range idx {
 			if i < len(r) {
-				cell := r[i]
+				cell := helpdesk.EscapeText(r[i])
 				if !p.TTY {
 					// One record per line in a pipe.
 					cell = strings.ReplaceAll(cell, "\n", `\n`)
@@ -224,7 +263,7 @@ func (p *Printer) csv(tab Tab) error {
 		row := make([]string, len(idx))
 		for j, i := range idx {
 			if i < len(r) {
-				row[j] = r[i]
+				row[j] = csvCell(r[i])
 			}
 		}
 		if err := w.Write(row); err != nil {
@@ -235,6 +274,18 @@ func (p *Printer) csv(tab Tab) error {
 	return w.Error()
 }
 
+// csvCell escapes stored control characters and, by the OWASP rule for CSV
+// injection, puts a ' before a cell a spreadsheet would read as a formula:
+// one starting with =, +, -, @, tab or carriage return. The rule is applied
+// as written, so "-" and "-3" become "'-" and "'-3" too.
+func csvCell(s string) string {
+	s = helpdesk.EscapeText(s)
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 func (p *Printer) markdown(tab Tab) error {
 	idx, hdr := visible(tab, true)
 	t := table.NewWriter()
@@ -243,7 +294,7 @@ func (p *Printer) markdown(tab Tab) error {
 		row := make(table.Row, len(idx))
 		for j, i := range idx {
 			if i < len(r) {
-				row[j] = strings.ReplaceAll(r[i], "\n", "<br>")
+				row[j] = strings.ReplaceAll(helpdesk.EscapeText(r[i]), "\n", "<br>")
 			}
 		}
 		t.AppendRow(row)

@@ -2,12 +2,18 @@ package output
 
 import (
 	"bytes"
+	"encoding/csv"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/helpdesk"
+	"go.yaml.in/yaml/v3"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -20,7 +26,10 @@ type row struct {
 }
 
 func sample() ([]row, Tab) {
-	data := []row{{"alice", "Alice Admin", true, ""}, {"bob", "Bob \"the\" Tech", false, "line one\nline two"}}
+	return withTab([]row{{"alice", "Alice Admin", true, ""}, {"bob", "Bob \"the\" Tech", false, "line one\nline two"}})
+}
+
+func withTab(data []row) ([]row, Tab) {
 	t := Tab{Columns: Cols("LOGIN", "NAME", "ACTIVE", "NOTE+")}
 	for _, r := range data {
 		active := "no"
@@ -119,5 +128,96 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := ParseFormat("xml"); errs.KindOf(err) != errs.Usage {
 		t.Fatalf("xml: %v", err)
+	}
+}
+
+// stored is what a database written before deskctl refused control and
+// bidirectional characters may hold.
+func stored() ([]row, Tab) {
+	return withTab([]row{
+		{"carol", "Approved, 240 EUR\rREJECTED", true, "x\x1b[2Jy"},
+		{"dave", "invoice\u202efdp.exe", false, "c1\u009bz\x7f"},
+	})
+}
+
+// TestStoredControlsAreShownNotObeyed: no format passes a carriage return,
+// escape, C1 control or bidirectional override through to the terminal.
+func TestStoredControlsAreShownNotObeyed(t *testing.T) {
+	data, tab := stored()
+	for _, tc := range []struct {
+		format Format
+		tty    bool
+		want   []string
+	}{
+		{Table, false, []string{`Approved, 240 EUR\rREJECTED`, "invoice<U+202E>fdp.exe"}},
+		{Table, true, []string{`Approved, 240 EUR\rREJECTED`, "invoice<U+202E>fdp.exe"}},
+		{Wide, false, []string{"x<U+001B>[2Jy", "c1<U+009B>z<U+007F>"}},
+		{CSV, false, []string{`Approved, 240 EUR\rREJECTED`, "x<U+001B>[2Jy", "c1<U+009B>z<U+007F>"}},
+		{Markdown, false, []string{`Approved, 240 EUR\rREJECTED`, "invoice<U+202E>fdp.exe"}},
+		{JSON, false, []string{`"Approved, 240 EUR\rREJECTED"`, `"invoice\u202efdp.exe"`, `"x\u001b[2Jy"`, `"c1\u009bz\u007f"`}},
+		{YAML, false, []string{`"Approved, 240 EUR\rREJECTED"`, `"invoice\u202efdp.exe"`, `"x\e[2Jy"`, `"c1\x9Bz\x7F"`}},
+	} {
+		var buf bytes.Buffer
+		p := &Printer{Out: &buf, Format: tc.format, TTY: tc.tty}
+		if err := p.Print(data, tab); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if i := strings.IndexFunc(out, helpdesk.UnsafeRune); i >= 0 {
+			t.Errorf("%s (tty %v) passes %q through raw:\n%s", tc.format, tc.tty, out[i:min(i+4, len(out))], out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s (tty %v) lacks %s:\n%s", tc.format, tc.tty, w, out)
+			}
+		}
+	}
+}
+
+// TestStructuredOutputReadsBack: the escapes JSON and YAML carry decode to
+// the stored text, byte for byte.
+func TestStructuredOutputReadsBack(t *testing.T) {
+	data, _ := stored()
+	var j, y bytes.Buffer
+	if err := WriteJSON(&j, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteYAML(&y, data); err != nil {
+		t.Fatal(err)
+	}
+	var fromJSON, fromYAML []row
+	if err := json.Unmarshal(j.Bytes(), &fromJSON); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(y.Bytes(), &fromYAML); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromJSON, data) || !reflect.DeepEqual(fromYAML, data) {
+		t.Errorf("read back:\njson %+v\nyaml %+v\nwant %+v", fromJSON, fromYAML, data)
+	}
+}
+
+// TestCSVCellsCannotStartFormulas applies the OWASP rule to every cell a
+// spreadsheet would read as a formula.
+func TestCSVCellsCannotStartFormulas(t *testing.T) {
+	tab := Tab{Columns: Cols("USER", "VALUE")}
+	for _, v := range []string{"=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "-", "plain", "a=b", "✓", ""} {
+		tab.Rows = append(tab.Rows, []string{"bob", v})
+	}
+	var buf bytes.Buffer
+	if err := (&Printer{Out: &buf, Format: CSV}).Print(nil, tab); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[1])
+	}
+	want := []string{`'=HYPERLINK("http://x","y")`, "'+1+1", "'-2+3", "'@SUM(A1)", "'\tx", `\rx`, "'-", "plain", "a=b", "✓", ""}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("csv cells:\n got %q\nwant %q", got, want)
 	}
 }

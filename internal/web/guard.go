@@ -5,13 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/deskctl/deskctl/internal/helpdesk"
 )
 
 const redacted = "REDACTED"
@@ -85,20 +87,19 @@ func (h *handler) csrfValid(token, got string) bool {
 	return got != "" && hmac.Equal([]byte(got), []byte(h.csrfFor(token)))
 }
 
-// cleanComment normalises line breaks (browsers submit CRLF), trims the ends
-// and refuses text that would garble the ticket log.
+// cleanComment applies deskctl's rule for free text (helpdesk.CleanText:
+// browsers submit CRLF, which becomes "\n"), trims the ends and words a
+// refusal for the page.
 func cleanComment(s string) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", errors.New("The comment is not valid text. Please type it again.")
 	}
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	s = strings.TrimSpace(s)
-	for _, c := range s {
-		if c != '\n' && unicode.IsControl(c) {
-			return "", errors.New("The comment contains control characters. Only letters, punctuation and line breaks are allowed.")
-		}
+	s, err := helpdesk.CleanText("comment", s, helpdesk.MultiLine, math.MaxInt)
+	if err != nil {
+		return "", errors.New("The comment cannot contain control characters or text-direction characters: " +
+			strings.TrimPrefix(err.Error(), "comment: ") + ". Only letters, punctuation, tabs and line breaks are allowed.")
 	}
+	s = strings.TrimSpace(s)
 	if n := utf8.RuneCountInString(s); n > MaxCommentLen {
 		return "", errors.New("The comment is " + itoa(n) + " characters long; the limit is " + itoa(MaxCommentLen) + ".")
 	}

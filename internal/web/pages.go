@@ -144,11 +144,11 @@ func (h *handler) confirm(w http.ResponseWriter, r *http.Request, status int, to
 	}
 	p := confirmPage{
 		Ticket:       v.Ticket,
-		Subject:      v.Subject,
-		Requester:    v.Requester,
-		RequestedBy:  v.RequestedBy,
-		Approver:     v.Approver,
-		Note:         v.Note,
+		Subject:      helpdesk.EscapeText(v.Subject),
+		Requester:    helpdesk.EscapeText(v.Requester),
+		RequestedBy:  helpdesk.EscapeText(v.RequestedBy),
+		Approver:     helpdesk.EscapeText(v.Approver),
+		Note:         helpdesk.EscapeText(v.Note),
 		Action:       h.prefix + "/approval/" + token,
 		CSRF:         h.csrfFor(token),
 		Preselect:    preselect,
@@ -167,6 +167,9 @@ func (h *handler) result(w http.ResponseWriter, r *http.Request, out Outcome) {
 	if out.Approved {
 		verb = "Approved"
 	}
+	// Text stored before deskctl refused control and bidirectional
+	// characters is shown, not obeyed, as in the command's tables.
+	out.Subject, out.Approver, out.Comment = helpdesk.EscapeText(out.Subject), helpdesk.EscapeText(out.Approver), helpdesk.EscapeText(out.Comment)
 	h.render(w, r, http.StatusOK, "result", layout{Title: verb + " ticket #" + itoa(out.Ticket), Page: resultPage{out}})
 }
 

@@ -678,6 +678,30 @@ func TestUserTextIsEscaped(t *testing.T) {
 	}
 }
 
+// Text stored before deskctl refused bidirectional overrides cannot reorder
+// what the approver reads.
+func TestStoredOverridesAreShownNotObeyed(t *testing.T) {
+	ts := start(t, nil)
+	v := sampleView
+	v.Subject = "Refund invoice\u202efdp.exe"
+	v.Note = "Approved\rREJECTED"
+	token := ts.fake.add(t, v)
+	page := ts.do(t, "GET", "/approval/"+token, nil, nil)
+	form := url.Values{"csrf": {ts.formKey(t, token)}, "decision": {"approve"}}
+	result := ts.do(t, "POST", "/approval/"+token, form, ts.origin())
+	for name, r := range map[string]response{"page": page, "result": result} {
+		if strings.ContainsAny(r.body, "\u202e\r") {
+			t.Errorf("%s: a stored override or carriage return reached the page", name)
+		}
+		if !strings.Contains(r.body, "Refund invoice&lt;U&#43;202E&gt;fdp.exe") {
+			t.Errorf("%s does not show the override:\n%s", name, r.body)
+		}
+	}
+	if !strings.Contains(page.body, `Approved\rREJECTED`) {
+		t.Errorf("page does not show the carriage return:\n%s", page.body)
+	}
+}
+
 func TestLogsNeverContainTheToken(t *testing.T) {
 	ts := start(t, nil)
 	token := ts.fake.add(t, sampleView)
