@@ -34,7 +34,10 @@ var updateScripts = flag.Bool("update", false, "rewrite the expected output of f
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"deskctl": func() { os.Exit(Main(os.Args[1:])) },
+		"deskctl": func() {
+			pauseBeforeCommit()
+			os.Exit(Main(os.Args[1:]))
+		},
 	})
 }
 
