@@ -465,20 +465,17 @@ func linkApproval(tx *store.Tx, token string, now time.Time) (helpdesk.Approval,
 	if !found {
 		return a, t, unknown
 	}
-	if superseded {
-		if a.State == helpdesk.ApprovalPending {
-			return a, t, &helpdesk.LinkError{Problem: helpdesk.LinkSuperseded, Ticket: a.Ticket}
-		}
-	} else if !helpdesk.TokenMatches(token, a.TokenHash) {
+	if !superseded && !helpdesk.TokenMatches(token, a.TokenHash) {
 		return a, t, unknown
 	}
-	switch a.State {
-	case helpdesk.ApprovalApproved, helpdesk.ApprovalRejected:
+	// A decided or cancelled request says so through any of its links; a
+	// pending one, that this link was replaced.
+	switch {
+	case a.State == helpdesk.ApprovalApproved, a.State == helpdesk.ApprovalRejected:
 		return a, t, &helpdesk.LinkError{Problem: helpdesk.LinkUsed, Ticket: a.Ticket}
-	case helpdesk.ApprovalCancelled:
+	case a.State == helpdesk.ApprovalCancelled:
 		return a, t, &helpdesk.LinkError{Problem: helpdesk.LinkCancelled, Ticket: a.Ticket}
-	}
-	if superseded {
+	case superseded:
 		return a, t, &helpdesk.LinkError{Problem: helpdesk.LinkSuperseded, Ticket: a.Ticket}
 	}
 	if !now.Before(a.Expires) {

@@ -113,6 +113,12 @@ func (s *Service) readAnon(fn func(tx *store.Tx) error) error {
 	})
 }
 
+// BeforeCommit, when set, runs inside each use case's write transaction
+// after the change is made and before it commits, with the command's name.
+// Only tests set it, to stop a deskctl process at that point and kill it
+// there; nothing in the program sets it.
+var BeforeCommit func(command string)
+
 // errNothingToWrite lets a use case that found nothing to change roll its
 // transaction back, so the file is not rewritten for a no-op.
 var errNothingToWrite = errors.New("nothing to write")
@@ -132,6 +138,9 @@ func (s *Service) write(command string, fn func(c *Ctx) error) (Delivery, error)
 		}
 		if err := fn(c); err != nil {
 			return err
+		}
+		if BeforeCommit != nil {
+			BeforeCommit(command)
 		}
 		queued = c.queued
 		return nil

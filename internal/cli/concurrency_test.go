@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deskctl/deskctl/internal/store"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -275,7 +276,14 @@ func TestLockTimeout(t *testing.T) {
 		{"--lock-timeout", "200ms", "user", "list"},
 		{"--lock-timeout", "200ms", "audit", "verify"},
 	} {
+		start := time.Now()
 		p := runDeskctlProcess(t, db, args...)
+		// Which timeout was used, not how fast: giving up after 200ms takes
+		// far less than the 5s default, whatever the machine's load.
+		if elapsed := time.Since(start); elapsed >= 3*time.Second {
+			t.Errorf("deskctl %s gave up after %v; --lock-timeout 200ms was not used (the default is %v)",
+				strings.Join(args, " "), elapsed.Round(time.Millisecond), store.DefaultLockTimeout)
+		}
 		if p.code != ExitBusy {
 			t.Errorf("while the database is held: %v\nwant exit %d", p, ExitBusy)
 			continue

@@ -17,12 +17,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/store"
 	"github.com/rogpeppe/go-internal/testscript"
 	bolt "go.etcd.io/bbolt"
@@ -32,7 +34,10 @@ var updateScripts = flag.Bool("update", false, "rewrite the expected output of f
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"deskctl": func() { os.Exit(Main(os.Args[1:])) },
+		"deskctl": func() {
+			pauseBeforeCommit()
+			os.Exit(Main(os.Args[1:]))
+		},
 	})
 }
 
@@ -236,13 +241,15 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		}
 	},
 
-	// tamper-audit FILE SEQ edit|delete|cut changes the audit log behind
-	// deskctl's back: edit rewrites record SEQ's actor in its stored JSON,
-	// delete removes the record, cut removes it and every later one and
-	// winds the bucket's sequence back to cover the cut.
+	// tamper-audit FILE SEQ edit|rehash|delete|cut changes the audit log
+	// behind deskctl's back: edit rewrites record SEQ's actor in its stored
+	// JSON; rehash does the same, then gives the record the hash of its new
+	// content and points record SEQ+1 at that hash, as someone who knows the
+	// hash layout would; delete removes the record; cut removes it and every
+	// later one and winds the bucket's sequence back to cover the cut.
 	"tamper-audit": func(ts *testscript.TestScript, neg bool, args []string) {
-		if neg || len(args) != 3 || (args[2] != "edit" && args[2] != "delete" && args[2] != "cut") {
-			ts.Fatalf("usage: tamper-audit FILE SEQ edit|delete|cut")
+		if neg || len(args) != 3 || !slices.Contains([]string{"edit", "rehash", "delete", "cut"}, args[2]) {
+			ts.Fatalf("usage: tamper-audit FILE SEQ edit|rehash|delete|cut")
 		}
 		seq, err := strconv.ParseUint(args[1], 10, 64)
 		ts.Check(err)
@@ -265,6 +272,8 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 					}
 				}
 				return b.SetSequence(seq - 1)
+			case "rehash":
+				return rehashAudit(b, seq)
 			}
 			var rec map[string]any
 			if err := json.Unmarshal(raw, &rec); err != nil {
@@ -365,6 +374,39 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		}
 		ts.Check(b.Close())
 	},
+}
+
+// rehashAudit edits record seq's actor, recomputes its hash and patches the
+// previous-hash link of record seq+1 to match: the edit no longer shows at
+// seq, only in seq+1's own hash, which covers the link.
+func rehashAudit(b *bolt.Bucket, seq uint64) error {
+	var key, next [8]byte
+	binary.BigEndian.PutUint64(key[:], seq)
+	binary.BigEndian.PutUint64(next[:], seq+1)
+	var rec helpdesk.AuditRecord
+	if err := json.Unmarshal(b.Get(key[:]), &rec); err != nil {
+		return err
+	}
+	rec.Actor = "mallory"
+	rec.Hash = rec.ComputeHash()
+	edited, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	var after map[string]any
+	raw := b.Get(next[:])
+	if raw == nil {
+		return fmt.Errorf("no audit record %d after %d", seq+1, seq)
+	}
+	if err := json.Unmarshal(raw, &after); err != nil {
+		return err
+	}
+	after["prev"] = rec.Hash
+	patched, err := json.Marshal(after)
+	if err != nil {
+		return err
+	}
+	return errors.Join(b.Put(key[:], edited), b.Put(next[:], patched))
 }
 
 // rawUpdate edits a database file directly with bbolt.

@@ -1,7 +1,7 @@
 package cli
 
 // Robustness suites over real deskctl processes: many writers, readers and a
-// running `deskctl serve` on one file; SIGKILL in the middle of large writes;
+// running `deskctl serve` on one file; SIGKILL inside the transaction of large writes;
 // and a table of bad input that must be refused cleanly without touching the
 // file. Like concurrency_test.go, the processes are this test binary started
 // under the name deskctl. `go test -short` scales the suites down.
@@ -549,26 +549,70 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 	requireHealthy(t, db)
 }
 
-// waitForWriter polls until the background deskctl holds the database's
-// write lock (a read-only open times out) or has exited, and reports which.
-func waitForWriter(t *testing.T, db string, b *bgDeskctl) (locked bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if b.exited() {
-			return false
-		}
-		bdb, err := bolt.Open(db, 0o600, &bolt.Options{ReadOnly: true, Timeout: 10 * time.Millisecond})
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return true
-		}
-		if err == nil {
-			bdb.Close()
-		}
-		time.Sleep(10 * time.Millisecond)
+// A deskctl process started with pauseEnv stops inside the write
+// transaction of a use case, after its change and before the commit, and
+// writes a marker file once it is there; the kill tests wait for the marker
+// and SIGKILL it at that point every time.
+const (
+	pauseAtEnv     = "DESKCTLTEST_PAUSE_AT"     // COMMAND#N: the Nth commit of COMMAND
+	pauseMarkerEnv = "DESKCTLTEST_PAUSE_MARKER" // the file written on arrival
+)
+
+// pauseBeforeCommit installs the pause in a deskctl process that the
+// environment asks to pause (see pauseEnv).
+func pauseBeforeCommit() {
+	at, marker := os.Getenv(pauseAtEnv), os.Getenv(pauseMarkerEnv)
+	command, nth, ok := strings.Cut(at, "#")
+	n, err := strconv.Atoi(nth)
+	if !ok || err != nil || marker == "" {
+		return
 	}
-	t.Fatal("the deskctl process neither took the database lock nor exited within 60s")
-	return false
+	app.BeforeCommit = func(c string) {
+		if c != command {
+			return
+		}
+		if n--; n > 0 {
+			return
+		}
+		if err := os.WriteFile(marker, []byte(c), 0o600); err != nil {
+			panic(err)
+		}
+		for {
+			time.Sleep(time.Hour)
+		}
+	}
+}
+
+func pauseEnv(marker, command string, nth int) []string {
+	return []string{fmt.Sprintf("%s=%s#%d", pauseAtEnv, command, nth), pauseMarkerEnv + "=" + marker}
+}
+
+// killAtPause waits until the background deskctl has reached its pause
+// point, checks it holds the database's write lock there, and SIGKILLs it.
+func killAtPause(t *testing.T, db, marker string, b *bgDeskctl) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(marker); err == nil {
+			break
+		}
+		if b.exited() {
+			t.Fatalf("deskctl exited before its pause point: %v\n%s", b.err, b.errOut.String())
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("deskctl did not reach its pause point within 2 minutes")
+		}
+	}
+	bdb, err := bolt.Open(db, 0o600, &bolt.Options{ReadOnly: true, Timeout: 50 * time.Millisecond})
+	if err == nil {
+		bdb.Close()
+		t.Fatal("paused before commit, deskctl does not hold the database lock")
+	}
+	if !errors.Is(err, bolterrors.ErrTimeout) {
+		t.Fatal(err)
+	}
+	if !killMidway(t, b) {
+		t.Fatal("the paused process was not killed by SIGKILL")
+	}
 }
 
 // killMidway sends SIGKILL and reports whether the process was still
@@ -617,44 +661,33 @@ func TestStressKillDuringPolicyApply(t *testing.T) {
 	}
 	file := writeFile(t, dir, "big.yaml", pol.Bytes())
 
-	apply := startDeskctl(t, db, nil, "--as", "alice", "policy", "apply", file, "--yes", "-o", "json")
-	if waitForWriter(t, db, apply) {
-		// The apply is one transaction; give it a moment to be well into it.
-		time.Sleep(100 * time.Millisecond)
+	var plan struct {
+		Changes []json.RawMessage `json:"changes"`
+		Applied bool              `json:"applied"`
 	}
-	killed := killMidway(t, apply)
+	deskctlJSON(t, db, &plan, "--as", "alice", "policy", "plan", file)
+	planned := len(plan.Changes)
 
+	marker := filepath.Join(dir, "paused")
+	apply := startDeskctl(t, db, pauseEnv(marker, "policy apply", 1), "--as", "alice", "policy", "apply", file, "--yes", "-o", "json")
+	killAtPause(t, db, marker, apply)
+
+	// Killed with every change made but not committed: none of it is there.
 	requireHealthy(t, db)
 	var userList []struct{ Login string }
 	deskctlJSON(t, db, &userList, "user", "list")
 	var groupList []struct{ Name string }
 	deskctlJSON(t, db, &groupList, "group", "list")
-	records := auditRecords(t, db)
-	applied := len(userList) == users+1
-	switch {
-	case len(userList) == 1 && len(groupList) == 1 && records == setupRecords:
-		if !killed {
-			t.Fatal("the apply exited 0 but the database holds none of it")
-		}
-	case applied && len(groupList) == groups+1 && records > setupRecords:
-	default:
-		t.Fatalf("partial apply: %d users, %d groups, %d audit records (before: 1 user, 1 group, %d records; after: %d users, %d groups)",
-			len(userList), len(groupList), records, setupRecords, users+1, groups+1)
+	if records := auditRecords(t, db); len(userList) != 1 || len(groupList) != 1 || records != setupRecords {
+		t.Fatalf("after the kill: %d users, %d groups, %d audit records; want the 1, 1 and %d from before the apply",
+			len(userList), len(groupList), records, setupRecords)
 	}
-	t.Logf("killed=%v: the database holds the policy %s", killed, map[bool]string{true: "completely", false: "not at all"}[applied])
 
-	var plan struct {
-		Changes []json.RawMessage `json:"changes"`
-		Applied bool              `json:"applied"`
-	}
 	deskctlJSON(t, db, &plan, "--as", "alice", "policy", "apply", file, "--yes")
-	if plan.Applied == applied {
-		t.Errorf("re-running the apply: applied=%v with %d changes; the first run had applied=%v", plan.Applied, len(plan.Changes), applied)
+	if !plan.Applied || len(plan.Changes) != planned {
+		t.Errorf("re-running the apply: applied=%v with %d changes, want all %d planned", plan.Applied, len(plan.Changes), planned)
 	}
 	complete := auditRecords(t, db)
-	if applied && complete != records {
-		t.Errorf("re-running a completed apply added %d audit records", complete-records)
-	}
 	deskctlJSON(t, db, &plan, "--as", "alice", "policy", "apply", file, "--yes")
 	if plan.Applied || len(plan.Changes) != 0 {
 		t.Errorf("a second apply still changed %d things", len(plan.Changes))
@@ -667,24 +700,6 @@ func TestStressKillDuringPolicyApply(t *testing.T) {
 		t.Errorf("an apply with no changes added %d audit records", got-complete)
 	}
 	requireHealthy(t, db)
-}
-
-// committedTickets reads the ticket counter straight from the file when no
-// writer holds it: the import numbers tickets from it, so it says how many
-// tickets its committed batches hold. ok is false while the lock is held.
-func committedTickets(db string) (n int, ok bool) {
-	bdb, err := bolt.Open(db, 0o600, &bolt.Options{ReadOnly: true, Timeout: 10 * time.Millisecond})
-	if err != nil {
-		return 0, false
-	}
-	defer bdb.Close()
-	bdb.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket([]byte("tickets")); b != nil {
-			n = int(b.Sequence())
-		}
-		return nil
-	})
-	return n, true
 }
 
 func TestStressKillDuringTicketImport(t *testing.T) {
@@ -710,31 +725,20 @@ func TestStressKillDuringTicketImport(t *testing.T) {
 	}
 	file := writeFile(t, dir, "tickets.jsonl", buf.Bytes())
 
-	imp := startDeskctl(t, db, nil, "--as", "alice", "ticket", "import", file, "-o", "json")
-	// Wait for the first batch to commit, then kill while the next is under way.
-	deadline := time.Now().Add(60 * time.Second)
-	for !imp.exited() && time.Now().Before(deadline) {
-		if n, ok := committedTickets(db); ok && n >= app.ImportBatch {
-			time.Sleep(200 * time.Millisecond)
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	killed := killMidway(t, imp)
+	// Killed inside the second batch's transaction: the first is committed.
+	marker := filepath.Join(dir, "paused")
+	imp := startDeskctl(t, db, pauseEnv(marker, "ticket import", 2), "--as", "alice", "ticket", "import", file, "-o", "json")
+	killAtPause(t, db, marker, imp)
 
 	requireHealthy(t, db)
 	counts := dbCounts(t, db)
 	committed := counts["tickets"]
-	if committed%app.ImportBatch != 0 || committed > total || counts["ticket_ext"] != committed {
-		t.Fatalf("after the kill: %d tickets and %d import ids; want equal whole batches of %d", committed, counts["ticket_ext"], app.ImportBatch)
+	if committed != app.ImportBatch || counts["ticket_ext"] != committed {
+		t.Fatalf("after the kill: %d tickets and %d import ids; want the first batch of %d", committed, counts["ticket_ext"], app.ImportBatch)
 	}
-	if !killed && committed != total {
-		t.Fatalf("the import exited 0 with %d of %d tickets", committed, total)
+	if got, want := auditRecords(t, db), setupRecords+1; got != want {
+		t.Errorf("audit: %d records, want %d (one for the committed batch)", got, want)
 	}
-	if got, want := auditRecords(t, db), setupRecords+committed/app.ImportBatch; got != want {
-		t.Errorf("audit: %d records, want %d (one per committed batch)", got, want)
-	}
-	t.Logf("killed=%v after %d of %d tickets", killed, committed, total)
 
 	var res app.ImportResult
 	deskctlJSON(t, db, &res, "--as", "alice", "ticket", "import", file)
