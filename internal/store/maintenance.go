@@ -249,10 +249,10 @@ func BucketNames() []string {
 	return out
 }
 
-// Backup writes a consistent copy of the database to path from one read
-// transaction, so other commands keep working meanwhile. It writes to a
-// temporary file beside path and renames it into place.
-func (db *DB) Backup(path string) (int64, error) {
+// Backup writes a consistent copy of the database to path from this
+// (read) transaction, so other commands keep working meanwhile. It writes to
+// a temporary file beside path and renames it into place.
+func (tx *Tx) Backup(path string) (int64, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return 0, errs.Wrap(errs.Usage, err, "cannot create the backup directory %s", dir)
@@ -262,11 +262,7 @@ func (db *DB) Backup(path string) (int64, error) {
 		return 0, errs.Wrap(errs.Usage, err, "cannot write the backup in %s", dir)
 	}
 	defer os.Remove(tmp.Name())
-	var n int64
-	err = db.bolt.View(func(btx *bolt.Tx) error {
-		n, err = btx.WriteTo(tmp)
-		return err
-	})
+	n, err := tx.btx.WriteTo(tmp)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -285,10 +281,23 @@ func (db *DB) Backup(path string) (int64, error) {
 	return n, nil
 }
 
+// RestoreHooks let the caller check the database being replaced and add to
+// the one replacing it.
+type RestoreHooks struct {
+	// Live reads the database being replaced, under its lock, before
+	// anything is written. It is not called when there is no database at
+	// the target; tx is nil when there is one that cannot be read (not a
+	// bbolt file, buckets missing, another schema).
+	Live func(tx *Tx) error
+	// Restored writes to the restored copy before it is renamed into
+	// place, so what it adds is there the moment the file is.
+	Restored func(tx *Tx) error
+}
+
 // Restore replaces the database at target with the backup at source. The
 // backup is checked first (opens, current or older schema, consistent); the
 // target's lock is held while the file is swapped.
-func Restore(source, target string, timeout time.Duration, force bool) error {
+func Restore(source, target string, timeout time.Duration, force bool, h RestoreHooks) error {
 	src, err := Open(Options{Path: source, ReadOnly: true, LockTimeout: timeout})
 	if err != nil {
 		return errs.Wrap(errs.Usage, err, "%s is not a usable backup", source)
@@ -322,6 +331,12 @@ func Restore(source, target string, timeout time.Duration, force bool) error {
 		default:
 			defer lock.Close()
 		}
+		if h.Live != nil {
+			if err := lock.viewLive(h.Live); err != nil {
+				src.Close()
+				return err
+			}
+		}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(target), ".deskctl-restore-*")
 	if err != nil {
@@ -343,10 +358,46 @@ func Restore(source, target string, timeout time.Duration, force bool) error {
 	if err == nil {
 		err = os.Chmod(tmp.Name(), 0o600)
 	}
+	if err == nil && h.Restored != nil {
+		err = updateFile(tmp.Name(), timeout, h.Restored)
+	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), target)
 	}
 	return err
+}
+
+// viewLive runs fn over the database db holds the lock of, or with a nil
+// Tx when db is nil or not a readable current-schema deskctl database.
+func (db *DB) viewLive(fn func(*Tx) error) error {
+	if db == nil {
+		return fn(nil)
+	}
+	if v, err := db.schemaVersion(); err != nil || v != SchemaVersion {
+		return fn(nil)
+	}
+	return db.View(func(tx *Tx) error {
+		for _, b := range allBuckets {
+			if tx.btx.Bucket(b) == nil {
+				return fn(nil)
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// updateFile runs fn in one write transaction of the database at path
+// (migrating an older schema first) and closes it again.
+func updateFile(path string, timeout time.Duration, fn func(*Tx) error) error {
+	db, err := Open(Options{Path: path, LockTimeout: timeout})
+	if err != nil {
+		return err
+	}
+	if err := db.Update(fn); err != nil {
+		db.Close()
+		return err
+	}
+	return db.Close()
 }
 
 var _ io.Writer = (*os.File)(nil)
