@@ -263,7 +263,7 @@ func (s *Service) ShowTicket(n int) (TicketDetail, error) {
 }
 
 func canSee(role access.RoleInfo, e helpdesk.Entry) bool {
-	return e.Visibility != helpdesk.VisibleTechnicians || role.Role == access.RoleResourceMember || role.Role == access.RoleDispatcher
+	return !e.Visibility.TechniciansOnly() || role.Role == access.RoleResourceMember || role.Role == access.RoleDispatcher
 }
 
 // TicketLog returns the entries the actor may see.

@@ -23,7 +23,9 @@ func newCmdDBCheck(f *Factory) *cobra.Command {
 		Short: "Check bbolt's structure and deskctl's invariants",
 		Long: `Check the file's page structure (bbolt), that every reference resolves (group and
 resource members, grants, ticket requesters and resources), that every index matches
-its records, and that the audit chain is intact. Lists every problem found.
+its records, that every enumerated field (ticket state and priority, log entry state and
+visibility, member access, approval and outbox state) holds a known value, and that
+the audit chain is intact. Lists every problem found.
 JSON fields: path, healthy, problems (area, detail).` +
 			exitStatus("1  problems were found (listed)"),
 		Example: "  deskctl db check\n  deskctl db check -o json",

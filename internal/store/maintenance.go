@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -185,12 +186,93 @@ func (tx *Tx) Check() []Problem {
 		}
 		return nil
 	})
+	tx.checkValues(add)
 	if _, p, err := tx.VerifyAudit(); err != nil {
 		add("audit", "%v", err)
 	} else if p != nil {
 		add("audit", "chain broken at record %d: %s", p.Seq, p.Reason)
 	}
 	return ps
+}
+
+// checkValues reports every enumerated field holding a value outside its
+// set: ticket state and priority, log entry states and visibility, resource
+// member access, approval state and outbox state. Readers treat such values
+// as the most restrictive (an unknown visibility hides the entry), but they
+// are damage all the same. Records that do not decode are reported by Check.
+func (tx *Tx) checkValues(add func(area, format string, a ...any)) {
+	bad := func(area, what, value string, valid []string, key string) {
+		add(area, "%s has %s %q, not one of %s", key, what, value, strings.Join(valid, ", "))
+	}
+	states := enumNames(helpdesk.States)
+	validState := func(s helpdesk.State) bool { _, err := helpdesk.ParseState(string(s)); return err == nil }
+	_ = tx.bucket(bucketTickets).ForEach(func(k, v []byte) error {
+		var t helpdesk.Ticket
+		if json.Unmarshal(v, &t) != nil {
+			return nil
+		}
+		key := fmt.Sprintf("ticket #%d", fromBE64(k))
+		if !validState(t.State) {
+			bad("tickets", "state", string(t.State), states, key)
+		}
+		if _, err := helpdesk.ParsePriority(string(t.Priority)); err != nil {
+			bad("tickets", "priority", string(t.Priority), enumNames(helpdesk.Priorities), key)
+		}
+		for _, e := range t.Log {
+			ekey := fmt.Sprintf("%s log entry %d", key, e.Seq)
+			if !e.Visibility.Valid() {
+				bad("tickets", "visibility", string(e.Visibility), enumNames(helpdesk.Visibilities), ekey+" (shown to technicians only)")
+			}
+			for _, s := range []helpdesk.State{e.From, e.To} {
+				if s != "" && !validState(s) {
+					bad("tickets", "state", string(s), states, ekey)
+				}
+			}
+		}
+		return nil
+	})
+	accesses := enumNames(helpdesk.Accesses)
+	_ = tx.bucket(bucketResources).ForEach(func(k, v []byte) error {
+		var r helpdesk.Resource
+		if json.Unmarshal(v, &r) != nil {
+			return nil
+		}
+		for _, m := range r.Members {
+			if _, err := helpdesk.ParseAccess(string(m.Access)); err != nil {
+				bad("resources", "access", string(m.Access), accesses, fmt.Sprintf("resource %s member %s", k, m.Login))
+			}
+		}
+		return nil
+	})
+	_ = tx.bucket(bucketApprovals).ForEach(func(k, v []byte) error {
+		var a helpdesk.Approval
+		if json.Unmarshal(v, &a) != nil {
+			return nil
+		}
+		if _, err := helpdesk.ParseApprovalState(string(a.State)); err != nil {
+			bad("approvals", "state", string(a.State), enumNames(helpdesk.ApprovalStates), fmt.Sprintf("approval of #%d", fromBE64(k)))
+		}
+		return nil
+	})
+	outbox := []string{MailQueued, MailSent, MailFailed, MailDropped}
+	_ = tx.bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+		var m OutboxMail
+		if json.Unmarshal(v, &m) != nil {
+			return nil
+		}
+		if !slices.Contains(outbox, m.State) {
+			bad("outbox", "state", m.State, outbox, fmt.Sprintf("mail %d", fromBE64(k)))
+		}
+		return nil
+	})
+}
+
+func enumNames[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 func compareIndex(b *bolt.Bucket, want map[string]bool, name string, add func(string, string, ...any)) {
