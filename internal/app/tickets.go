@@ -239,10 +239,6 @@ func (s *Service) ShowTicket(n int) (TicketDetail, error) {
 		}
 		out = TicketDetail{TicketView: ticketView(t), Role: role, Available: []string{}}
 		for _, ch := range checks {
-			// request-approval needs approvals turned on as well.
-			if ch.Action == helpdesk.ActRequestApproval && !helpdesk.ApprovalsEnabled(c.Tx.Settings()) {
-				continue
-			}
 			if ch.Available {
 				out.Available = append(out.Available, ch.Action)
 			}

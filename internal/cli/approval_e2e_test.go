@@ -954,7 +954,7 @@ func TestApprovalPermissionFailures(t *testing.T) {
 
 	mustDesk(t, "settings", "set", "approvals.enabled", "false")
 	deskFails(t, ExitConflict, []string{"--as", "bob", "approval", "request", num, "--approver", "carol"},
-		"approvals are not enabled", "deskctl settings set approvals.enabled true")
+		"approvals are turned off", "deskctl settings set approvals.enabled true")
 	deskFails(t, ExitForbidden, []string{"--as", "bob", "settings", "set", "approvals.enabled", "true"})
 	mustDesk(t, "settings", "set", "approvals.enabled", "true")
 	s.noNewMail()
@@ -1182,9 +1182,12 @@ func TestApprovalLinkVoid(t *testing.T) {
 		if tc.heading != "Account disabled" {
 			deskFails(t, ExitConflict, []string{"--as", "carol", "approval", "approve", num}, "cannot decide")
 		}
-		if tc.heading == "Ticket closed" { // request-approval does not apply to closed tickets
+		switch tc.heading {
+		case "Ticket closed": // request-approval does not apply to closed tickets
 			deskFails(t, ExitForbidden, []string{"--as", "bob", "approval", "remind", num}, "ticket is closed")
-		} else {
+		case "Approvals turned off": // nor while approvals are off
+			deskFails(t, ExitConflict, []string{"--as", "bob", "approval", "remind", num}, "approvals are turned off")
+		default:
 			deskFails(t, ExitConflict, []string{"--as", "bob", "approval", "remind", num}, "cannot remind")
 		}
 		if v := s.approval(n); v.State != "pending" {
