@@ -21,6 +21,7 @@ const (
 	CondRequesterOnly Condition = "requester-only"
 	CondReadOnly      Condition = "read-only"
 	CondState         Condition = "state"
+	CondApprovalsOff  Condition = "approvals-off"
 	CondNotGranted    Condition = "not-granted"
 )
 
@@ -48,7 +49,8 @@ type Check struct {
 // Resource Members and Dispatchers, requester-only actions admit only the
 // requester); the user is not read-only on t (a read-only member who is also
 // the requester keeps the all-users actions); t's state is one the action
-// applies to; the user holds the action.
+// applies to; the user holds the action; for request-approval, approvals
+// are turned on (approvals.enabled).
 //
 // Unknown users and rights give not-found errors; a permission gives a usage error.
 func (e *Engine) Available(login string, t *helpdesk.Ticket, action string) (Check, error) {
@@ -132,9 +134,23 @@ func (e *Engine) available(n *userNode, t *helpdesk.Ticket, role RoleInfo, r hel
 	if !c.Granted {
 		return fail(CondNotGranted, grantFix(r.Name, n), "%s does not hold %s", login, r.Name)
 	}
+	if r.Name == helpdesk.ActRequestApproval && !e.approvalsEnabled() {
+		return fail(CondApprovalsOff, "deskctl settings set "+helpdesk.SettingApprovalsEnabled+" true",
+			"approvals are turned off in this helpdesk (%s is false)", helpdesk.SettingApprovalsEnabled)
+	}
 	c.Available, c.Condition = true, CondAvailable
 	c.Reason = fmt.Sprintf("%s may %s #%d as %s (%s)", login, r.Name, t.Number, role.Role.Title(), viaText(c.Paths))
 	return c, nil
+}
+
+// approvalsEnabled reads approvals.enabled once per engine.
+func (e *Engine) approvalsEnabled() bool {
+	if e.approvals == nil {
+		v, _ := e.src.Setting(helpdesk.SettingApprovalsEnabled)
+		on := helpdesk.ApprovalsEnabled(map[string]string{helpdesk.SettingApprovalsEnabled: v})
+		e.approvals = &on
+	}
+	return *e.approvals
 }
 
 // roleFix names the step that gives login a role that admits supporter
@@ -245,6 +261,9 @@ func (e *Engine) RequireAvailable(login string, t *helpdesk.Ticket, action strin
 		return c, nil
 	case CondNoRole:
 		return c, errs.NotFoundf("no ticket #%d", t.Number)
+	case CondApprovalsOff:
+		// The helpdesk's state, not the user's rights: a conflict.
+		return c, errs.Conflictf("cannot %s #%d: %s", c.Action, t.Number, c.Reason).WithHint("an administrator can turn them on: %s", c.Fix)
 	}
 	fe := errs.Forbiddenf("cannot %s #%d: %s", c.Action, t.Number, c.Reason)
 	if c.Fix != "" {

@@ -255,3 +255,57 @@ func TestReadAllFixFollowsTheGrant(t *testing.T) {
 		t.Errorf("after the fix: %+v %v", c, err)
 	}
 }
+
+// approvals.enabled is a condition of request-approval's availability, in the
+// one check every question goes through: can, explain and who-can agree,
+// and enforcement names the setting and its fix.
+func TestApprovalsSettingIsAnAvailabilityCondition(t *testing.T) {
+	netNew := ticket(20, "carol", "network", helpdesk.StateNew)
+	m := fixture(t)
+	answers := func() (Check, *Check, []Holder, error) {
+		e := New(m)
+		c, err := e.Can("bob", helpdesk.ActRequestApproval, netNew)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := e.Explain("bob", ExplainOptions{Ticket: netNew, Right: helpdesk.ActRequestApproval})
+		if err != nil || len(x.Rights) != 1 {
+			t.Fatalf("explain: %+v %v", x.Rights, err)
+		}
+		who, err := e.WhoCan(helpdesk.ActRequestApproval, netNew)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, reqErr := e.RequireAvailable("bob", netNew, helpdesk.ActRequestApproval)
+		return c, x.Rights[0].Check, who, reqErr
+	}
+
+	c, x, who, err := answers()
+	if c.Available || c.Condition != CondApprovalsOff || !c.Granted ||
+		c.Reason != "approvals are turned off in this helpdesk (approvals.enabled is false)" ||
+		c.Fix != "deskctl settings set approvals.enabled true" {
+		t.Errorf("can with approvals off: %+v", c)
+	}
+	if x == nil || x.Available || x.Condition != CondApprovalsOff || x.Fix != c.Fix {
+		t.Errorf("explain with approvals off: %+v", x)
+	}
+	if len(who) != 0 {
+		t.Errorf("who-can with approvals off: %+v", who)
+	}
+	if !errs.Is(err, errs.Conflict) || errs.HintOf(err) != "an administrator can turn them on: deskctl settings set approvals.enabled true" {
+		t.Errorf("enforcement with approvals off: %v (hint %q)", err, errs.HintOf(err))
+	}
+	// Other actions do not depend on it.
+	if c, _ := New(m).Can("bob", helpdesk.ActClose, netNew); !c.Available {
+		t.Errorf("close with approvals off: %+v", c)
+	}
+
+	m.PutSetting(helpdesk.SettingApprovalsEnabled, "true")
+	c, x, who, err = answers()
+	if !c.Available || x == nil || !x.Available || err != nil {
+		t.Errorf("with approvals on: can %+v, explain %+v, enforcement %v", c, x, err)
+	}
+	if len(who) == 0 || who[0].Login != "bob" {
+		t.Errorf("who-can with approvals on: %+v", who)
+	}
+}

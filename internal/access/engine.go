@@ -33,6 +33,8 @@ type Engine struct {
 	resources map[string]*resourceNode
 	grants    map[helpdesk.Subject]rightSet
 	logins    []string
+	// approvals caches approvals.enabled: nil until first read.
+	approvals *bool
 }
 
 // New returns an Engine reading src.

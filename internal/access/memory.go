@@ -1,6 +1,7 @@
 package access
 
 import (
+	"maps"
 	"slices"
 	"sort"
 
@@ -23,6 +24,7 @@ type Memory struct {
 	rights    map[string]helpdesk.Right
 	grants    map[helpdesk.Subject]map[string]bool
 	holders   map[string]map[helpdesk.Subject]bool
+	settings  map[string]string
 
 	// Sorted lists, rebuilt on demand after a change.
 	userList, groupList, resourceList []string
@@ -44,6 +46,7 @@ func NewMemory() *Memory {
 		rights:    map[string]helpdesk.Right{},
 		grants:    map[helpdesk.Subject]map[string]bool{},
 		holders:   map[string]map[helpdesk.Subject]bool{},
+		settings:  map[string]string{},
 
 		groupsOfList: map[helpdesk.Subject][]string{},
 		grantList:    map[helpdesk.Subject][]string{},
@@ -54,6 +57,24 @@ func NewMemory() *Memory {
 	m.groups[helpdesk.Everyone] = helpdesk.Group{Name: helpdesk.Everyone, Description: "every active user"}
 	return m
 }
+
+// PutSetting stores a helpdesk setting; an empty value removes it.
+func (m *Memory) PutSetting(key, value string) {
+	if value == "" {
+		delete(m.settings, key)
+		return
+	}
+	m.settings[key] = value
+}
+
+// Setting implements Source.
+func (m *Memory) Setting(key string) (string, bool) {
+	v, ok := m.settings[key]
+	return v, ok
+}
+
+// Settings returns a copy of every stored setting.
+func (m *Memory) Settings() map[string]string { return maps.Clone(m.settings) }
 
 // PutUser adds or replaces a user.
 func (m *Memory) PutUser(u helpdesk.User) {

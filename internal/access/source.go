@@ -38,4 +38,7 @@ type Source interface {
 	Right(name string) (r helpdesk.Right, ok bool, err error)
 	// Rights lists the whole catalog in helpdesk.SortRights order.
 	Rights() ([]helpdesk.Right, error)
+	// Setting returns a stored helpdesk setting (approvals.enabled is a
+	// condition of availability); ok is false when it is not set.
+	Setting(key string) (value string, ok bool)
 }

@@ -250,10 +250,6 @@ func usableLink(tx *store.Tx, a helpdesk.Approval) (helpdesk.Ticket, error) {
 func (s *Service) RequestApproval(ticket int, approver, note string) (ApprovalView, Delivery, error) {
 	var out ApprovalView
 	d, err := s.write("approval request", func(c *Ctx) error {
-		if !helpdesk.ApprovalsEnabled(c.Tx.Settings()) {
-			return errs.Conflictf("approvals are not enabled").
-				WithHint("an administrator can enable them: deskctl settings set approvals.enabled true")
-		}
 		t, _, err := visibleTicket(c, ticket)
 		if err != nil {
 			return err

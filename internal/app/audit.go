@@ -2,7 +2,6 @@ package app
 
 import (
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -104,7 +103,7 @@ func (s *Service) VerifyAudit(anchors ...string) (AuditVerification, error) {
 		if last, ok, err := tx.LastAudit(); err != nil {
 			return err
 		} else if ok {
-			out.Head = fmt.Sprintf("%d:%s", last.Seq, last.Hash)
+			out.Head = headOf(last)
 		}
 		for _, a := range as {
 			r, ok, err := tx.AuditRecordAt(a.seq)

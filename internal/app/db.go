@@ -1,10 +1,13 @@
 package app
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/store"
 )
 
@@ -15,8 +18,8 @@ type CheckResult struct {
 	Problems []store.Problem `json:"problems"`
 }
 
-// CheckDB runs bbolt's and deskctl's consistency checks. Database commands act
-// on the file itself and need no acting user: protect the file with its mode.
+// CheckDB runs bbolt's and deskctl's consistency checks. It needs no acting
+// user: it must work on a file too damaged to say who is an administrator.
 func (s *Service) CheckDB() (CheckResult, error) {
 	out := CheckResult{Path: s.DBPath, Problems: []store.Problem{}}
 	// Damaged: a file with missing buckets is what this command reports on.
@@ -30,8 +33,9 @@ func (s *Service) CheckDB() (CheckResult, error) {
 	return out, err
 }
 
-// BackupDB writes a hot, consistent copy to path. An existing file at path
-// is replaced only with force, and never the database itself.
+// BackupDB writes a hot, consistent copy to path (administrators only: it
+// holds the whole database). An existing file at path is replaced only with
+// force, and never the database itself.
 func (s *Service) BackupDB(path string, force bool) (int64, error) {
 	if st, err := os.Stat(path); err == nil {
 		switch db, _ := os.Stat(s.DBPath); {
@@ -43,17 +47,135 @@ func (s *Service) BackupDB(path string, force bool) (int64, error) {
 			return 0, errs.Conflictf("%s already exists", path).WithHint("pass --force to replace it, or choose another name")
 		}
 	}
-	db, err := s.open(true)
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	return db.Backup(path)
+	var n int64
+	err := s.read(func(c *Ctx) error {
+		if err := c.RequireAdmin(); err != nil {
+			return err
+		}
+		var err error
+		n, err = c.Tx.Backup(path)
+		return err
+	})
+	return n, err
 }
 
-// RestoreDB replaces the database with a checked backup.
-func (s *Service) RestoreDB(path string, force bool) error {
-	return store.Restore(path, s.DBPath, s.LockTimeout, force)
+// RestoreResult is `db restore`: what was replaced by what, and the audit
+// record the restore left in the restored database.
+type RestoreResult struct {
+	Path   string `json:"path"`
+	Backup string `json:"backup"`
+	// BackupAsOf is the time of the backup's newest audit record: the last
+	// change it holds (zero when it has no audit record).
+	BackupAsOf time.Time `json:"backup_as_of,omitzero"`
+	// BackupHead is the backup's audit head, SEQ:HASH.
+	BackupHead string `json:"backup_head"`
+	// ReplacedHead is the audit head of the database that was replaced;
+	// empty when there was none or it could not be read.
+	ReplacedHead string `json:"replaced_head"`
+	// Head is the restored database's head: the restore's own record.
+	Head string `json:"head"`
+	By   string `json:"by"`
+	// AdminChecked is false when there was no readable database to check
+	// the acting user against (none at the path, or too damaged to read).
+	AdminChecked bool `json:"admin_checked"`
+}
+
+// RestoreDB replaces the database with a checked backup. The acting user
+// must be an administrator in the database being replaced, checked under its
+// lock; only when there is none, or it cannot be read at all, does the
+// restore go ahead unchecked (and says so). The restored file gets an audit
+// record of the restore before it is put in place.
+func (s *Service) RestoreDB(path string, force bool) (RestoreResult, error) {
+	out := RestoreResult{Path: s.DBPath, Backup: path}
+	live := func(tx *store.Tx) error {
+		if tx == nil {
+			return nil
+		}
+		c, err := s.ctx(tx, "")
+		if err == nil {
+			err = c.RequireAdmin()
+		}
+		if err == nil {
+			out.By, out.AdminChecked = c.Actor.Login, true
+			out.ReplacedHead, err = auditHead(tx)
+		}
+		if errs.Is(err, errs.Unusable) {
+			// Damaged records: who is an administrator cannot be read.
+			out.ReplacedHead = ""
+			return nil
+		}
+		return err
+	}
+	restored := func(tx *store.Tx) error {
+		last, ok, err := tx.LastAudit()
+		if err != nil {
+			return err
+		}
+		if ok {
+			out.BackupAsOf, out.BackupHead = last.Time, headOf(last)
+		}
+		if !out.AdminChecked {
+			out.By = s.claimedActor()
+		}
+		note := fmt.Sprintf("restored from backup taken at %s with audit head %s, by %s",
+			timeOrUnknown(out.BackupAsOf), orNone(out.BackupHead), out.By)
+		if !out.AdminChecked {
+			note += " (not checked as administrator: no readable database was replaced)"
+		}
+		c := &Ctx{Tx: tx, Actor: helpdesk.User{Login: out.By}, Now: s.now(), command: "db restore"}
+		if err := c.Audit("database", restoreBefore(out.ReplacedHead), map[string]any{
+			"backup": path, "backup_as_of": out.BackupAsOf, "backup_head": out.BackupHead, "note": note,
+		}); err != nil {
+			return err
+		}
+		out.Head, err = auditHead(tx)
+		return err
+	}
+	err := store.Restore(path, s.DBPath, s.LockTimeout, force, store.RestoreHooks{Live: live, Restored: restored})
+	return out, err
+}
+
+// claimedActor is who runs a command when no database says who that is.
+func (s *Service) claimedActor() string {
+	switch {
+	case s.Actor != "":
+		return s.Actor
+	case s.OSUser != nil && s.OSUser() != "":
+		return s.OSUser()
+	}
+	return "unknown"
+}
+
+func restoreBefore(head string) any {
+	if head == "" {
+		return nil
+	}
+	return map[string]string{"head": head}
+}
+
+// auditHead names the newest audit record as SEQ:HASH ("" for none).
+func auditHead(tx *store.Tx) (string, error) {
+	last, ok, err := tx.LastAudit()
+	if err != nil || !ok {
+		return "", err
+	}
+	return headOf(last), nil
+}
+
+func headOf(r helpdesk.AuditRecord) string { return fmt.Sprintf("%d:%s", r.Seq, r.Hash) }
+
+func timeOrUnknown(t time.Time) string {
+	if t.IsZero() {
+		return "an unknown time"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // StatsDB reports counts, file size and free pages.

@@ -30,6 +30,12 @@ type Delivery struct {
 	Queued []string `json:"queued"` // recipients still waiting in the outbox
 	// Reason explains why mail is still queued (SMTP not configured, server down…).
 	Reason string `json:"reason,omitempty"`
+	// Failed are recipients whose mail the server refused for good: it is
+	// marked failed and never retried. FailReason carries the server's
+	// reply, Resend how to send it again.
+	Failed     []string `json:"failed,omitempty"`
+	FailReason string   `json:"fail_reason,omitempty"`
+	Resend     string   `json:"resend,omitempty"`
 	// Warning is about the links in the mail (public-url not set, plain http).
 	Warning string `json:"warning,omitempty"`
 }
@@ -217,13 +223,29 @@ func (s *Service) deliverOne(send context.Context, id uint64, force bool, d *Del
 	if errors.Is(sendErr, context.DeadlineExceeded) && errors.Is(context.Cause(send), errSendWait) {
 		sendErr = fmt.Errorf("%w: %w", errSendWait, sendErr)
 	}
-	s.finishMail(id, sendErr, sendErr != nil && mail.IsPermanent(sendErr))
-	if sendErr != nil {
+	permanent := sendErr != nil && mail.IsPermanent(sendErr)
+	s.finishMail(id, sendErr, permanent)
+	switch {
+	case permanent:
+		d.Failed = append(d.Failed, msg.To)
+		d.FailReason = "failed permanently: " + sendErr.Error() + "; it will not be retried"
+		d.Resend = s.resendHint(id)
+	case sendErr != nil:
 		d.Queued = append(d.Queued, msg.To)
 		d.Reason = sendErr.Error() + " — the mail is queued; retry with `deskctl mail flush`"
-		return
+	default:
+		d.Sent = append(d.Sent, msg.To)
 	}
-	d.Sent = append(d.Sent, msg.To)
+}
+
+// resendHint says how to send a mail the server refused for good: an
+// approver mail goes out again with a reminder, once the address is fixed.
+func (s *Service) resendHint(id uint64) string {
+	m, _ := s.peekMail(id)
+	if m.Kind == mailApprovalRequest || m.Kind == mailApprovalReminder {
+		return fmt.Sprintf("fix the address (deskctl user update LOGIN --email ADDR), then send a new link: deskctl approval remind %d", m.Ticket)
+	}
+	return "fix the address, then tell the recipient yourself; `deskctl mail queue --all` keeps the failed mail"
 }
 
 func (s *Service) peekMail(id uint64) (store.OutboxMail, bool) {
@@ -402,8 +424,12 @@ func (s *Service) FlushMail(force bool) (FlushResult, error) {
 	return r, nil
 }
 
-// TestMail sends a test message straight away (not through the outbox).
+// TestMail sends a test message straight away (not through the outbox),
+// administrators only: it sends through the helpdesk's own SMTP account.
 func (s *Service) TestMail(to string) error {
+	if err := s.read(func(c *Ctx) error { return c.RequireAdmin() }); err != nil {
+		return err
+	}
 	if s.Mail == nil || !s.Mail.SMTP.Configured() {
 		return errs.Usagef("SMTP is not configured").WithHint("set smtp.host and smtp.from (config file or DESKCTL_SMTP_*)")
 	}
@@ -412,5 +438,11 @@ func (s *Service) TestMail(to string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*claimLease(s.Mail.SMTP.Timeout, s.LockTimeout))
 	defer cancel()
-	return mail.NewSMTP(s.Mail.SMTP).Send(ctx, mail.TestMessage(to))
+	if err := mail.NewSMTP(s.Mail.SMTP).Send(ctx, mail.TestMessage(to)); err != nil {
+		// The settings passed validation: whatever went wrong now, the
+		// server refused (a login, the sender, the recipient) or could not
+		// be reached, which is this command's negative answer.
+		return &errs.Error{Kind: errs.Negative, Msg: "test mail not delivered", Err: err, Hint: errs.HintOf(err)}
+	}
+	return nil
 }

@@ -239,10 +239,6 @@ func (s *Service) ShowTicket(n int) (TicketDetail, error) {
 		}
 		out = TicketDetail{TicketView: ticketView(t), Role: role, Available: []string{}}
 		for _, ch := range checks {
-			// request-approval needs approvals turned on as well.
-			if ch.Action == helpdesk.ActRequestApproval && !helpdesk.ApprovalsEnabled(c.Tx.Settings()) {
-				continue
-			}
 			if ch.Available {
 				out.Available = append(out.Available, ch.Action)
 			}
@@ -263,7 +259,7 @@ func (s *Service) ShowTicket(n int) (TicketDetail, error) {
 }
 
 func canSee(role access.RoleInfo, e helpdesk.Entry) bool {
-	return e.Visibility != helpdesk.VisibleTechnicians || role.Role == access.RoleResourceMember || role.Role == access.RoleDispatcher
+	return !e.Visibility.TechniciansOnly() || role.Role == access.RoleResourceMember || role.Role == access.RoleDispatcher
 }
 
 // TicketLog returns the entries the actor may see.

@@ -954,7 +954,7 @@ func TestApprovalPermissionFailures(t *testing.T) {
 
 	mustDesk(t, "settings", "set", "approvals.enabled", "false")
 	deskFails(t, ExitConflict, []string{"--as", "bob", "approval", "request", num, "--approver", "carol"},
-		"approvals are not enabled", "deskctl settings set approvals.enabled true")
+		"approvals are turned off", "deskctl settings set approvals.enabled true")
 	deskFails(t, ExitForbidden, []string{"--as", "bob", "settings", "set", "approvals.enabled", "true"})
 	mustDesk(t, "settings", "set", "approvals.enabled", "true")
 	s.noNewMail()
@@ -1182,9 +1182,12 @@ func TestApprovalLinkVoid(t *testing.T) {
 		if tc.heading != "Account disabled" {
 			deskFails(t, ExitConflict, []string{"--as", "carol", "approval", "approve", num}, "cannot decide")
 		}
-		if tc.heading == "Ticket closed" { // request-approval does not apply to closed tickets
+		switch tc.heading {
+		case "Ticket closed": // request-approval does not apply to closed tickets
 			deskFails(t, ExitForbidden, []string{"--as", "bob", "approval", "remind", num}, "ticket is closed")
-		} else {
+		case "Approvals turned off": // nor while approvals are off
+			deskFails(t, ExitConflict, []string{"--as", "bob", "approval", "remind", num}, "approvals are turned off")
+		default:
 			deskFails(t, ExitConflict, []string{"--as", "bob", "approval", "remind", num}, "cannot remind")
 		}
 		if v := s.approval(n); v.State != "pending" {
@@ -1262,6 +1265,13 @@ func TestMailCommands(t *testing.T) {
 		t.Errorf("test mail to %v (%v)", m.To, m.ParseErr)
 	}
 	deskFails(t, ExitUsage, []string{"mail", "test", "--to", "not an address"}, "invalid email")
+	// It sends through the helpdesk's own account, so it is for administrators.
+	deskFails(t, ExitForbidden, []string{"--as", "bob", "mail", "test", "--to", "anyone@example.org"}, "lacks the admin permission")
+	deskFails(t, ExitNotFound, []string{"--as", "erin", "mail", "test", "--to", "anyone@example.org"}, "erin")
+	// A refused login is the server refusing, as the help says: exit 1.
+	t.Setenv("DESKCTL_SMTP_PASSWORD", "wrong")
+	deskFails(t, ExitNegative, []string{"mail", "test", "--to", "ops@example.com"}, "test mail not delivered", "refused the login")
+	t.Setenv("DESKCTL_SMTP_PASSWORD", smtpPass)
 
 	s.smtp.Stop()
 	deskFails(t, ExitNegative, []string{"mail", "test", "--to", "ops@example.com"}, "test mail not delivered")
@@ -1274,6 +1284,40 @@ func TestMailCommands(t *testing.T) {
 
 	deskFails(t, ExitForbidden, []string{"--as", "bob", "mail", "queue"}, "lacks the admin permission")
 	deskFails(t, ExitForbidden, []string{"--as", "bob", "mail", "flush"}, "lacks the admin permission")
+}
+
+// A mail the server refuses for good is marked failed and never retried, so
+// the command says so, with the server's reply and how to send it again,
+// instead of promising a retry.
+func TestApprovalMailRefusedForGood(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("Dish")
+	num := strconv.Itoa(n)
+	s.smtp.RejectNext(554)
+	_, errOut, code := desk(t, "--as", "bob", "approval", "request", num, "--approver", "carol")
+	if code != ExitOK {
+		t.Fatalf("request: exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{"mail to carol@example.com failed permanently: ", "554", "mailtest refuses this recipient",
+		"it will not be retried", "hint: fix the address", "deskctl approval remind " + num} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("request output lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "queued") || strings.Contains(errOut, "mail flush") {
+		t.Errorf("request output promises a retry:\n%s", errOut)
+	}
+	if q := s.mailQueue(); len(q) != 1 || q[0].State != "failed" || !strings.Contains(q[0].LastError, "554") {
+		t.Errorf("mail queue after a permanent refusal: %+v", q)
+	}
+	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "0 sent, 0 failed") {
+		t.Errorf("flush retried the refused mail: %q", out)
+	}
+	// The hint works: a reminder sends a new link.
+	mustDesk(t, "--as", "bob", "approval", "remind", num)
+	if m := s.nextMail(); m.To[0] != "carol@example.com" {
+		t.Errorf("reminder went to %v", m.To)
+	}
 }
 
 // A reminder that cannot be sent does not take away the link the approver

@@ -34,6 +34,9 @@ func (f *Factory) reportDelivery(d app.Delivery) {
 	if len(d.Queued) > 0 {
 		f.notef("mail to %s queued: %s", strings.Join(d.Queued, ", "), d.Reason)
 	}
+	if len(d.Failed) > 0 {
+		f.notef("mail to %s %s\nhint: %s", strings.Join(d.Failed, ", "), d.FailReason, d.Resend)
+	}
 	if d.Warning != "" {
 		f.notef("warning: %s", d.Warning)
 	}

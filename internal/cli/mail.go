@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/errs"
@@ -59,7 +60,7 @@ func newCmdMailFlush(f *Factory) *cobra.Command {
 		Short: "Deliver queued mail that is due (admin)",
 		Long: `Try to deliver every queued mail whose back-off has passed (--force: all queued
 mail now). Each mail is marked sent only after the server accepted it.` +
-			exitStatus("1  some mail could not be delivered and stays queued", "5  mail is queued but SMTP is not configured"),
+			exitStatus("1  some mail was not delivered: queued for a retry, or refused for good (marked failed, not retried)", "5  mail is queued but SMTP is not configured"),
 		Example: "  deskctl mail flush\n  deskctl mail flush --force",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -86,12 +87,16 @@ mail now). Each mail is marked sent only after the server accepted it.` +
 					return err
 				}
 			} else {
-				if _, err := fmt.Fprintf(f.IO.Out, "%d sent, %d failed, %d waiting for back-off\n", len(r.Sent), len(r.Queued), r.Waiting); err != nil {
+				if _, err := fmt.Fprintf(f.IO.Out, "%d sent, %d failed, %d waiting for back-off\n", len(r.Sent), len(r.Queued)+len(r.Failed), r.Waiting); err != nil {
 					return err
 				}
 			}
 			if len(r.Queued) > 0 {
+				f.reportDelivery(app.Delivery{Failed: r.Failed, FailReason: r.FailReason, Resend: r.Resend})
 				return errs.Negativef("%d mail(s) not delivered: %s", len(r.Queued), r.Reason)
+			}
+			if len(r.Failed) > 0 {
+				return errs.Negativef("mail to %s %s", strings.Join(r.Failed, ", "), r.FailReason).WithHint("%s", r.Resend)
 			}
 			return nil
 		},
@@ -103,9 +108,13 @@ mail now). Each mail is marked sent only after the server accepted it.` +
 func newCmdMailTest(f *Factory) *cobra.Command {
 	var to string
 	cmd := &cobra.Command{
-		Use:     "test --to ADDR",
-		Short:   "Send a test message through the configured SMTP server",
-		Long:    `Send a test message right away (not through the outbox) to check the smtp.* settings.` + exitStatus("1  the server refused or could not be reached"),
+		Use:   "test --to ADDR",
+		Short: "Send a test message through the configured SMTP server (admin)",
+		Long: `Send a test message right away (not through the outbox) to check the smtp.* settings.
+Needs the admin permission: it sends through the helpdesk's own mail account.` +
+			exitStatus("1  the server refused (the login, the sender or the recipient) or could not be reached",
+				"2  --to is not a mail address, or SMTP is not configured or its settings are invalid",
+				"4  you lack the admin permission"),
 		Example: "  deskctl mail test --to alice@example.com",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -117,9 +126,6 @@ func newCmdMailTest(f *Factory) *cobra.Command {
 				return err
 			}
 			if err := svc.TestMail(to); err != nil {
-				if errs.KindOf(err) == errs.Internal {
-					return &errs.Error{Kind: errs.Negative, Msg: "test mail not delivered", Err: err, Hint: errs.HintOf(err)}
-				}
 				return err
 			}
 			f.notef("test mail accepted by the server for %s", to)

@@ -289,6 +289,63 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		state(ts).markDamaged(path)
 	},
 
+	// tamper-json FILE BUCKET KEY PATH VALUE sets one field of a stored
+	// JSON record behind deskctl's back, as a flipped byte or an outside
+	// editor would. KEY #N is record number N (big-endian), anything else
+	// the key itself; PATH is dot-separated, numbers index lists
+	// (log.1.visibility).
+	"tamper-json": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 5 {
+			ts.Fatalf("usage: tamper-json FILE BUCKET KEY PATH VALUE")
+		}
+		path := ts.MkAbs(args[0])
+		key := []byte(args[2])
+		if n, ok := strings.CutPrefix(args[2], "#"); ok {
+			num, err := strconv.ParseUint(n, 10, 64)
+			ts.Check(err)
+			key = binary.BigEndian.AppendUint64(nil, num)
+		}
+		ts.Check(rawUpdate(path, func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte(args[1]))
+			if b == nil || b.Get(key) == nil {
+				return fmt.Errorf("no record %s in bucket %s", args[2], args[1])
+			}
+			var rec any
+			if err := json.Unmarshal(b.Get(key), &rec); err != nil {
+				return err
+			}
+			parts := strings.Split(args[3], ".")
+			node := rec
+			for i, part := range parts {
+				last := i == len(parts)-1
+				switch n := node.(type) {
+				case map[string]any:
+					if last {
+						n[part] = args[4]
+					}
+					node = n[part]
+				case []any:
+					idx, err := strconv.Atoi(part)
+					if err != nil || idx >= len(n) {
+						return fmt.Errorf("%s: no list item %s", args[3], part)
+					}
+					if last {
+						n[idx] = args[4]
+					}
+					node = n[idx]
+				default:
+					return fmt.Errorf("%s: nothing at %s", args[3], part)
+				}
+			}
+			edited, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			return b.Put(key, edited)
+		}))
+		state(ts).markDamaged(path)
+	},
+
 	// setschema FILE N stamps FILE with schema version N, as a newer (or
 	// older) deskctl would have left it.
 	"setschema": func(ts *testscript.TestScript, neg bool, args []string) {

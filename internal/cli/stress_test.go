@@ -375,7 +375,7 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 	backups := 0
 	untilDone(func(i int) {
 		copyPath := filepath.Join(filepath.Dir(db), fmt.Sprintf("hot-%03d.db", i))
-		p := runDeskctlProcess(t, db, "--lock-timeout", "5s", "db", "backup", copyPath)
+		p := runDeskctlProcess(t, db, "--lock-timeout", "5s", "--as", "alice", "db", "backup", copyPath)
 		switch {
 		case p.code == ExitBusy:
 			return

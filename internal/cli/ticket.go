@@ -231,7 +231,8 @@ func newCmdTicketLog(f *Factory) *cobra.Command {
 		Use:   "log N",
 		Short: "Show the ticket's log entries you may see",
 		Long: `Show the ticket's log, oldest first. End Users do not see entries visible to
-technicians only (internal notes, approval system entries).
+technicians only (internal notes, approval system entries), nor entries whose stored
+visibility is neither everyone nor technicians (damage, reported by db check).
 JSON fields: seq, time, actor, action, text, from, to, visibility, system.` + exitStatus(),
 		Example: "  deskctl ticket log 42",
 		Args:    usageArgs(1, 1, "a ticket number"),

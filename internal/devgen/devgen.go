@@ -64,6 +64,8 @@ func Model(o Options) *access.Memory {
 	m.PutUser(helpdesk.User{Login: AdminLogin, Name: "Administrator", Email: "admin@example.com", Active: true, Created: epoch})
 	m.Grant(helpdesk.UserSubject(AdminLogin), helpdesk.PermAdmin)
 	m.Grant(helpdesk.GroupSubject(helpdesk.Everyone), helpdesk.AllUsersActions()...)
+	// Approvals on, so request-approval is decided by rights and roles alone.
+	m.PutSetting(helpdesk.SettingApprovalsEnabled, "true")
 	// edit-all-tickets may only be granted together with read-all-tickets
 	// (the store and policy validation refuse it otherwise).
 	holders, _ := m.Holders(helpdesk.PermEditAllTickets)

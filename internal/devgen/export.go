@@ -13,7 +13,7 @@ import (
 
 // State returns m as policy data, ready for policy.Export.
 func State(m *access.Memory) policy.State {
-	s := policy.State{Grants: map[helpdesk.Subject][]string{}, Settings: map[string]string{}}
+	s := policy.State{Grants: map[helpdesk.Subject][]string{}, Settings: m.Settings()}
 	logins, _ := m.Users()
 	for _, l := range logins {
 		u, _, _ := m.User(l)

@@ -170,6 +170,11 @@ func writeDirectory(tx *store.Tx, m *access.Memory, sum *Summary) error {
 			sum.Grants++
 		}
 	}
+	for k, v := range m.Settings() {
+		if err := tx.PutSetting(k, v); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -22,6 +22,9 @@ const (
 	ApprovalCancelled ApprovalState = "cancelled"
 )
 
+// ApprovalStates lists every approval state.
+var ApprovalStates = []ApprovalState{ApprovalPending, ApprovalApproved, ApprovalRejected, ApprovalCancelled}
+
 // ParseApprovalState reads an approval state name.
 func ParseApprovalState(s string) (ApprovalState, error) {
 	switch ApprovalState(s) {

@@ -60,6 +60,9 @@ const (
 	AccessWrite Access = "write"
 )
 
+// Accesses lists every access level.
+var Accesses = []Access{AccessRead, AccessWrite}
+
 // ParseAccess reads "read" or "write".
 func ParseAccess(s string) (Access, error) {
 	switch Access(s) {

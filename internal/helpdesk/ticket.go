@@ -50,6 +50,9 @@ const (
 	PriorityUrgent Priority = "urgent"
 )
 
+// Priorities lists every priority, lowest first.
+var Priorities = []Priority{PriorityLow, PriorityNormal, PriorityHigh, PriorityUrgent}
+
 // ParsePriority reads a priority name.
 func ParsePriority(s string) (Priority, error) {
 	switch Priority(s) {
@@ -59,13 +62,25 @@ func ParsePriority(s string) (Priority, error) {
 	return "", errs.Usagef("unknown priority %q", s).WithHint("use low, normal, high or urgent")
 }
 
-// Visibility says who may read a log entry.
+// Visibility says who may read a log entry. It is a closed set: a value
+// outside it (a damaged record, a typo in an import) is read as
+// technicians-only, never as everyone.
 type Visibility string
 
 const (
 	VisibleEveryone    Visibility = "everyone"
 	VisibleTechnicians Visibility = "technicians"
 )
+
+// Visibilities lists every valid visibility.
+var Visibilities = []Visibility{VisibleEveryone, VisibleTechnicians}
+
+// Valid reports whether v is one of Visibilities.
+func (v Visibility) Valid() bool { return v == VisibleEveryone || v == VisibleTechnicians }
+
+// TechniciansOnly is the one place that decides who reads an entry: every
+// value but "everyone" keeps it from End Users, so an unknown one fails closed.
+func (v Visibility) TechniciansOnly() bool { return v != VisibleEveryone }
 
 // Entry is one line of a ticket's log.
 type Entry struct {

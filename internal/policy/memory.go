@@ -37,5 +37,8 @@ func StateToMemory(s State) *access.Memory {
 	for subj, rights := range s.Grants {
 		m.Grant(subj, rights...)
 	}
+	for k, v := range s.Settings {
+		m.PutSetting(k, v)
+	}
 	return m
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -215,12 +216,93 @@ func (tx *Tx) Check() []Problem {
 		}
 		return nil
 	})
+	tx.checkValues(add)
 	if _, p, err := tx.VerifyAudit(); err != nil {
 		add("audit", "%v", err)
 	} else if p != nil {
 		add("audit", "chain broken at record %d: %s", p.Seq, p.Reason)
 	}
 	return ps
+}
+
+// checkValues reports every enumerated field holding a value outside its
+// set: ticket state and priority, log entry states and visibility, resource
+// member access, approval state and outbox state. Readers treat such values
+// as the most restrictive (an unknown visibility hides the entry), but they
+// are damage all the same. Records that do not decode are reported by Check.
+func (tx *Tx) checkValues(add func(area, format string, a ...any)) {
+	bad := func(area, what, value string, valid []string, key string) {
+		add(area, "%s has %s %q, not one of %s", key, what, value, strings.Join(valid, ", "))
+	}
+	states := enumNames(helpdesk.States)
+	validState := func(s helpdesk.State) bool { _, err := helpdesk.ParseState(string(s)); return err == nil }
+	_ = tx.bucket(bucketTickets).ForEach(func(k, v []byte) error {
+		var t helpdesk.Ticket
+		if json.Unmarshal(v, &t) != nil {
+			return nil
+		}
+		key := fmt.Sprintf("ticket #%d", fromBE64(k))
+		if !validState(t.State) {
+			bad("tickets", "state", string(t.State), states, key)
+		}
+		if _, err := helpdesk.ParsePriority(string(t.Priority)); err != nil {
+			bad("tickets", "priority", string(t.Priority), enumNames(helpdesk.Priorities), key)
+		}
+		for _, e := range t.Log {
+			ekey := fmt.Sprintf("%s log entry %d", key, e.Seq)
+			if !e.Visibility.Valid() {
+				bad("tickets", "visibility", string(e.Visibility), enumNames(helpdesk.Visibilities), ekey+" (shown to technicians only)")
+			}
+			for _, s := range []helpdesk.State{e.From, e.To} {
+				if s != "" && !validState(s) {
+					bad("tickets", "state", string(s), states, ekey)
+				}
+			}
+		}
+		return nil
+	})
+	accesses := enumNames(helpdesk.Accesses)
+	_ = tx.bucket(bucketResources).ForEach(func(k, v []byte) error {
+		var r helpdesk.Resource
+		if json.Unmarshal(v, &r) != nil {
+			return nil
+		}
+		for _, m := range r.Members {
+			if _, err := helpdesk.ParseAccess(string(m.Access)); err != nil {
+				bad("resources", "access", string(m.Access), accesses, fmt.Sprintf("resource %s member %s", k, m.Login))
+			}
+		}
+		return nil
+	})
+	_ = tx.bucket(bucketApprovals).ForEach(func(k, v []byte) error {
+		var a helpdesk.Approval
+		if json.Unmarshal(v, &a) != nil {
+			return nil
+		}
+		if _, err := helpdesk.ParseApprovalState(string(a.State)); err != nil {
+			bad("approvals", "state", string(a.State), enumNames(helpdesk.ApprovalStates), fmt.Sprintf("approval of #%d", fromBE64(k)))
+		}
+		return nil
+	})
+	outbox := []string{MailQueued, MailSent, MailFailed, MailDropped}
+	_ = tx.bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+		var m OutboxMail
+		if json.Unmarshal(v, &m) != nil {
+			return nil
+		}
+		if !slices.Contains(outbox, m.State) {
+			bad("outbox", "state", m.State, outbox, fmt.Sprintf("mail %d", fromBE64(k)))
+		}
+		return nil
+	})
+}
+
+func enumNames[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 func compareIndex(b *bolt.Bucket, want map[string]bool, name string, add func(string, string, ...any)) {
@@ -278,10 +360,10 @@ func BucketNames() []string {
 	return out
 }
 
-// Backup writes a consistent copy of the database to path from one read
-// transaction, so other commands keep working meanwhile. It writes to a
-// temporary file beside path and renames it into place.
-func (db *DB) Backup(path string) (int64, error) {
+// Backup writes a consistent copy of the database to path from this
+// (read) transaction, so other commands keep working meanwhile. It writes to
+// a temporary file beside path and renames it into place.
+func (tx *Tx) Backup(path string) (int64, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return 0, errs.Wrap(errs.Usage, err, "cannot create the backup directory %s", dir)
@@ -291,11 +373,7 @@ func (db *DB) Backup(path string) (int64, error) {
 		return 0, errs.Wrap(errs.Usage, err, "cannot write the backup in %s", dir)
 	}
 	defer os.Remove(tmp.Name())
-	var n int64
-	err = db.View(func(tx *Tx) error {
-		n, err = tx.btx.WriteTo(tmp)
-		return err
-	})
+	n, err := tx.btx.WriteTo(tmp)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -317,12 +395,25 @@ func (db *DB) Backup(path string) (int64, error) {
 	return n, nil
 }
 
+// RestoreHooks let the caller check the database being replaced and add to
+// the one replacing it.
+type RestoreHooks struct {
+	// Live reads the database being replaced, under its lock, before
+	// anything is written. It is not called when there is no database at
+	// the target; tx is nil when there is one that cannot be read (not a
+	// bbolt file, buckets missing, another schema).
+	Live func(tx *Tx) error
+	// Restored writes to the restored copy before it is renamed into
+	// place, so what it adds is there the moment the file is.
+	Restored func(tx *Tx) error
+}
+
 // Restore replaces the database at target with the backup at source. The
 // backup is checked first (opens, current or older schema, and everything
 // `db check` looks at); the target's lock is held while the file is swapped.
 // A damaged backup is errs.Unusable, anything else that is not a backup
 // errs.Usage; either way the target is not touched.
-func Restore(source, target string, timeout time.Duration, force bool) error {
+func Restore(source, target string, timeout time.Duration, force bool, h RestoreHooks) error {
 	src, err := Open(Options{Path: source, ReadOnly: true, LockTimeout: timeout})
 	if isDamage(err) {
 		return errs.Wrap(errs.Unusable, err, "backup %s is damaged", source).WithHint(damagedBackupHint)
@@ -361,6 +452,12 @@ func Restore(source, target string, timeout time.Duration, force bool) error {
 		default:
 			defer lock.Close()
 		}
+		if h.Live != nil {
+			if err := lock.viewLive(h.Live); err != nil {
+				src.Close()
+				return err
+			}
+		}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(target), ".deskctl-restore-*")
 	if err != nil {
@@ -382,6 +479,9 @@ func Restore(source, target string, timeout time.Duration, force bool) error {
 	if err == nil {
 		err = os.Chmod(tmp.Name(), 0o600)
 	}
+	if err == nil && h.Restored != nil {
+		err = updateFile(tmp.Name(), timeout, h.Restored)
+	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), target)
 	}
@@ -389,5 +489,38 @@ func Restore(source, target string, timeout time.Duration, force bool) error {
 }
 
 const damagedBackupHint = "restore an older backup; `deskctl --db BACKUP db check` lists what is wrong with this one"
+
+// viewLive runs fn over the database db holds the lock of, or with a nil
+// Tx when db is nil or not a readable current-schema deskctl database.
+func (db *DB) viewLive(fn func(*Tx) error) error {
+	if db == nil {
+		return fn(nil)
+	}
+	if v, err := db.schemaVersion(); err != nil || v != SchemaVersion {
+		return fn(nil)
+	}
+	return db.View(func(tx *Tx) error {
+		for _, b := range allBuckets {
+			if tx.btx.Bucket(b) == nil {
+				return fn(nil)
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// updateFile runs fn in one write transaction of the database at path
+// (migrating an older schema first) and closes it again.
+func updateFile(path string, timeout time.Duration, fn func(*Tx) error) error {
+	db, err := Open(Options{Path: path, LockTimeout: timeout})
+	if err != nil {
+		return err
+	}
+	if err := db.Update(fn); err != nil {
+		db.Close()
+		return err
+	}
+	return db.Close()
+}
 
 var _ io.Writer = (*os.File)(nil)

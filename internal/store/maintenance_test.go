@@ -176,8 +176,8 @@ func TestMigrationIndexesTicketActors(t *testing.T) {
 				return err
 			}
 		}
-		t := helpdesk.Ticket{Number: 1, Subject: "x", Requester: "dave", State: helpdesk.StateRequest,
-			Log: []helpdesk.Entry{{Seq: 1, Actor: "yan", Action: "comment"}}}
+		t := helpdesk.Ticket{Number: 1, Subject: "x", Requester: "dave", State: helpdesk.StateRequest, Priority: helpdesk.PriorityNormal,
+			Log: []helpdesk.Entry{{Seq: 1, Actor: "yan", Action: "comment", Visibility: helpdesk.VisibleEveryone}}}
 		if _, err := tx.NextTicketNumber(); err != nil {
 			return err
 		}
@@ -208,4 +208,55 @@ func TestMigrationIndexesTicketActors(t *testing.T) {
 		return nil
 	})
 	assertNoProblems(t, db)
+}
+
+// db check reports every enumerated field that holds a value outside its
+// set, naming the record, and nothing for the values deskctl writes.
+func TestCheckReportsValuesOutsideTheirSets(t *testing.T) {
+	write := func(db *DB, vis helpdesk.Visibility, from, state helpdesk.State, prio helpdesk.Priority,
+		acc helpdesk.Access, as helpdesk.ApprovalState, ms string) {
+		t.Helper()
+		addUsers(t, db, "ann", "tech")
+		mustUpdate(t, db, func(tx *Tx) error {
+			if err := tx.PutResource(helpdesk.Resource{Name: "network", Members: []helpdesk.ResourceMember{{Login: "tech", Access: acc}}}); err != nil {
+				return err
+			}
+			log := []helpdesk.Entry{
+				{Seq: 1, Action: "create", To: helpdesk.StateRequest, Visibility: helpdesk.VisibleEveryone},
+				{Seq: 2, Action: "note", From: from, Visibility: vis},
+			}
+			if err := tx.PutTicket(helpdesk.Ticket{Number: 1, Subject: "t", Requester: "ann", Resource: "network",
+				State: state, Priority: prio, Log: log}); err != nil {
+				return err
+			}
+			if err := tx.PutApproval(helpdesk.Approval{Ticket: 1, State: as, Approver: "tech"}); err != nil {
+				return err
+			}
+			return tx.PutMail(OutboxMail{ID: 1, To: "ann@example.com", State: ms})
+		})
+	}
+	good := openTestStore(t)
+	write(good, helpdesk.VisibleTechnicians, helpdesk.StateNew, helpdesk.StateNew, helpdesk.PriorityHigh,
+		helpdesk.AccessRead, helpdesk.ApprovalPending, MailFailed)
+	assertNoProblems(t, good)
+
+	bad := openTestStore(t)
+	write(bad, "technicianz", "nouveau", "reopened", "whenever", "admin", "maybe", "lost")
+	var got []string
+	mustView(t, bad, func(tx *Tx) error {
+		for _, p := range tx.Check() {
+			got = append(got, p.Area+": "+p.Detail)
+		}
+		return nil
+	})
+	want := []string{
+		`tickets: ticket #1 has state "reopened", not one of request, new, in-progress, waiting, closed`,
+		`tickets: ticket #1 has priority "whenever", not one of low, normal, high, urgent`,
+		`tickets: ticket #1 log entry 2 (shown to technicians only) has visibility "technicianz", not one of everyone, technicians`,
+		`tickets: ticket #1 log entry 2 has state "nouveau", not one of request, new, in-progress, waiting, closed`,
+		`resources: resource network member tech has access "admin", not one of read, write`,
+		`approvals: approval of #1 has state "maybe", not one of pending, approved, rejected, cancelled`,
+		`outbox: mail 1 has state "lost", not one of queued, sent, failed, dropped`,
+	}
+	equal(t, "problems", got, want)
 }
