@@ -353,6 +353,21 @@ func walkBackwards(c *bolt.Cursor, prefix []byte, before int, fn func([]byte) (b
 	return nil
 }
 
+// TicketsPer counts the tickets per value of an index field: "state",
+// "resource", "requester" or "assignee" ("-" counts requests and unassigned
+// tickets). It reads index keys only.
+func (tx *Tx) TicketsPer(field string) map[string]int {
+	out := map[string]int{}
+	prefix := pair(field, "")
+	c := tx.bucket(bucketTicketIndex).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if v := k[len(prefix):]; len(v) > 9 {
+			out[string(v[:len(v)-9])]++
+		}
+	}
+	return out
+}
+
 // TicketCount returns how many tickets exist.
 func (tx *Tx) TicketCount() int { return tx.bucket(bucketTickets).Stats().KeyN }
 

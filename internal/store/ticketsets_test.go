@@ -114,3 +114,13 @@ func TestScopeIsDecidedFromKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestTicketsPer(t *testing.T) {
+	db := ticketFixture(t)
+	mustView(t, db, func(tx *Tx) error {
+		equal(t, "per resource", tx.TicketsPer("resource"), map[string]int{"-": 2, "network": 3, "printers": 1})
+		equal(t, "per assignee", tx.TicketsPer("assignee"), map[string]int{"-": 4, "tech": 2})
+		equal(t, "per state", tx.TicketsPer("state"), map[string]int{"request": 2, "new": 3, "in-progress": 1})
+		return nil
+	})
+}
