@@ -2,6 +2,7 @@ package access
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
@@ -191,4 +192,69 @@ func memberOf(r *resolution, access helpdesk.Access) string {
 		return fmt.Sprintf("%s's parent %s%s", r.Resource, r.From, acc)
 	}
 	return fmt.Sprintf("%s%s, the nearest resource above %s with members of its own", r.From, acc, r.Resource)
+}
+
+// Visibility is which tickets a user has a role on, in terms a ticket index
+// can answer: the user's own requests, plus the parts below.
+type Visibility struct {
+	// None: the user is disabled and has no role on any ticket.
+	None bool
+	// AllAuthorized: read-all-tickets, a role on every ticket in a resource.
+	AllAuthorized bool
+	// Requests: dispatcher, a role on every unauthorized request.
+	Requests bool
+	// Resources whose tickets the user is a Resource Member of through
+	// membership, sorted. Tickets of other resources (and of resources that
+	// no longer exist) are seen only through the rules above.
+	Resources []string
+}
+
+// Visibility works out which tickets login has a role on, following Role's
+// rules: children lists a resource's direct sub-resources, which is how the
+// resources whose members stand in for their sub-resources are found.
+func (e *Engine) Visibility(login string, children func(parent string) []string) (Visibility, error) {
+	var v Visibility
+	n, err := e.user(login)
+	if err != nil || !n.u.Active {
+		v.None = err == nil
+		return v, err
+	}
+	if v.AllAuthorized, err = e.holdsName(n, helpdesk.PermReadAllTickets); err != nil {
+		return v, err
+	}
+	if v.Requests, err = e.holdsName(n, helpdesk.PermDispatcher); err != nil {
+		return v, err
+	}
+	// From each resource the user is a member of, walk down through
+	// sub-resources without members of their own; resolve confirms each.
+	seen := map[string]bool{}
+	todo := make([]string, 0, len(n.resources))
+	for _, m := range n.resources {
+		todo = append(todo, m.Resource)
+	}
+	for len(todo) > 0 {
+		name := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		res, err := e.resolve(name)
+		if err != nil {
+			return v, err
+		}
+		if _, ok := res.member(login); !ok {
+			continue
+		}
+		v.Resources = append(v.Resources, name)
+		for _, c := range children(name) {
+			if r, err := e.resource(c); err != nil {
+				return v, err
+			} else if r.exists && len(r.r.Members) == 0 {
+				todo = append(todo, c)
+			}
+		}
+	}
+	slices.Sort(v.Resources)
+	return v, nil
 }

@@ -160,7 +160,6 @@ type TicketQuery struct {
 
 // ListTickets returns the newest tickets matching q that the actor has a role on.
 func (s *Service) ListTickets(q TicketQuery) ([]TicketView, error) {
-	out := []TicketView{}
 	if q.State != "" {
 		if _, err := helpdesk.ParseState(q.State); err != nil {
 			return nil, err
@@ -169,45 +168,53 @@ func (s *Service) ListTickets(q TicketQuery) ([]TicketView, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
+	var out []TicketView
 	err := s.read(func(c *Ctx) error {
-		ownOnly, err := seesOnlyOwnTickets(c)
-		if err != nil {
-			return err
-		}
-		if ownOnly {
-			// Walk the requester index instead of every ticket.
-			if q.Requester != "" && q.Requester != c.Actor.Login {
-				return nil
-			}
-			q.Requester = c.Actor.Login
-		}
-		return c.Tx.EachTicket(store.TicketQuery{State: q.State, Resource: q.Resource, Requester: q.Requester, Assignee: q.Assignee, Before: q.Before},
-			func(t helpdesk.Ticket) (bool, error) {
-				role, err := c.Engine.Role(c.Actor.Login, &t)
-				if err != nil {
-					return false, err
-				}
-				if role.Role != access.RoleNone {
-					out = append(out, ticketView(t))
-				}
-				return len(out) < q.Limit, nil
-			})
+		var err error
+		out, err = listTickets(c, q)
+		return err
 	})
 	return out, err
 }
 
-// seesOnlyOwnTickets reports whether the actor can have a role only as a
-// requester: no resource membership, no dispatcher, no read-all-tickets.
-func seesOnlyOwnTickets(c *Ctx) (bool, error) {
-	if rs, err := c.Tx.ResourcesOf(c.Actor.Login); err != nil || len(rs) > 0 {
-		return false, err
+// listTickets decides from index keys which tickets the actor may see and
+// reads only those it returns, so a page costs about the same however many
+// tickets the actor cannot see.
+func listTickets(c *Ctx, q TicketQuery) ([]TicketView, error) {
+	out := []TicketView{}
+	v, err := c.Engine.Visibility(c.Actor.Login, c.Tx.Children)
+	if err != nil || v.None {
+		return out, err
 	}
-	for _, perm := range []string{helpdesk.PermDispatcher, helpdesk.PermReadAllTickets} {
-		if held, err := c.Engine.Holds(c.Actor.Login, perm); err != nil || held {
+	sq, add := q.store(), collect(c, q.Limit, &out)
+	if v.AllAuthorized {
+		// Nearly every ticket is visible: walk the query's own index.
+		return out, c.Tx.EachTicket(sq, add)
+	}
+	scope := store.TicketScope{Resources: v.Resources, Requester: c.Actor.Login}
+	if v.Requests {
+		scope.Resources = append(scope.Resources, "-")
+	}
+	return out, c.Tx.EachTicketIn(scope, sq, add)
+}
+
+func (q TicketQuery) store() store.TicketQuery {
+	return store.TicketQuery{State: q.State, Resource: q.Resource, Requester: q.Requester, Assignee: q.Assignee, Before: q.Before}
+}
+
+// collect is the visitor of a ticket walk that keeps the tickets the actor
+// has a role on, until it holds limit.
+func collect(c *Ctx, limit int, out *[]TicketView) func(helpdesk.Ticket) (bool, error) {
+	return func(t helpdesk.Ticket) (bool, error) {
+		role, err := c.Engine.Role(c.Actor.Login, &t)
+		if err != nil {
 			return false, err
 		}
+		if role.Role != access.RoleNone {
+			*out = append(*out, ticketView(t))
+		}
+		return len(*out) < limit, nil
 	}
-	return true, nil
 }
 
 // TicketDetail is `ticket show`: the ticket, the actor's role and what they can do now.

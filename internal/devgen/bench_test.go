@@ -237,6 +237,40 @@ func BenchmarkUseCaseListFiltered(b *testing.B) {
 	}
 }
 
+// BenchmarkUseCaseListWorst is `ticket list` (first page) for each user
+// PickListUsers finds hardest (fewest visible tickets without
+// read-all-tickets, most groups, member of the resource with most tickets),
+// with no filter and with each filter of the whole-process timings.
+func BenchmarkUseCaseListWorst(b *testing.B) {
+	path, _ := benchWorld(b)
+	users, f, err := PickListUsers(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	queries := []struct {
+		name string
+		q    app.TicketQuery
+	}{
+		{"all", app.TicketQuery{}},
+		{"state", app.TicketQuery{State: string(helpdesk.StateNew)}},
+		{"resource", app.TicketQuery{Resource: f.Resource}},
+		{"assignee", app.TicketQuery{Assignee: f.Assignee}},
+		{"requester", app.TicketQuery{Requester: f.Requester}},
+	}
+	for _, u := range users {
+		for _, q := range queries {
+			b.Run(u.Kind+"/"+q.name, func(b *testing.B) {
+				svc := benchService(b, u.Login)
+				for range b.N {
+					if _, err := svc.ListTickets(q.q); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 func BenchmarkUseCaseShow(b *testing.B) {
 	_, sc := benchWorld(b)
 	svc := benchService(b, sc.User)

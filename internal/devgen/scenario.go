@@ -3,6 +3,7 @@ package devgen
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/deskctl/deskctl/internal/access"
@@ -235,4 +236,98 @@ func WriteScenario(dir, dbPath string) (Scenario, error) {
 		}
 	}
 	return sc, nil
+}
+
+// ListUser is a user `ticket list` is timed for, with why they were picked.
+type ListUser struct {
+	Kind    string `json:"kind"` // fewest-visible, most-groups or biggest-resource
+	Login   string `json:"login"`
+	Groups  int    `json:"groups"`
+	ReadAll bool   `json:"read_all"`
+	// Visible counts the tickets of the resources the user sees through
+	// membership, their own requests and (dispatchers) every request,
+	// resource by resource, so a ticket can count twice.
+	Visible int `json:"visible"`
+}
+
+// ListFilters are the filter values `ticket list` is timed with: the
+// resource with the most tickets, the busiest assignee and requester.
+type ListFilters struct {
+	Resource  string `json:"resource"`
+	Assignee  string `json:"assignee"`
+	Requester string `json:"requester"`
+}
+
+// PickListUsers chooses the users `ticket list` is hardest for: among active
+// users without read-all-tickets who are resource members, the one who sees
+// the fewest tickets; the active user in the most groups; and a member
+// without read-all-tickets of the resource with the most tickets.
+func PickListUsers(path string) ([]ListUser, ListFilters, error) {
+	db, err := store.Open(store.Options{Path: path, ReadOnly: true})
+	if err != nil {
+		return nil, ListFilters{}, err
+	}
+	defer db.Close()
+	var users []ListUser
+	var f ListFilters
+	err = db.View(func(tx *store.Tx) error {
+		perRes, perReq := tx.TicketsPer("resource"), tx.TicketsPer("requester")
+		f.Resource, f.Assignee, f.Requester = busiest(perRes), busiest(tx.TicketsPer("assignee")), busiest(perReq)
+		logins, err := tx.Users()
+		if err != nil {
+			return err
+		}
+		e := access.New(tx)
+		counter := groupCounter{src: tx, up: map[string][]string{}}
+		var fewest, most, biggest ListUser
+		for _, l := range logins {
+			v, err := e.Visibility(l, tx.Children)
+			if err != nil || v.None {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			u := ListUser{Login: l, ReadAll: v.AllAuthorized, Visible: perReq[l]}
+			for _, r := range v.Resources {
+				u.Visible += perRes[r]
+			}
+			if v.Requests {
+				u.Visible += perRes["-"]
+			}
+			if u.Groups, err = counter.count(l); err != nil {
+				return err
+			}
+			if !u.ReadAll && len(v.Resources) > 0 && (fewest.Login == "" || u.Visible < fewest.Visible) {
+				fewest = u
+			}
+			if u.Groups > most.Groups {
+				most = u
+			}
+			if !u.ReadAll && slices.Contains(v.Resources, f.Resource) && biggest.Login == "" {
+				biggest = u
+			}
+		}
+		fewest.Kind, most.Kind, biggest.Kind = "fewest-visible", "most-groups", "biggest-resource"
+		for _, u := range []ListUser{fewest, most, biggest} {
+			if u.Login == "" {
+				return fmt.Errorf("no %s user for ticket list", u.Kind)
+			}
+			users = append(users, u)
+		}
+		return nil
+	})
+	return users, f, err
+}
+
+// busiest is the value with the most tickets, "-" (none) left out; ties go
+// to the first name.
+func busiest(counts map[string]int) string {
+	best := ""
+	for v, n := range counts {
+		if v != "-" && (best == "" || n > counts[best] || n == counts[best] && v < best) {
+			best = v
+		}
+	}
+	return best
 }

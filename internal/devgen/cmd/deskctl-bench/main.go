@@ -6,9 +6,11 @@
 // open measured in the same run, and the peak RSS of the child process
 // (getrusage). OPA evaluates the same checks and runs the same 1 000-assertion
 // test suite over the same directory, also whole-process, and in-process with `opa bench` beside deskctl's Go
-// benchmarks on the same database.
+// benchmarks on the same database. `ticket list` is timed for the users it is
+// hardest for (devgen.PickListUsers) with each filter, with CPU time beside
+// the wall time, and with -before also for an earlier build in the same rounds.
 //
-//	go run ./internal/devgen/cmd/deskctl-bench [-dir /tmp/deskctl-bench] [-runs 30] [-import]
+//	go run ./internal/devgen/cmd/deskctl-bench [-dir /tmp/deskctl-bench] [-runs 30] [-import] [-list] [-before OLD-DESKCTL]
 package main
 
 import (
@@ -31,12 +33,13 @@ import (
 	"time"
 
 	"github.com/deskctl/deskctl/internal/devgen"
+	"github.com/deskctl/deskctl/internal/helpdesk"
 )
 
 type config struct {
-	dir, deskctl, opa  string
-	runs, tickets      int
-	importToo, goBench bool
+	dir, deskctl, opa, before string
+	runs, tickets             int
+	importToo, goBench, list  bool
 }
 
 func main() {
@@ -48,7 +51,21 @@ func main() {
 	flag.IntVar(&c.tickets, "tickets", 1_000_000, "tickets in the generated database (when it does not exist yet)")
 	flag.BoolVar(&c.importToo, "import", false, "also time `ticket import` of all tickets into a fresh database")
 	flag.BoolVar(&c.goBench, "gobench", true, "also run the in-process Go benchmarks and `opa bench` on the same database")
+	flag.BoolVar(&c.list, "list", false, "time only the floor and `ticket list` for the picked users and filters")
+	flag.StringVar(&c.before, "before", "", "another deskctl binary (an earlier build) timed beside -deskctl for every `ticket list`, in the same rounds")
+	pick := flag.String("pick-list-users", "", "print the users and filters for `ticket list` picked from this database as JSON, and exit")
 	flag.Parse()
+	if *pick != "" {
+		users, f, err := devgen.PickListUsers(*pick)
+		if err == nil {
+			err = json.NewEncoder(os.Stdout).Encode(listPick{users, f})
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "deskctl-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(c, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "deskctl-bench:", err)
 		os.Exit(1)
@@ -58,6 +75,7 @@ func main() {
 // sample is one run of a command.
 type sample struct {
 	wall   time.Duration
+	cpu    time.Duration // user + system
 	rssKB  int64
 	status int
 }
@@ -70,6 +88,7 @@ type result struct {
 	Median   time.Duration `json:"median_ns"`
 	Min      time.Duration `json:"min_ns"`
 	P90      time.Duration `json:"p90_ns"`
+	CPU      time.Duration `json:"cpu_median_ns"`
 	PeakRSS  int64         `json:"peak_rss_kb"`
 	VsFloor  float64       `json:"vs_floor"`
 	VsOpen   float64       `json:"vs_open"`
@@ -149,6 +168,22 @@ func run(c config, out io.Writer) error {
 		{name: "access matrix -o csv", argv: as(devgen.AdminLogin, "access", "matrix", "-o", "csv")},
 		{name: "policy test (1 000 assertions)", argv: []string{c.deskctl, "policy", "test", filepath.Join(c.dir, "policy.yaml"), "--tests", tests}},
 	}
+	logf("picking the users ticket list is hardest for")
+	// In a child process: the pick maps much of the file, and every child
+	// started later would count this process's memory as its own peak RSS.
+	raw, err = exec.Command(os.Args[0], "-pick-list-users", db).Output()
+	if err != nil {
+		return fmt.Errorf("picking the ticket list users: %w", err)
+	}
+	var picked listPick
+	if err := json.Unmarshal(raw, &picked); err != nil {
+		return err
+	}
+	listUsers, filters := picked.Users, picked.Filters
+	if c.list {
+		cmds, c.opa = cmds[:2], ""
+	}
+	cmds = append(cmds, listCommands(c, listUsers, filters)...)
 	if c.opa != "" {
 		q := func(input, query string) []string {
 			return []string{c.opa, "eval", "-d", filepath.Join(opaDir, "deskctl.rego"), "-d", filepath.Join(opaDir, "data.json"),
@@ -170,8 +205,12 @@ func run(c config, out io.Writer) error {
 	}
 
 	// Warm up: the page cache, and a first run checks every exit status.
+	warm := 2
+	if c.list {
+		warm = 1 // the earlier build's lists take seconds each
+	}
 	for _, cmd := range cmds {
-		for range 2 {
+		for range warm {
 			s, err := exec1(cmd.argv, env)
 			if err != nil {
 				return err
@@ -216,6 +255,12 @@ func run(c config, out io.Writer) error {
 	fmt.Fprintf(out, "deskctl-bench %s · %s/%s · %d CPUs · %d runs per command · scenario: user %s (%d effective groups), resource %s, ticket #%d, action %s\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), c.runs,
 		sc.User, sc.Groups, sc.Resource, sc.Ticket, sc.Action)
+	for _, u := range listUsers {
+		fmt.Fprintf(out, "ticket list user %s: %s (%d effective groups, read-all-tickets %v, %d tickets visible counted by resource)\n",
+			u.Kind, u.Login, u.Groups, u.ReadAll, u.Visible)
+	}
+	fmt.Fprintf(out, "ticket list filters: --resource %s (most tickets), --assignee %s, --requester %s (busiest)\n\n",
+		filters.Resource, filters.Assignee, filters.Requester)
 	printTable(out, results)
 	printVsOPA(out, results)
 	if len(extra) > 0 {
@@ -227,16 +272,44 @@ func run(c config, out io.Writer) error {
 		}
 	}
 	var inproc []goBench
-	if c.goBench {
+	if c.goBench && !c.list {
 		if inproc, err = inProcess(c, root, db, opaDir); err != nil {
 			return err
 		}
 		fmt.Fprintln(out)
 		printInProcess(out, inproc)
 	}
-	all := map[string]any{"scenario": sc, "whole_process": results, "one_off": extra, "in_process": inproc}
+	all := map[string]any{"scenario": sc, "list_users": listUsers, "list_filters": filters, "whole_process": results, "one_off": extra, "in_process": inproc}
 	raw, _ = json.MarshalIndent(all, "", "  ")
 	return os.WriteFile(filepath.Join(c.dir, "results.json"), raw, 0o644)
+}
+
+type listPick struct {
+	Users   []devgen.ListUser  `json:"users"`
+	Filters devgen.ListFilters `json:"filters"`
+}
+
+// listCommands times `ticket list` for every picked user with no filter and
+// with each filter, with -deskctl and, when given, the -before binary beside it.
+func listCommands(c config, users []devgen.ListUser, f devgen.ListFilters) []command {
+	filters := [][]string{nil, {"--state", string(helpdesk.StateNew)}, {"--resource", f.Resource},
+		{"--assignee", f.Assignee}, {"--requester", f.Requester}}
+	builds := [][2]string{{"", c.deskctl}}
+	if c.before != "" {
+		builds = append(builds, [2]string{" (before)", c.before})
+	}
+	var out []command
+	for _, u := range users {
+		for _, fl := range filters {
+			for _, b := range builds {
+				out = append(out, command{
+					name: fmt.Sprintf("ticket list %s (%s, %s)%s", strings.Join(fl, " "), u.Login, u.Kind, b[0]),
+					argv: append([]string{b[1], "--as", u.Login, "ticket", "list"}, fl...),
+				})
+			}
+		}
+	}
+	return out
 }
 
 func logf(format string, a ...any) { fmt.Fprintf(os.Stderr, "deskctl-bench: "+format+"\n", a...) }
@@ -290,6 +363,7 @@ func exec1(argv, env []string) (sample, error) {
 	s := sample{wall: wall, status: cmd.ProcessState.ExitCode()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		s.rssKB = ru.Maxrss // kilobytes on Linux
+		s.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if s.status > 1 {
 		return s, fmt.Errorf("%s exited %d: %s", strings.Join(argv, " "), s.status, stderr.String())
@@ -311,13 +385,14 @@ func single(name, cmdline string, s sample) result {
 }
 
 func summarise(cmd command, ss []sample) result {
-	walls := make([]time.Duration, len(ss))
+	walls, cpus := make([]time.Duration, len(ss)), make([]time.Duration, len(ss))
 	var peak int64
 	for i, s := range ss {
-		walls[i] = s.wall
+		walls[i], cpus[i] = s.wall, s.cpu
 		peak = max(peak, s.rssKB)
 	}
 	slices.Sort(walls)
+	slices.Sort(cpus)
 	args := make([]string, len(cmd.argv))
 	for i, a := range cmd.argv {
 		args[i] = filepath.Base(a)
@@ -326,7 +401,7 @@ func summarise(cmd command, ss []sample) result {
 		}
 	}
 	return result{Name: cmd.name, Command: strings.Join(args, " "), Runs: len(ss), Median: walls[len(walls)/2],
-		Min: walls[0], P90: walls[len(walls)*9/10], PeakRSS: peak, Expected: cmd.expected}
+		Min: walls[0], P90: walls[len(walls)*9/10], CPU: cpus[len(cpus)/2], PeakRSS: peak, Expected: cmd.expected}
 }
 
 // sameAnswer makes sure OPA and deskctl agree on the timed check before
@@ -380,10 +455,10 @@ func dur(d time.Duration) string {
 func mb(kb int64) string { return fmt.Sprintf("%.1f MB", float64(kb)/1024) }
 
 func printTable(out io.Writer, rs []result) {
-	fmt.Fprintln(out, "| Command (whole process) | median | min | p90 | × floor | × bbolt open | peak RSS |")
-	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(out, "| Command (whole process) | median | min | p90 | CPU | × floor | × bbolt open | peak RSS |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
-		fmt.Fprintf(out, "| %s | %s | %s | %s | %.2f | %.2f | %s |\n", r.Name, dur(r.Median), dur(r.Min), dur(r.P90), r.VsFloor, r.VsOpen, mb(r.PeakRSS))
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %.2f | %.2f | %s |\n", r.Name, dur(r.Median), dur(r.Min), dur(r.P90), dur(r.CPU), r.VsFloor, r.VsOpen, mb(r.PeakRSS))
 	}
 }
 
