@@ -45,8 +45,17 @@ help: ## list the targets
 build: ## build bin/deskctl
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DESKCTL) ./cmd/deskctl
 
-test: ## run every test (what CI runs)
+# The race detector runs over the packages with goroutines and shared state,
+# and the cli tests that run writers, serve and mail side by side (-short
+# scales the stress run down; the kill tests stop one process and are left
+# out). It needs cgo, so a C compiler.
+RACE_PKGS := ./internal/store/... ./internal/web/... ./internal/mail/... ./internal/app/...
+RACE_CLI  := ^Test(StressConcurrent|Concurrent|Approval)
+
+test: ## run every test (what CI runs): the whole suite, then the race detector
 	$(GO) test -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -race -short -count=1 -timeout 20m $(RACE_PKGS)
+	CGO_ENABLED=1 $(GO) test -race -short -count=1 -timeout 20m -run '$(RACE_CLI)' ./internal/cli
 
 bench: ## run the Go benchmarks, then the whole-process timings against the floor and OPA (docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
