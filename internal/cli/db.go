@@ -69,7 +69,7 @@ replaced only with --force; the database itself never.` +
 		Example: "  deskctl db backup /backups/deskctl-$(date +%F).db",
 		Args:    usageArgs(1, 1, "a FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := f.Service()
+			svc, err := f.LocalService()
 			if err != nil {
 				return err
 			}
@@ -96,7 +96,7 @@ database. An existing database is replaced only with --force.` +
 		Example: "  deskctl db restore /backups/deskctl-2026-11-01.db --force",
 		Args:    usageArgs(1, 1, "a backup FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := f.Service()
+			svc, err := f.LocalService()
 			if err != nil {
 				return err
 			}

@@ -26,8 +26,12 @@ type Factory struct {
 
 	root *cobra.Command
 
-	Config  func() (*config.Config, error)
-	Service func() (*app.Service, error)
+	Config func() (*config.Config, error)
+	// Service returns the use cases every command runs.
+	Service func() (app.UseCases, error)
+	// LocalService returns the service over the local database file, for
+	// the commands that act on the file itself (init, db backup/restore, serve).
+	LocalService func() (*app.Service, error)
 }
 
 // NewFactory builds the factory over io.
@@ -47,7 +51,8 @@ func NewFactory(io *IOStreams) *Factory {
 		}
 		return config.Load(flags, f.configFile)
 	})
-	f.Service = func() (*app.Service, error) {
+	f.Service = func() (app.UseCases, error) { return f.LocalService() }
+	f.LocalService = func() (*app.Service, error) {
 		c, err := f.Config()
 		if err != nil {
 			return nil, err

@@ -43,7 +43,7 @@ gracefully (the mail being sent is finished; the rest stays queued).` +
 			if err != nil {
 				return err
 			}
-			svc, err := f.Service()
+			svc, err := f.LocalService()
 			if err != nil {
 				return err
 			}
