@@ -19,6 +19,9 @@ type CheckResult struct {
 // on the file itself and need no acting user: protect the file with its mode.
 func (s *Service) CheckDB() (CheckResult, error) {
 	out := CheckResult{Path: s.DBPath, Problems: []store.Problem{}}
+	if err := s.requireServedAdmin(); err != nil {
+		return out, err
+	}
 	// Damaged: a file with missing buckets is what this command reports on.
 	db, err := store.Open(store.Options{Path: s.DBPath, ReadOnly: true, LockTimeout: s.LockTimeout, Damaged: true})
 	if err != nil {
@@ -63,6 +66,9 @@ func (s *Service) RestoreDB(path string, force bool) error {
 
 // StatsDB reports counts, file size and free pages.
 func (s *Service) StatsDB() (store.Stats, error) {
+	if err := s.requireServedAdmin(); err != nil {
+		return store.Stats{}, err
+	}
 	db, err := s.open(true)
 	if err != nil {
 		return store.Stats{}, err

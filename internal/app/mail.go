@@ -370,6 +370,9 @@ func (s *Service) FlushMail(force bool) (FlushResult, error) {
 
 // TestMail sends a test message straight away (not through the outbox).
 func (s *Service) TestMail(to string) error {
+	if err := s.requireServedAdmin(); err != nil {
+		return err
+	}
 	if s.Mail == nil || !s.Mail.SMTP.Configured() {
 		return errs.Usagef("SMTP is not configured").WithHint("set smtp.host and smtp.from (config file or DESKCTL_SMTP_*)")
 	}

@@ -80,6 +80,12 @@ type UseCases interface {
 	CheckDB() (CheckResult, error)
 	StatsDB() (store.Stats, error)
 
+	// Identity and API tokens.
+	WhoAmI() (AuthStatus, error)
+	CreateToken(in TokenInput) (NewToken, error)
+	ListTokens() ([]TokenView, error)
+	RevokeToken(ref string) (TokenView, error)
+
 	// Complete returns shell completion candidates; it never fails.
 	Complete(kind, prefix string) []string
 }
