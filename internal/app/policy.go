@@ -95,17 +95,28 @@ func (p Plan) HasChanges() bool { return len(p.Changes) > 0 }
 
 // LoadPolicy reads and validates policy files. Findings with errors come back
 // as a usage error; warnings are returned for the caller to print.
-func LoadPolicy(files []string) (*policy.Policy, []policy.Finding, error) {
-	p, findings, err := policy.Load(files...)
-	if err != nil {
-		return nil, findings, err
-	}
+func LoadPolicy(src PolicySource) (*policy.Policy, []policy.Finding, error) {
+	p, findings := policy.Merge(src.Files)
 	findings = append(findings, policy.Validate(p)...)
 	if policy.HasErrors(findings) {
 		return p, findings, errs.Usagef("the policy has %d problem(s)", countErrors(findings)).
-			WithHint("see them with: deskctl policy validate %s", strings.Join(files, " "))
+			WithHint("see them with: deskctl policy validate %s", strings.Join(src.Args, " "))
 	}
 	return p, findings, nil
+}
+
+// PolicySource is the policy files a command names: the arguments as the
+// user typed them (files or directories) and the files they stand for, read
+// by the CLI, so the server never opens a path a request names.
+type PolicySource struct {
+	Args  []string        `json:"args"`
+	Files []policy.Source `json:"files"`
+}
+
+// ReadPolicy reads the policy files args name.
+func ReadPolicy(args ...string) (PolicySource, error) {
+	fs, err := policy.Read(args...)
+	return PolicySource{Args: args, Files: fs}, err
 }
 
 func countErrors(fs []policy.Finding) int {
@@ -463,8 +474,8 @@ func pathText(ps []access.Path) string {
 }
 
 // PlanPolicy compares policy files with the database.
-func (s *Service) PlanPolicy(files []string, prune bool) (Plan, []policy.Finding, error) {
-	p, findings, err := LoadPolicy(files)
+func (s *Service) PlanPolicy(src PolicySource, prune bool) (Plan, []policy.Finding, error) {
+	p, findings, err := LoadPolicy(src)
 	if err != nil {
 		return Plan{}, findings, err
 	}
@@ -515,8 +526,8 @@ func makePlan(tx *store.Tx, db, t policy.State) (Plan, error) {
 //
 // confirmed, when not nil, is the plan the user agreed to: if the database
 // changed since and the plan is no longer the same, nothing is applied.
-func (s *Service) ApplyPolicy(files []string, prune, dryRun bool, confirmed []Change, progress func(done, total int)) (Plan, []policy.Finding, error) {
-	p, findings, err := LoadPolicy(files)
+func (s *Service) ApplyPolicy(src PolicySource, prune, dryRun bool, confirmed []Change, progress func(done, total int)) (Plan, []policy.Finding, error) {
+	p, findings, err := LoadPolicy(src)
 	if err != nil {
 		return Plan{}, findings, err
 	}
@@ -555,7 +566,7 @@ func (s *Service) ApplyPolicy(files []string, prune, dryRun bool, confirmed []Ch
 			return err
 		}
 		plan.Applied = true
-		return c.Audit("policy", nil, map[string]any{"files": files, "prune": prune, "changes": len(plan.Changes)})
+		return c.Audit("policy", nil, map[string]any{"files": src.Args, "prune": prune, "changes": len(plan.Changes)})
 	})
 	return plan, findings, err
 }

@@ -52,7 +52,7 @@ type UseCases interface {
 	ShowTicket(n int) (TicketDetail, error)
 	TicketLog(n int) ([]EntryView, error)
 	DoAction(reqs ...ActionRequest) (ActionResult, error)
-	ImportTickets(path, format string, batchSize int, progress func(done, total int)) (ImportResult, error)
+	ImportTickets(file File, format string, batchSize int, progress func(done, total int)) (ImportResult, error)
 
 	// Approvals.
 	RequestApproval(ticket int, approver, note string) (ApprovalView, Delivery, error)
@@ -65,8 +65,8 @@ type UseCases interface {
 
 	// Policy as code.
 	ExportPolicy(format string) ([]byte, error)
-	PlanPolicy(files []string, prune bool) (Plan, []policy.Finding, error)
-	ApplyPolicy(files []string, prune, dryRun bool, confirmed []Change, progress func(done, total int)) (Plan, []policy.Finding, error)
+	PlanPolicy(src PolicySource, prune bool) (Plan, []policy.Finding, error)
+	ApplyPolicy(src PolicySource, prune, dryRun bool, confirmed []Change, progress func(done, total int)) (Plan, []policy.Finding, error)
 
 	// Settings, mail, audit and the database.
 	ListSettings() ([]SettingView, error)
