@@ -29,7 +29,10 @@ func (s *Service) Init(in InitInput) (UserView, error) {
 		return UserView{}, err
 	}
 	fill := func(tx *store.Tx) error {
-		c := &Ctx{Tx: tx, Actor: u, Now: u.Created, command: "init"}
+		c := &Ctx{Tx: tx, Actor: u, Now: u.Created, command: "init", id: identity{via: helpdesk.ViaFile}}
+		if s.OSUser != nil {
+			c.id.osUser = s.OSUser()
+		}
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}

@@ -590,6 +590,8 @@ func writeState(c *Ctx, db, t policy.State, plan Plan, progress func(int, int)) 
 		}
 		if ok {
 			u.Created = old.Created
+			// Policy files do not carry the OS-login binding: keep it.
+			u.OSLogin = old.OSLogin
 		} else {
 			u.Created = c.Now
 		}

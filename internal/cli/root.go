@@ -43,6 +43,7 @@ so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.
 	pf := root.PersistentFlags()
 	pf.String("db", "", "database file (env DESKCTL_DB; default $XDG_DATA_HOME/deskctl/deskctl.db)")
 	pf.String("as", "", "act as this user (env DESKCTL_USER; default: your OS login when registered)")
+	pf.String("server", "", "run on a deskctl server: https://HOST, unix:///PATH (env DESKCTL_SERVER; default: the local file)")
 	pf.Duration("lock-timeout", 0, "how long to wait for another deskctl process (env DESKCTL_LOCK_TIMEOUT; default 5s, also for 0)")
 	pf.StringVar(&f.configFile, "config", "", "config file (env DESKCTL_CONFIG; default $XDG_CONFIG_HOME/deskctl/config.yaml)")
 	pf.StringVarP(&f.output, "output", "o", "table", "output format: table|wide|json|yaml|csv|markdown")
