@@ -8,6 +8,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"net"
@@ -39,6 +40,9 @@ type Options struct {
 	As string
 	// Timeout bounds each call; 0 means none.
 	Timeout time.Duration
+	// TLS overrides the TLS settings (nil: the system's roots, which
+	// SSL_CERT_FILE can replace).
+	TLS *tls.Config
 }
 
 // New checks the server address and returns a client for it. It refuses
@@ -54,6 +58,9 @@ func New(o Options) (*Client, error) {
 		return nil, bad("is not a URL")
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if o.TLS != nil {
+		tr.TLSClientConfig = o.TLS
+	}
 	switch u.Scheme {
 	case "unix":
 		path := u.Path
