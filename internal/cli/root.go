@@ -21,7 +21,9 @@ and explains who may run which action; ad-hoc approvals by email; and the whole
 directory and grant set as code.
 
 Every command opens the database, does its work in one transaction and closes it,
-so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.` + exitStatus(),
+so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns. With --server
+(or DESKCTL_SERVER) every command runs on a deskctl serve instead, as the user the
+server authenticates (docs/security.md).` + exitStatus(),
 		Example: `  deskctl init --admin alice --email alice@example.com --name "Alice Admin"
   deskctl --as alice user add bob --email bob@example.com --name "Bob Tech"
   deskctl access explain bob --ticket 42`,
@@ -123,10 +125,10 @@ func exitStatus(extra ...string) string {
 		"0  success",
 		"2  usage error: bad flag, argument or value",
 		"3  not found: no such user, group, resource, right or ticket",
-		"4  forbidden: the acting user lacks the permission or the action is not available",
+		"4  forbidden: the acting user lacks the permission or the action is not available, or the server did not authenticate you",
 		"5  conflict: already exists, wrong state, pending approval, last administrator",
 		"6  busy: another deskctl process holds the database past --lock-timeout",
-		"7  database unusable: missing, damaged or written by a newer deskctl",
+		"7  database unusable: missing, damaged or written by a newer deskctl, or the server is unreachable",
 		"8  internal error",
 	} {
 		if !own[strings.Fields(l)[0]] {
