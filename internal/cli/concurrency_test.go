@@ -57,7 +57,7 @@ func runDeskctlProcess(t *testing.T, db string, args ...string) deskProc {
 }
 
 // runCmd runs a prepared deskctl process and collects its output and exit code.
-func runCmd(t *testing.T, cmd *exec.Cmd, args []string) deskProc {
+func runCmd(t testing.TB, cmd *exec.Cmd, args []string) deskProc {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

@@ -193,7 +193,7 @@ func checkNoSecret(t *testing.T, f *teamFixture, audit string) {
 	}
 }
 
-func tlsTo(t *testing.T, caFile string) *tls.Config {
+func tlsTo(t testing.TB, caFile string) *tls.Config {
 	t.Helper()
 	pem, err := os.ReadFile(caFile)
 	if err != nil {

@@ -39,7 +39,7 @@ type teamHost struct {
 	dir, bin string
 }
 
-func newTeamHost(t *testing.T) *teamHost {
+func newTeamHost(t testing.TB) *teamHost {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the socket's callers run under other uids")
@@ -81,7 +81,7 @@ type caller struct {
 }
 
 // run starts deskctl as c and returns what it printed and its exit code.
-func (h *teamHost) run(t *testing.T, c caller, stdin string, args ...string) deskProc {
+func (h *teamHost) run(t testing.TB, c caller, stdin string, args ...string) deskProc {
 	t.Helper()
 	cmd := exec.Command(h.bin, append(append([]string{}, c.args...), args...)...)
 	cmd.Args[0] = "deskctl"
@@ -97,7 +97,7 @@ func (h *teamHost) run(t *testing.T, c caller, stdin string, args ...string) des
 	return runCmd(t, cmd, args)
 }
 
-func (h *teamHost) must(t *testing.T, c caller, args ...string) string {
+func (h *teamHost) must(t testing.TB, c caller, args ...string) string {
 	t.Helper()
 	p := h.run(t, c, "", args...)
 	if p.code != ExitOK {
@@ -106,7 +106,7 @@ func (h *teamHost) must(t *testing.T, c caller, args ...string) string {
 	return p.stdout
 }
 
-func credOf(t *testing.T, osLogin string) *syscall.Credential {
+func credOf(t testing.TB, osLogin string) *syscall.Credential {
 	t.Helper()
 	u, err := user.Lookup(osLogin)
 	if err != nil {
@@ -119,7 +119,7 @@ func credOf(t *testing.T, osLogin string) *syscall.Credential {
 
 // writeTestCA makes a CA and a certificate for 127.0.0.1 signed by it, and
 // returns the CA file (for SSL_CERT_FILE) and the server's pair.
-func writeTestCA(t *testing.T, dir string) (caFile, certFile, keyFile string) {
+func writeTestCA(t testing.TB, dir string) (caFile, certFile, keyFile string) {
 	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "deskctl test CA"},
@@ -157,7 +157,7 @@ type teamServer struct {
 	proc              *bgDeskctl
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -168,7 +168,7 @@ func freePort(t *testing.T) string {
 }
 
 // startTeamServer serves db on a socket every uid may open and on HTTPS.
-func (h *teamHost) startTeamServer(t *testing.T, name, db string) *teamServer {
+func (h *teamHost) startTeamServer(t testing.TB, name, db string) *teamServer {
 	t.Helper()
 	tlsDir := filepath.Join(h.dir, name+"-tls")
 	if err := os.Mkdir(tlsDir, 0o755); err != nil {
@@ -205,7 +205,7 @@ func (h *teamHost) startTeamServer(t *testing.T, name, db string) *teamServer {
 }
 
 // stop ends the server and returns its log.
-func (s *teamServer) stop(t *testing.T) string {
+func (s *teamServer) stop(t testing.TB) string {
 	t.Helper()
 	s.proc.cmd.Process.Signal(syscall.SIGTERM)
 	<-s.proc.done
