@@ -21,6 +21,10 @@ import (
 	"github.com/deskctl/deskctl/internal/errs"
 )
 
+// socketBase is the URL requests over a Unix socket are made to (the
+// dialer ignores the host).
+const socketBase = "http://deskctl"
+
 // Client is the remote implementation of app.UseCases.
 type Client struct {
 	server string // as configured, for messages
@@ -72,7 +76,7 @@ func New(o Options) (*Client, error) {
 			return d.DialContext(ctx, "unix", path)
 		}
 		tr.Proxy = nil
-		c.base = "http://deskctl"
+		c.base = socketBase
 		c.token = "" // the socket's peer credentials identify the caller
 	case "https", "http":
 		if u.Host == "" {

@@ -186,6 +186,9 @@ func (c *Client) RevokeToken(ref string) (app.TokenView, error) {
 // Complete asks the server for completion candidates with a short timeout;
 // like the local one it never fails: no answer means no candidates.
 func (c *Client) Complete(kind, prefix string) []string {
+	if c.token == "" && c.base != socketBase {
+		return nil // no credentials: asking would only count as a failed login
+	}
 	quick := *c
 	hc := *c.http
 	hc.Timeout = 2 * time.Second
