@@ -147,7 +147,21 @@ func target(db, file policy.State, prune bool) policy.State {
 	for s := range file.Grants {
 		named[s] = true
 	}
-	t.Users = append(t.Users, file.Users...)
+	// A file user without os_login keeps the binding the database has;
+	// os_login equal to the login restores the default.
+	bound := map[string]string{}
+	for _, u := range db.Users {
+		bound[u.Login] = u.OSLogin
+	}
+	for _, u := range file.Users {
+		switch u.OSLogin {
+		case "":
+			u.OSLogin = bound[u.Login]
+		case u.Login:
+			u.OSLogin = ""
+		}
+		t.Users = append(t.Users, u)
+	}
 	t.Groups = append(t.Groups, file.Groups...)
 	t.Resources = append(t.Resources, file.Resources...)
 	t.Actions = append(t.Actions, file.Actions...)
@@ -331,6 +345,9 @@ func userDelta(a, b helpdesk.User) string {
 	}
 	if a.Active != b.Active {
 		d = append(d, fmt.Sprintf("active %v → %v", a.Active, b.Active))
+	}
+	if a.OSLogin != b.OSLogin {
+		d = append(d, "os_login "+a.EffectiveOSLogin()+" → "+b.EffectiveOSLogin())
 	}
 	return strings.Join(d, "; ")
 }
@@ -590,12 +607,10 @@ func writeState(c *Ctx, db, t policy.State, plan Plan, progress func(int, int)) 
 		}
 		if ok {
 			u.Created = old.Created
-			// Policy files do not carry the OS-login binding: keep it.
-			u.OSLogin = old.OSLogin
 		} else {
 			u.Created = c.Now
 		}
-		if !ok || old.Name != u.Name || old.Email != u.Email || old.Active != u.Active {
+		if !ok || old.Name != u.Name || old.Email != u.Email || old.Active != u.Active || old.OSLogin != u.OSLogin {
 			if err := tx.PutUser(u); err != nil {
 				return err
 			}

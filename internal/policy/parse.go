@@ -472,6 +472,8 @@ func (d *decoder) user(n *yaml.Node) {
 			u.Email = d.str(&u.Origin, k, kv.val)
 		case keyActive:
 			u.Active = d.boolean(&u.Origin, k, kv.val, true)
+		case keyOSLogin:
+			u.OSLogin = d.str(&u.Origin, k, kv.val)
 		case keyRights:
 			u.Rights = d.items(&u.Origin, k, kv.val)
 		default:
