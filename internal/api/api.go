@@ -42,6 +42,9 @@ const AsHeader = "Deskctl-As"
 // ticket import) plus its encoding.
 const MaxBody = 96 << 20
 
+// CallTimeout bounds how long one use case may take to answer.
+const CallTimeout = 15 * time.Minute
+
 // MaxFile is the largest file the remote CLI sends.
 const MaxFile = 64 << 20
 
@@ -171,6 +174,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reply(w, http.StatusMethodNotAllowed, nil, errs.Usagef("use POST"))
 		return
 	}
+	// A use case (a large import, a policy apply) may run longer than the
+	// pages' write timeout; the request body must still arrive within theirs.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(CallTimeout))
 	principal, client, err := h.principal(r)
 	now := h.Now()
 	if err != nil {

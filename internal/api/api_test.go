@@ -13,12 +13,13 @@ import (
 
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/helpdesk"
+	bolt "go.etcd.io/bbolt"
 )
 
-// newServer serves a fresh database whose administrator alice has a token.
-func newServer(t *testing.T) (*httptest.Server, *app.Service, string) {
+// newService makes a fresh database whose administrator alice has a token.
+func newService(t *testing.T) (*app.Service, string) {
 	t.Helper()
-	svc := &app.Service{DBPath: filepath.Join(t.TempDir(), "desk.db"), LockTimeout: time.Second}
+	svc := &app.Service{DBPath: filepath.Join(t.TempDir(), "desk.db"), LockTimeout: 5 * time.Second}
 	if _, err := svc.Init(app.InitInput{Admin: "alice", Email: "alice@example.com"}); err != nil {
 		t.Fatal(err)
 	}
@@ -28,9 +29,16 @@ func newServer(t *testing.T) (*httptest.Server, *app.Service, string) {
 		t.Fatal(err)
 	}
 	svc.Actor = ""
+	return svc, tok.Token
+}
+
+// newServer serves newService's database.
+func newServer(t *testing.T) (*httptest.Server, *app.Service, string) {
+	t.Helper()
+	svc, tok := newService(t)
 	srv := httptest.NewServer(New(Options{Service: svc}))
 	t.Cleanup(srv.Close)
-	return srv, svc, tok.Token
+	return srv, svc, tok
 }
 
 func call(t *testing.T, srv *httptest.Server, token, method, body string) (int, Response) {
@@ -120,5 +128,27 @@ func TestLastUsedIsWrittenAtMostOncePerMinute(t *testing.T) {
 	call(t, srv, tok, "ListUsers", `{"args":[]}`)
 	if again := lastUsed(); !again.Equal(first) {
 		t.Errorf("last used moved from %v to %v within a minute", first, again)
+	}
+}
+
+// A use case that waits longer than the server's write timeout (here for
+// the database lock) still gets its answer out.
+func TestSlowUseCaseOutlivesTheWriteTimeout(t *testing.T) {
+	svc, tok := newService(t)
+	srv := httptest.NewUnstartedServer(New(Options{Service: svc}))
+	srv.Config.WriteTimeout = 200 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	held, err := bolt.Open(svc.DBPath, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(600 * time.Millisecond)
+		held.Close()
+	}()
+	code, r := call(t, srv, tok, "AddGroup", `{"args":["tier1",""]}`)
+	if code != http.StatusOK || r.Error != nil {
+		t.Fatalf("slow call: %d %+v", code, r.Error)
 	}
 }
