@@ -96,7 +96,11 @@ func (s *Service) read(fn func(c *Ctx) error) error {
 		if err != nil {
 			return err
 		}
-		s.touch = c.id.tokenHash
+		if c.id.tokenHash != "" {
+			// Only a request's own copy (Served) gets here: the shared
+			// service of the pages has no token and is never written.
+			s.touch = c.id.tokenHash
+		}
 		return fn(c)
 	})
 	db.Close()
