@@ -24,6 +24,12 @@ type AuditEntry struct {
 	// exported log can be checked link by link.
 	Prev string `json:"prev"`
 	Hash string `json:"hash"`
+	// How the change arrived: file, socket or token; the OS user (file,
+	// socket), the token's name, and who really acted when impersonating.
+	Via       string `json:"via,omitempty"`
+	OSUser    string `json:"os_user,omitempty"`
+	Token     string `json:"token,omitempty"`
+	RealActor string `json:"real_actor,omitempty"`
 }
 
 // AuditQuery filters `audit log`.
@@ -48,7 +54,8 @@ func (s *Service) AuditLog(q AuditQuery) ([]AuditEntry, error) {
 		}
 		recs, err := c.Tx.Audit(f)
 		for _, r := range recs {
-			out = append(out, AuditEntry{r.Seq, r.Time, r.Actor, r.Command, r.Subject, r.Before, r.After, r.Prev, r.Hash})
+			out = append(out, AuditEntry{r.Seq, r.Time, r.Actor, r.Command, r.Subject, r.Before, r.After, r.Prev, r.Hash,
+				r.Via, r.OSUser, r.Token, r.RealActor})
 		}
 		return err
 	})
@@ -94,6 +101,9 @@ func (s *Service) VerifyAudit(anchors ...string) (AuditVerification, error) {
 		as = append(as, anchor{seq, hash})
 	}
 	var out AuditVerification
+	if err := s.requireServedAdmin(); err != nil {
+		return out, err
+	}
 	err := s.readAnon(func(tx *store.Tx) error {
 		n, p, err := tx.VerifyAudit()
 		out = AuditVerification{Records: n, OK: p == nil, Problem: p}

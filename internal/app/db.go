@@ -22,6 +22,9 @@ type CheckResult struct {
 // user: it must work on a file too damaged to say who is an administrator.
 func (s *Service) CheckDB() (CheckResult, error) {
 	out := CheckResult{Path: s.DBPath, Problems: []store.Problem{}}
+	if err := s.requireServedAdmin(); err != nil {
+		return out, err
+	}
 	// Damaged: a file with missing buckets is what this command reports on.
 	db, err := store.Open(store.Options{Path: s.DBPath, ReadOnly: true, LockTimeout: s.LockTimeout, Damaged: true})
 	if err != nil {
@@ -180,6 +183,9 @@ func orNone(s string) string {
 
 // StatsDB reports counts, file size and free pages.
 func (s *Service) StatsDB() (store.Stats, error) {
+	if err := s.requireServedAdmin(); err != nil {
+		return store.Stats{}, err
+	}
 	db, err := s.open(true)
 	if err != nil {
 		return store.Stats{}, err

@@ -29,7 +29,10 @@ func (s *Service) Init(in InitInput) (UserView, error) {
 		return UserView{}, err
 	}
 	fill := func(tx *store.Tx) error {
-		c := &Ctx{Tx: tx, Actor: u, Now: u.Created, command: "init"}
+		c := &Ctx{Tx: tx, Actor: u, Now: u.Created, command: "init", id: identity{via: helpdesk.ViaFile}}
+		if s.OSUser != nil {
+			c.id.osUser = s.OSUser()
+		}
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
@@ -85,6 +88,33 @@ func (s *Service) Init(in InitInput) (UserView, error) {
 // UserInput is a new user or changes to one ("" keeps a field as it is).
 type UserInput struct {
 	Login, Name, Email string
+	// OSLogin binds the user to an OS login on the server's socket.
+	OSLogin string
+}
+
+// bindOSLogin sets u's OS login, refusing one that already stands for
+// another user (bound explicitly, or that user's own name by default).
+func bindOSLogin(tx *store.Tx, u *helpdesk.User, osLogin string) error {
+	if osLogin == "" {
+		return nil
+	}
+	if osLogin == u.Login {
+		osLogin = "" // the default binding
+	}
+	u.OSLogin = osLogin
+	if osLogin == "" {
+		return nil
+	}
+	if err := helpdesk.ValidateOSLogin(osLogin); err != nil {
+		return err
+	}
+	if other, ok, err := tx.UserByOSLogin(osLogin); err != nil {
+		return err
+	} else if ok && other.Login != u.Login {
+		return errs.Conflictf("OS login %s already belongs to user %s", osLogin, other.Login).
+			WithHint("bind %s elsewhere first: deskctl user update %s --os-login OTHER", other.Login, other.Login)
+	}
+	return nil
 }
 
 func (s *Service) AddUser(in UserInput) (UserView, error) {
@@ -98,6 +128,9 @@ func (s *Service) AddUser(in UserInput) (UserView, error) {
 			u.Name = in.Login
 		}
 		if err := u.Validate(); err != nil {
+			return err
+		}
+		if err := bindOSLogin(c.Tx, &u, in.OSLogin); err != nil {
 			return err
 		}
 		if _, ok, err := c.Tx.User(u.Login); err != nil {
@@ -134,8 +167,11 @@ func (s *Service) UpdateUser(in UserInput) (UserView, error) {
 		if err := u.Validate(); err != nil {
 			return err
 		}
+		if err := bindOSLogin(c.Tx, &u, in.OSLogin); err != nil {
+			return err
+		}
 		out = userView(u)
-		if u.Name == before.Name && u.Email == before.Email {
+		if out == before {
 			return errNothingToWrite
 		}
 		if err := c.Tx.PutUser(u); err != nil {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"hash/fnv"
 	"io"
-	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -203,7 +202,7 @@ const ImportBatch = 2500
 // then written in batches of batchSize, each batch one transaction with its
 // audit record, so an interrupted import keeps whole batches only, and
 // re-running it skips what was imported.
-func (s *Service) ImportTickets(path, format string, batchSize int, progress func(done, total int)) (ImportResult, error) {
+func (s *Service) ImportTickets(file File, format string, batchSize int, progress func(done, total int)) (ImportResult, error) {
 	if batchSize <= 0 {
 		batchSize = ImportBatch
 	}
@@ -227,13 +226,7 @@ func (s *Service) ImportTickets(path, format string, batchSize int, progress fun
 		return res, err
 	}
 	now := s.now()
-	open := func() (*os.File, error) {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, errs.Wrap(errs.Usage, err, "cannot read %s", errs.Input(path))
-		}
-		return f, nil
-	}
+	open := file.open
 	// Pass 1: check everything, write nothing.
 	f, err := open()
 	if err != nil {
@@ -305,7 +298,7 @@ func (s *Service) ImportTickets(path, format string, batchSize int, progress fun
 			}
 			res.Last = last
 			res.Imported += n
-			return c.Audit("import:"+path, nil, map[string]any{"first": first, "last": last, "count": n})
+			return c.Audit("import:"+file.Name, nil, map[string]any{"first": first, "last": last, "count": n})
 		})
 		batch = batch[:0]
 		res.Batches++
@@ -359,7 +352,7 @@ func (x *idIndex) add(line int, id string) {
 
 // repeats reads the ids of the lines whose ids hashed alike and reports the
 // earliest line that really repeats an earlier one's id.
-func (x *idIndex) repeats(open func() (*os.File, error), format string) error {
+func (x *idIndex) repeats(open func() (io.ReadCloser, error), format string) error {
 	if len(x.clashes) == 0 {
 		return nil
 	}

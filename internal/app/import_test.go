@@ -1,6 +1,7 @@
 package app
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,7 @@ import (
 // the earliest first.
 func TestCheckRepeatsThroughHashClashes(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name string, ids ...string) func() (*os.File, error) {
+	write := func(name string, ids ...string) func() (io.ReadCloser, error) {
 		var b strings.Builder
 		for _, id := range ids {
 			b.WriteString(`{"id":"` + id + `","subject":"s","requester":"bob"}` + "\n")
@@ -22,13 +23,13 @@ func TestCheckRepeatsThroughHashClashes(t *testing.T) {
 		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		return func() (*os.File, error) { return os.Open(path) }
+		return LocalFile(path).open
 	}
 	prev := idHash
 	t.Cleanup(func() { idHash = prev })
 	idHash = func(id string) uint64 { return uint64(len(id) % 2) }
 
-	repeats := func(open func() (*os.File, error)) error {
+	repeats := func(open func() (io.ReadCloser, error)) error {
 		f, err := open()
 		if err != nil {
 			t.Fatal(err)

@@ -93,20 +93,31 @@ type Plan struct {
 // HasChanges reports whether the plan changes anything.
 func (p Plan) HasChanges() bool { return len(p.Changes) > 0 }
 
-// LoadPolicy reads and validates policy files, at most maxBytes of them
-// (policy.DefaultMaxBytes when zero). Findings with errors come back as a
-// usage error; warnings are returned for the caller to print.
-func LoadPolicy(files []string, maxBytes int64) (*policy.Policy, []policy.Finding, error) {
-	p, findings, err := policy.Load(maxBytes, files...)
-	if err != nil {
-		return nil, findings, err
-	}
+// LoadPolicy reads and validates policy files. Findings with errors come back
+// as a usage error; warnings are returned for the caller to print.
+func LoadPolicy(src PolicySource) (*policy.Policy, []policy.Finding, error) {
+	p, findings := policy.Merge(src.Files)
 	findings = append(findings, policy.Validate(p)...)
 	if policy.HasErrors(findings) {
 		return p, findings, errs.Usagef("the policy has %d problem(s)", countErrors(findings)).
-			WithHint("see them with: deskctl policy validate %s", strings.Join(files, " "))
+			WithHint("see them with: deskctl policy validate %s", strings.Join(src.Args, " "))
 	}
 	return p, findings, nil
+}
+
+// PolicySource is the policy files a command names: the arguments as the
+// user typed them (files or directories) and the files they stand for, read
+// by the CLI, so the server never opens a path a request names.
+type PolicySource struct {
+	Args  []string        `json:"args"`
+	Files []policy.Source `json:"files"`
+}
+
+// ReadPolicy reads the policy files args name, at most maxBytes of them
+// (policy.DefaultMaxBytes when zero or less).
+func ReadPolicy(maxBytes int64, args ...string) (PolicySource, error) {
+	fs, err := policy.Read(maxBytes, args...)
+	return PolicySource{Args: args, Files: fs}, err
 }
 
 func countErrors(fs []policy.Finding) int {
@@ -137,7 +148,21 @@ func target(db, file policy.State, prune bool) policy.State {
 	for s := range file.Grants {
 		named[s] = true
 	}
-	t.Users = append(t.Users, file.Users...)
+	// A file user without os_login keeps the binding the database has;
+	// os_login equal to the login restores the default.
+	bound := map[string]string{}
+	for _, u := range db.Users {
+		bound[u.Login] = u.OSLogin
+	}
+	for _, u := range file.Users {
+		switch u.OSLogin {
+		case "":
+			u.OSLogin = bound[u.Login]
+		case u.Login:
+			u.OSLogin = ""
+		}
+		t.Users = append(t.Users, u)
+	}
 	t.Groups = append(t.Groups, file.Groups...)
 	t.Resources = append(t.Resources, file.Resources...)
 	t.Actions = append(t.Actions, file.Actions...)
@@ -322,6 +347,9 @@ func userDelta(a, b helpdesk.User) string {
 	if a.Active != b.Active {
 		d = append(d, fmt.Sprintf("active %v → %v", a.Active, b.Active))
 	}
+	if a.OSLogin != b.OSLogin {
+		d = append(d, "os_login "+a.EffectiveOSLogin()+" → "+b.EffectiveOSLogin())
+	}
 	return strings.Join(d, "; ")
 }
 
@@ -464,8 +492,8 @@ func pathText(ps []access.Path) string {
 }
 
 // PlanPolicy compares policy files with the database.
-func (s *Service) PlanPolicy(files []string, maxBytes int64, prune bool) (Plan, []policy.Finding, error) {
-	p, findings, err := LoadPolicy(files, maxBytes)
+func (s *Service) PlanPolicy(src PolicySource, prune bool) (Plan, []policy.Finding, error) {
+	p, findings, err := LoadPolicy(src)
 	if err != nil {
 		return Plan{}, findings, err
 	}
@@ -516,8 +544,8 @@ func makePlan(tx *store.Tx, db, t policy.State) (Plan, error) {
 //
 // confirmed, when not nil, is the plan the user agreed to: if the database
 // changed since and the plan is no longer the same, nothing is applied.
-func (s *Service) ApplyPolicy(files []string, maxBytes int64, prune, dryRun bool, confirmed []Change, progress func(done, total int)) (Plan, []policy.Finding, error) {
-	p, findings, err := LoadPolicy(files, maxBytes)
+func (s *Service) ApplyPolicy(src PolicySource, prune, dryRun bool, confirmed []Change, progress func(done, total int)) (Plan, []policy.Finding, error) {
+	p, findings, err := LoadPolicy(src)
 	if err != nil {
 		return Plan{}, findings, err
 	}
@@ -556,7 +584,7 @@ func (s *Service) ApplyPolicy(files []string, maxBytes int64, prune, dryRun bool
 			return err
 		}
 		plan.Applied = true
-		return c.Audit("policy", nil, map[string]any{"files": files, "prune": prune, "changes": len(plan.Changes)})
+		return c.Audit("policy", nil, map[string]any{"files": src.Args, "prune": prune, "changes": len(plan.Changes)})
 	})
 	return plan, findings, err
 }
@@ -583,7 +611,7 @@ func writeState(c *Ctx, db, t policy.State, plan Plan, progress func(int, int)) 
 		} else {
 			u.Created = c.Now
 		}
-		if !ok || old.Name != u.Name || old.Email != u.Email || old.Active != u.Active {
+		if !ok || old.Name != u.Name || old.Email != u.Email || old.Active != u.Active || old.OSLogin != u.OSLogin {
 			if err := tx.PutUser(u); err != nil {
 				return err
 			}

@@ -28,8 +28,13 @@ type Service struct {
 	// Mail carries the delivery settings; nil means mail stays queued.
 	Mail *MailSettings
 
+	// Principal is who the server authenticated; nil when the CLI opens
+	// the file itself (see Served).
+	Principal *Principal
+
 	mailer    chan []uint64 // set by StartMailer
 	noMigrate bool          // never migrate an older schema (completion)
+	touch     string        // hash of a token whose last-used time is due
 }
 
 func (s *Service) now() time.Time {
@@ -46,13 +51,15 @@ type Ctx struct {
 	Engine  *access.Engine
 	Now     time.Time
 	command string
+	id      identity
 	// queued counts mails added to the outbox in this transaction.
 	queued []uint64
 }
 
 // Audit appends the audit record for this use case's change.
 func (c *Ctx) Audit(subject string, before, after any) error {
-	rec := helpdesk.AuditRecord{Time: c.Now, Actor: c.Actor.Login, Command: c.command, Subject: subject}
+	rec := helpdesk.AuditRecord{Time: c.Now, Actor: c.Actor.Login, Command: c.command, Subject: subject,
+		Via: c.id.via, OSUser: c.id.osUser, Token: c.id.token, RealActor: c.id.realActor}
 	var err error
 	if rec.Before, err = auditJSON(before); err != nil {
 		return err
@@ -84,20 +91,31 @@ func (s *Service) read(fn func(c *Ctx) error) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	return db.View(func(tx *store.Tx) error {
+	err = db.View(func(tx *store.Tx) error {
 		c, err := s.ctx(tx, "")
 		if err != nil {
 			return err
 		}
+		if c.id.tokenHash != "" {
+			// Only a request's own copy (Served) gets here: the shared
+			// service of the pages has no token and is never written.
+			s.touch = c.id.tokenHash
+		}
 		return fn(c)
 	})
+	db.Close()
+	s.touchAfterRead()
+	return err
 }
 
 // readAnon runs fn in a read-only transaction for reads that need no
 // identity (the directory, the catalog). An actor named explicitly with
-// --as or DESKCTL_USER must still exist and be active.
+// --as or DESKCTL_USER must still exist and be active, and a request to
+// the server must still authenticate.
 func (s *Service) readAnon(fn func(tx *store.Tx) error) error {
+	if s.Principal != nil {
+		return s.read(func(c *Ctx) error { return fn(c.Tx) })
+	}
 	db, err := s.open(true)
 	if err != nil {
 		return err
@@ -105,7 +123,7 @@ func (s *Service) readAnon(fn func(tx *store.Tx) error) error {
 	defer db.Close()
 	return db.View(func(tx *store.Tx) error {
 		if s.Actor != "" {
-			if _, err := s.resolveActor(tx); err != nil {
+			if _, err := namedActor(tx, s.Actor); err != nil {
 				return err
 			}
 		}
@@ -136,6 +154,11 @@ func (s *Service) write(command string, fn func(c *Ctx) error) (Delivery, error)
 		if err != nil {
 			return err
 		}
+		if c.id.tokenHash != "" {
+			if err := s.touchToken(tx, c.id.tokenHash, c.Now); err != nil {
+				return err
+			}
+		}
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -156,28 +179,46 @@ func (s *Service) write(command string, fn func(c *Ctx) error) (Delivery, error)
 }
 
 func (s *Service) ctx(tx *store.Tx, command string) (*Ctx, error) {
-	u, err := s.resolveActor(tx)
+	now := s.now()
+	var u helpdesk.User
+	var id identity
+	var err error
+	if s.Principal != nil {
+		u, id, err = s.servedActor(tx, now)
+	} else {
+		id.via = helpdesk.ViaFile
+		if s.OSUser != nil {
+			id.osUser = s.OSUser()
+		}
+		u, err = s.resolveActor(tx)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &Ctx{Tx: tx, Actor: u, Engine: access.New(tx), Now: s.now(), command: command}, nil
+	return &Ctx{Tx: tx, Actor: u, Engine: access.New(tx), Now: now, command: command, id: id}, nil
 }
 
+// resolveActor finds the acting user of a local run: the one --as names,
+// else the OS login when it is a registered user.
 func (s *Service) resolveActor(tx *store.Tx) (helpdesk.User, error) {
-	login := s.Actor
-	if login == "" {
-		if s.OSUser != nil {
-			if name := s.OSUser(); name != "" {
-				if u, ok, err := tx.User(name); err != nil {
-					return u, err
-				} else if ok && u.Active {
-					return u, nil
-				}
+	if s.Actor != "" {
+		return namedActor(tx, s.Actor)
+	}
+	if s.OSUser != nil {
+		if name := s.OSUser(); name != "" {
+			if u, ok, err := tx.User(name); err != nil {
+				return u, err
+			} else if ok && u.Active {
+				return u, nil
 			}
 		}
-		return helpdesk.User{}, errs.Usagef("no acting user").
-			WithHint("pass --as LOGIN, set DESKCTL_USER, or set `user:` in the config file")
 	}
+	return helpdesk.User{}, errs.Usagef("no acting user").
+		WithHint("pass --as LOGIN, set DESKCTL_USER, or set `user:` in the config file")
+}
+
+// namedActor is the user a login names, which must exist and be active.
+func namedActor(tx *store.Tx, login string) (helpdesk.User, error) {
 	u, ok, err := tx.User(login)
 	if err != nil {
 		return u, err
@@ -186,9 +227,8 @@ func (s *Service) resolveActor(tx *store.Tx) (helpdesk.User, error) {
 		all, _ := tx.Users()
 		return u, helpdesk.NotFound("user", login, all)
 	}
-	if !u.Active {
-		return u, errs.Forbiddenf("user %s is disabled and cannot act", login).
-			WithHint("an administrator can run: deskctl user enable %s", login)
+	if err := activeUser(u); err != nil {
+		return u, err
 	}
 	return u, nil
 }

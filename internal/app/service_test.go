@@ -68,7 +68,7 @@ func (d *testDesk) apply(t *testing.T, login, yaml string) Plan {
 	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	plan, findings, err := d.as(login).ApplyPolicy([]string{file}, 0, false, false, nil, nil)
+	plan, findings, err := d.as(login).ApplyPolicy(policyFile(t, file), false, false, nil, nil)
 	if err != nil {
 		t.Fatalf("policy apply: %v %v", err, findings)
 	}
@@ -283,17 +283,17 @@ func TestApplyPolicyKeepsToTheConfirmedPlan(t *testing.T) {
 	if err := os.WriteFile(file, []byte("users:\n  - {login: alice, name: Alice, email: alice@example.com, rights: [admin, dispatcher]}\n  - {login: erin, name: Erin, email: erin@example.com}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	plan, _, err := d.as("alice").PlanPolicy([]string{file}, 0, false)
+	plan, _, err := d.as("alice").PlanPolicy(policyFile(t, file), false)
 	if err != nil || len(plan.Changes) != 1 || plan.Changes[0].Subject != "user:erin" || plan.Applied {
 		t.Fatalf("plan: %+v, %v; want only user:erin added", plan, err)
 	}
 
 	// A dry run and a non-administrator write nothing.
 	before := d.sum(t)
-	if p, _, err := d.as("alice").ApplyPolicy([]string{file}, 0, false, true, nil, nil); err != nil || p.Applied || len(p.Changes) != 1 {
+	if p, _, err := d.as("alice").ApplyPolicy(policyFile(t, file), false, true, nil, nil); err != nil || p.Applied || len(p.Changes) != 1 {
 		t.Errorf("dry run: %+v, %v", p, err)
 	}
-	if _, _, err := d.as("bob").ApplyPolicy([]string{file}, 0, false, false, nil, nil); !errs.Is(err, errs.Forbidden) {
+	if _, _, err := d.as("bob").ApplyPolicy(policyFile(t, file), false, false, nil, nil); !errs.Is(err, errs.Forbidden) {
 		t.Errorf("bob applying: %v, want forbidden", err)
 	}
 	if d.sum(t) != before {
@@ -306,7 +306,7 @@ func TestApplyPolicyKeepsToTheConfirmedPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	before = d.sum(t)
-	if _, _, err := d.as("alice").ApplyPolicy([]string{file}, 0, false, false, plan.Changes, nil); !errs.Is(err, errs.Conflict) {
+	if _, _, err := d.as("alice").ApplyPolicy(policyFile(t, file), false, false, plan.Changes, nil); !errs.Is(err, errs.Conflict) {
 		t.Errorf("applying a stale plan: %v, want a conflict", err)
 	}
 	if d.sum(t) != before {
@@ -314,11 +314,11 @@ func TestApplyPolicyKeepsToTheConfirmedPlan(t *testing.T) {
 	}
 
 	// Applied as planned now: one audit record per change and one for the apply.
-	plan, _, err = d.as("alice").PlanPolicy([]string{file}, 0, false)
+	plan, _, err = d.as("alice").PlanPolicy(policyFile(t, file), false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	applied, _, err := d.as("alice").ApplyPolicy([]string{file}, 0, false, false, plan.Changes, nil)
+	applied, _, err := d.as("alice").ApplyPolicy(policyFile(t, file), false, false, plan.Changes, nil)
 	if err != nil || !applied.Applied {
 		t.Fatalf("apply: %+v, %v", applied, err)
 	}
@@ -340,7 +340,7 @@ func TestApplyPolicyKeepsAnActiveAdministrator(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := d.sum(t)
-	if _, _, err := d.as("alice").ApplyPolicy([]string{file}, 0, false, false, nil, nil); err == nil {
+	if _, _, err := d.as("alice").ApplyPolicy(policyFile(t, file), false, false, nil, nil); err == nil {
 		t.Error("a policy disabling the only administrator was applied")
 	}
 	if d.sum(t) != before {
@@ -400,4 +400,14 @@ func TestDisabledUserHoldsNothing(t *testing.T) {
 			t.Errorf("bob enabled again cannot %s", r)
 		}
 	}
+}
+
+// policyFile reads a policy file as the command line does before a use case.
+func policyFile(t *testing.T, file string) PolicySource {
+	t.Helper()
+	src, err := ReadPolicy(0, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
 }

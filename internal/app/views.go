@@ -18,10 +18,13 @@ type UserView struct {
 	Email   string    `json:"email"`
 	Active  bool      `json:"active"`
 	Created time.Time `json:"created"`
+	// OSLogin is set when the user is bound to an OS login other than
+	// their own name (the server's Unix socket).
+	OSLogin string `json:"os_login,omitempty"`
 }
 
 func userView(u helpdesk.User) UserView {
-	return UserView{u.Login, u.Name, u.Email, u.Active, u.Created}
+	return UserView{u.Login, u.Name, u.Email, u.Active, u.Created, u.OSLogin}
 }
 
 // GroupView is a group as printed; members are "user:x" / "group:y".

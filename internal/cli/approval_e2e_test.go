@@ -219,7 +219,7 @@ func newApprovalStackMail(t *testing.T, background bool) *approvalStack {
 	mustDesk(t, "settings", "set", "approvals.enabled", "true")
 
 	// The server runs the same Service the CLI builds, from the same environment.
-	svc, err := NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}).Service()
+	svc, err := NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}).LocalService()
 	if err != nil {
 		t.Fatal(err)
 	}

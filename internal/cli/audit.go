@@ -47,7 +47,13 @@ func newCmdAuditLog(f *Factory) *cobra.Command {
 		Short: "Show who changed what, when (admin)",
 		Long: `Show audit records, oldest first. --limit keeps the newest N. The subject filter
 matches exactly (e.g. group:support, user:bob, ticket:42, setting:approvals.enabled).
-JSON fields: seq, time, actor, command, subject, before, after, prev, hash.` + exitStatus(),
+Each record says how the change arrived (VIA, in -o wide): file and the OS user that
+ran the command on the database file, socket and the OS user the server's kernel
+reported, or token and the token's name. When an administrator acted as another user
+through the server, ACTOR reads "alice as bob". An auth-failed record is a request the
+server could not authenticate (it names the client, never the token).
+JSON fields: seq, time, actor, command, subject, before, after, prev, hash, and when
+known via, os_user, token, real_actor.` + exitStatus(),
 		Example: "  deskctl audit log --since 24h\n  deskctl audit log --actor alice --subject group:support -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,7 +75,7 @@ JSON fields: seq, time, actor, command, subject, before, after, prev, hash.` + e
 			if recs == nil {
 				recs = []app.AuditEntry{}
 			}
-			t := output.Tab{Columns: output.Cols("SEQ", "TIME", "ACTOR", "COMMAND", "SUBJECT", "CHANGE+"), Empty: "no audit records match"}
+			t := output.Tab{Columns: output.Cols("SEQ", "TIME", "ACTOR", "COMMAND", "SUBJECT", "VIA+", "CHANGE+"), Empty: "no audit records match"}
 			for _, r := range recs {
 				change := ""
 				if len(r.Before) > 0 {
@@ -78,7 +84,11 @@ JSON fields: seq, time, actor, command, subject, before, after, prev, hash.` + e
 				if len(r.After) > 0 {
 					change += "after=" + string(r.After)
 				}
-				t.Rows = append(t.Rows, []string{strconv.FormatUint(r.Seq, 10), ts(r.Time), r.Actor, r.Command, r.Subject, change})
+				actor := r.Actor
+				if r.RealActor != "" {
+					actor = r.RealActor + " as " + r.Actor
+				}
+				t.Rows = append(t.Rows, []string{strconv.FormatUint(r.Seq, 10), ts(r.Time), actor, r.Command, r.Subject, via(r), change})
 			}
 			return f.print(recs, t)
 		},
@@ -152,4 +162,15 @@ JSON fields: records, ok, problem (seq, reason), head.` +
 	}
 	cmd.Flags().StringArrayVar(&anchors, "anchor", nil, "a head printed by an earlier verify (SEQ:HASH) that must still hold; repeatable")
 	return cmd
+}
+
+// via is the channel of an audit record as one word and its detail.
+func via(r app.AuditEntry) string {
+	switch {
+	case r.Token != "":
+		return r.Via + ":" + r.Token
+	case r.OSUser != "":
+		return r.Via + ":" + r.OSUser
+	}
+	return r.Via
 }

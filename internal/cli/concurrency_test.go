@@ -54,9 +54,15 @@ func runDeskctlProcess(t *testing.T, db string, args ...string) deskProc {
 	}
 	cmd.Env = append(cmd.Env, "DESKCTL_DB="+db, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
 		"XDG_DATA_HOME="+filepath.Join(home, "data"), "NO_COLOR=1")
+	return runCmd(t, cmd, args)
+}
+
+// runCmd runs a prepared deskctl process and collects its output and exit code.
+func runCmd(t testing.TB, cmd *exec.Cmd, args []string) deskProc {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err = cmd.Run()
+	err := cmd.Run()
 	p := deskProc{args: args, stdout: out.String(), stderr: errOut.String()}
 	var exitErr *exec.ExitError
 	switch {

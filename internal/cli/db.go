@@ -75,7 +75,7 @@ copy holds everything.` +
 		Example: "  deskctl db backup /backups/deskctl-$(date +%F).db",
 		Args:    usageArgs(1, 1, "a FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := f.Service()
+			svc, err := f.LocalService()
 			if err != nil {
 				return err
 			}
@@ -116,7 +116,7 @@ JSON fields: path, backup, backup_as_of, backup_head, replaced_head, head, by, a
 		Example: "  deskctl db restore /backups/deskctl-2026-11-01.db --force",
 		Args:    usageArgs(1, 1, "a backup FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := f.Service()
+			svc, err := f.LocalService()
 			if err != nil {
 				return err
 			}

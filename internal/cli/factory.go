@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/client"
 	"github.com/deskctl/deskctl/internal/config"
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/mail"
@@ -26,8 +27,12 @@ type Factory struct {
 
 	root *cobra.Command
 
-	Config  func() (*config.Config, error)
-	Service func() (*app.Service, error)
+	Config func() (*config.Config, error)
+	// Service returns the use cases every command runs.
+	Service func() (app.UseCases, error)
+	// LocalService returns the service over the local database file, for
+	// the commands that act on the file itself (init, db backup/restore, serve).
+	LocalService func() (*app.Service, error)
 }
 
 // NewFactory builds the factory over io.
@@ -39,7 +44,7 @@ func NewFactory(io *IOStreams) *Factory {
 			flags = f.root.PersistentFlags()
 			// An empty --db or --as is a mistake (an unset variable in a
 			// script), not a request for the default.
-			for _, name := range []string{"db", "as"} {
+			for _, name := range []string{"db", "as", "server"} {
 				if fl := flags.Lookup(name); fl != nil && fl.Changed && fl.Value.String() == "" {
 					return nil, errs.Usagef("--%s is empty", name).WithHint("give a value, or leave the flag out for the default")
 				}
@@ -47,10 +52,24 @@ func NewFactory(io *IOStreams) *Factory {
 		}
 		return config.Load(flags, f.configFile)
 	})
-	f.Service = func() (*app.Service, error) {
+	f.Service = func() (app.UseCases, error) {
 		c, err := f.Config()
 		if err != nil {
 			return nil, err
+		}
+		if c.Server != "" {
+			return f.Remote(c.Server, c.Token)
+		}
+		return f.LocalService()
+	}
+	f.LocalService = func() (*app.Service, error) {
+		c, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		if c.Server != "" {
+			return nil, errs.Usagef("this command acts on the database file itself and cannot run against a server (%s)", c.Server).
+				WithHint("run it on the server host, without --server or DESKCTL_SERVER")
 		}
 		return &app.Service{
 			DBPath:      c.DB,
@@ -68,6 +87,16 @@ func NewFactory(io *IOStreams) *Factory {
 		}, nil
 	}
 	return f
+}
+
+// Remote returns the client for a deskctl server, acting as --as (an
+// impersonation request the server grants administrators only).
+func (f *Factory) Remote(server, token string) (*client.Client, error) {
+	c, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	return client.New(client.Options{Server: server, Token: token, As: c.User})
 }
 
 // Printer returns a printer for the -o flag.

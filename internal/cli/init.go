@@ -30,7 +30,7 @@ the everyone group and the first audit record are written in one transaction.` +
 			if o.Admin == "" || o.Email == "" {
 				return errs.Usagef("init needs --admin and --email")
 			}
-			svc, err := f.Service()
+			svc, err := f.LocalService()
 			if err != nil {
 				return err
 			}

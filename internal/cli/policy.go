@@ -162,11 +162,15 @@ access, via), applied.` +
 		Example: "  deskctl policy plan policy/*.yaml\n  deskctl policy plan policy/*.yaml --exit-code -o json",
 		Args:    usageArgs(1, -1, "at least one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := app.ReadPolicy(maxBytes, args...)
+			if err != nil {
+				return err
+			}
 			svc, err := f.Service()
 			if err != nil {
 				return err
 			}
-			p, findings, err := svc.PlanPolicy(args, maxBytes, prune)
+			p, findings, err := svc.PlanPolicy(src, prune)
 			printFindings(f, findings)
 			if err != nil {
 				return err
@@ -202,13 +206,17 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 		Example: "  deskctl policy apply policy/*.yaml --yes\n  deskctl policy apply policy/*.yaml --prune --dry-run",
 		Args:    usageArgs(1, -1, "at least one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := app.ReadPolicy(maxBytes, args...)
+			if err != nil {
+				return err
+			}
 			svc, err := f.Service()
 			if err != nil {
 				return err
 			}
 			var confirmed []app.Change
 			if !dryRun && !yes && f.IO.ErrTTY && f.IO.OutTTY {
-				plan, findings, err := svc.PlanPolicy(args, maxBytes, prune)
+				plan, findings, err := svc.PlanPolicy(src, prune)
 				printFindings(f, findings)
 				if err != nil {
 					return err
@@ -231,7 +239,7 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 			}
 			report, stop := f.progress("applying")
 			defer stop()
-			plan, findings, err := svc.ApplyPolicy(args, maxBytes, prune, dryRun, confirmed, report)
+			plan, findings, err := svc.ApplyPolicy(src, prune, dryRun, confirmed, report)
 			printFindings(f, findings)
 			if err != nil {
 				return err

@@ -22,7 +22,9 @@ and explains who may run which action; ad-hoc approvals by email; and the whole
 directory and grant set as code.
 
 Every command opens the database, does its work in one transaction and closes it,
-so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.` + exitStatus(),
+so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns. With --server
+(or DESKCTL_SERVER) every command runs on a deskctl serve instead, as the user the
+server authenticates (docs/security.md).` + exitStatus(),
 		Example: `  deskctl init --admin alice --email alice@example.com --name "Alice Admin"
   deskctl --as alice user add bob --email bob@example.com --name "Bob Tech"
   deskctl access explain bob --ticket 42`,
@@ -44,6 +46,7 @@ so several deskctl processes and a running ` + "`deskctl serve`" + ` take turns.
 	pf := root.PersistentFlags()
 	pf.String("db", "", "database file (env DESKCTL_DB; default $XDG_DATA_HOME/deskctl/deskctl.db)")
 	pf.String("as", "", "act as this user (env DESKCTL_USER; default: your OS login when registered)")
+	pf.String("server", "", "run on a deskctl server: https://HOST, unix:///PATH (env DESKCTL_SERVER; default: the local file)")
 	pf.Duration("lock-timeout", 0, "how long to wait for another deskctl process (env DESKCTL_LOCK_TIMEOUT; default 5s, also for 0)")
 	pf.StringVar(&f.configFile, "config", "", "config file (env DESKCTL_CONFIG; default $XDG_CONFIG_HOME/deskctl/config.yaml)")
 	pf.StringVarP(&f.output, "output", "o", "table", "output format: table|wide|json|yaml|csv|markdown")
@@ -119,10 +122,10 @@ var exitCodeLines = []string{
 	"0  success",
 	"2  usage error: bad flag, argument or value",
 	"3  not found: no such user, group, resource, right or ticket",
-	"4  forbidden: the acting user lacks the permission or the action is not available",
+	"4  forbidden: the acting user lacks the permission or the action is not available, or the server did not authenticate you",
 	"5  conflict: already exists, wrong state, pending approval, last administrator",
 	"6  busy: another deskctl process holds the database past --lock-timeout",
-	"7  database unusable: missing, damaged or written by a newer deskctl",
+	"7  database unusable: missing, damaged or written by a newer deskctl, or the server is unreachable",
 	"8  internal error",
 }
 

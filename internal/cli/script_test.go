@@ -14,8 +14,10 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -94,6 +96,11 @@ func setupScript(env *testscript.Env) error {
 	env.Setenv("DESKCTL_DB", filepath.Join(work, "desk.db"))
 	env.Setenv("NO_COLOR", "1")
 	env.Setenv("TZ", "UTC")
+	// OSLOGIN is the login the kernel reports for this process, which a
+	// server's Unix socket knows the script by.
+	if u, err := user.Current(); err == nil {
+		env.Setenv("OSLOGIN", u.Username)
+	}
 	// SCHEMA lets scripts compare a file's schema version with this build's.
 	env.Setenv("SCHEMA", strconv.Itoa(store.SchemaVersion))
 	st := &scriptState{damaged: map[string]bool{}, held: map[string]*bolt.DB{}}
@@ -400,6 +407,24 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 			fmt.Fprintln(ts.Stdout(), binary.BigEndian.Uint64(meta.Get(rawSchemaKey)))
 			return nil
 		}))
+	},
+
+	// waitsocket PATH waits until a server accepts connections on the Unix
+	// socket PATH (a `deskctl serve --socket PATH &` started before).
+	"waitsocket": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: waitsocket PATH")
+		}
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			c, err := net.Dial("unix", ts.MkAbs(args[0]))
+			if err == nil {
+				c.Close()
+				return
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("no server on %s: %v", args[0], err)
+			}
+		}
 	},
 
 	// holddb FILE opens FILE for writing and keeps it open, as a long

@@ -2,23 +2,40 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"os/user"
+	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/deskctl/deskctl/internal/api"
+	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/web"
 	"github.com/spf13/cobra"
 )
 
 var _ = register(func(f *Factory) (string, *cobra.Command) {
-	var listen string
+	var listen, socket, socketMode, socketGroup, tlsCert, tlsKey string
 	var trustProxy bool
 	cmd := &cobra.Command{
-		Use:   "serve [--listen 127.0.0.1:8080]",
-		Short: "Serve the approval confirmation pages",
-		Long: `Serve the pages approvers reach from their mail links. GET only shows the page;
+		Use:   "serve [--listen 127.0.0.1:8080] [--socket PATH] [--tls-cert FILE --tls-key FILE]",
+		Short: "Serve the approval pages and the API for remote deskctl commands",
+		Long: `Serve the API that lets every deskctl command run here from elsewhere (--server), and
+the pages approvers reach from their mail links.
+
+The API is under /api/v1/. On --socket PATH (a Unix socket, mode --socket-mode, group
+--socket-group), the kernel tells the server each caller's uid, and the deskctl user
+bound to that OS login acts (user update --os-login): no secret to manage. On the TCP
+address, callers present an API token (deskctl token create); serve HTTPS with
+--tls-cert and --tls-key, or plain HTTP only behind a TLS proxy or on loopback. Failed
+authentications are rate-limited per client and audited (auth-failed). --listen none
+serves the socket alone. See docs/security.md.
+
+The pages: GET only shows the page;
 the decision is a POST from the page's form, checked for origin and a CSRF token, so
 mail scanners that open links never decide. Links are built from public-url, never
 from the request's Host header. Tokens are redacted from the request log (stderr).
@@ -30,9 +47,10 @@ working while serve runs. The mail a decision causes is sent in the background r
 after the approver has their answer, and queued mail that is due is retried every
 minute, so a running serve keeps the outbox moving. SIGINT or SIGTERM shut it down
 gracefully (the mail being sent is finished; the rest stays queued).` +
-			exitStatus("2  the address cannot be listened on, or public-url is invalid"),
-		Example: "  deskctl serve --listen 127.0.0.1:8080\n  DESKCTL_PUBLIC_URL=https://help.example.com deskctl serve --listen :8080",
-		Args:    usageArgs(0, 0, "no arguments"),
+			exitStatus("2  the address or socket cannot be listened on, a TLS file cannot be read, or public-url is invalid"),
+		Example: "  deskctl serve --listen 127.0.0.1:8080\n  deskctl serve --socket /run/deskctl/deskctl.sock --socket-group deskctl --listen none\n" +
+			"  DESKCTL_PUBLIC_URL=https://help.example.com deskctl serve --listen :8443 --tls-cert cert.pem --tls-key key.pem",
+		Args: usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.Config()
 			if err != nil {
@@ -45,7 +63,7 @@ gracefully (the mail being sent is finished; the rest stays queued).` +
 			if err != nil {
 				return err
 			}
-			svc, err := f.Service()
+			svc, err := f.LocalService()
 			if err != nil {
 				return err
 			}
@@ -63,18 +81,129 @@ gracefully (the mail being sent is finished; the rest stays queued).` +
 			defer stop()
 			// Decisions on the page are answered at once; their mail goes
 			// out behind them, and due mail is retried every minute.
+			lns, err := serveListeners(ctx, listen, socket, socketMode, socketGroup, tlsCert, tlsKey)
+			if err != nil {
+				return err
+			}
 			waitMail := svc.StartMailer(ctx, time.Minute)
-			h := web.New(web.Options{Approvals: svc.Pages(), PublicURL: public, Logger: logger, TrustProxy: c.TrustProxy})
-			f.notef("serving approval pages on %s (links use %s)", listen, public)
-			err = web.Serve(ctx, listen, h, logger)
+			apiHandler := api.New(api.Options{Service: svc, Logger: logger, TrustProxy: c.TrustProxy})
+			h := web.New(web.Options{Approvals: svc.Pages(), PublicURL: public, Logger: logger, TrustProxy: c.TrustProxy, API: apiHandler})
+			for _, ln := range lns {
+				f.notef("serving the API and approval pages on %s (links use %s)", describeListener(ln, tlsCert != ""), public)
+			}
+			err = web.ServeListeners(ctx, lns, h, logger, api.ConnContext)
 			stop()
 			waitMail()
+			if socket != "" {
+				os.Remove(socket)
+			}
 			return err
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (config key listen, default 127.0.0.1:8080)")
+	cmd.Flags().StringVar(&socket, "socket", "", "also serve on this Unix socket; callers are known by their OS login")
+	cmd.Flags().StringVar(&socketMode, "socket-mode", "0660", "the socket's permissions (octal)")
+	cmd.Flags().StringVar(&socketGroup, "socket-group", "", "the socket's group: its members may connect (with mode 0660)")
+	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM, with chain)")
+	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "the certificate's private key (PEM)")
+	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
 	cmd.Flags().BoolVar(&trustProxy, "trust-proxy", false, "behind a reverse proxy: rate-limit by the client address in X-Forwarded-For (config key trust-proxy)")
 	return "ops", cmd
 })
 
 func envToken() string { return os.Getenv("DESKCTL_APPROVAL_TOKEN") }
+
+// serveListeners opens what serve listens on: the TCP address (with TLS
+// when a certificate is given) unless it is "none", and the Unix socket.
+func serveListeners(ctx context.Context, listen, socket, mode, group, cert, key string) ([]net.Listener, error) {
+	var lns []net.Listener
+	closeAll := func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}
+	if listen != "none" {
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", listen)
+		if err != nil {
+			return nil, errs.Wrap(errs.Usage, err, "cannot listen on %s", listen).
+				WithHint("choose a free address with --listen HOST:PORT, or --listen none with --socket")
+		}
+		if cert != "" {
+			pair, err := tls.LoadX509KeyPair(cert, key)
+			if err != nil {
+				ln.Close()
+				return nil, errs.Wrap(errs.Usage, err, "cannot load the TLS certificate").WithHint("check --tls-cert and --tls-key (PEM files)")
+			}
+			ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12})
+		}
+		lns = append(lns, ln)
+	}
+	if socket != "" {
+		ln, err := listenSocket(socket, mode, group)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
+	if len(lns) == 0 {
+		return nil, errs.Usagef("--listen none leaves nothing to serve").WithHint("add --socket PATH, or give --listen an address")
+	}
+	return lns, nil
+}
+
+// listenSocket creates the Unix socket, replacing a stale one left by a
+// server that died, and sets its mode and group.
+func listenSocket(path, mode, group string) (net.Listener, error) {
+	perm, err := strconv.ParseUint(mode, 8, 32)
+	if err != nil || perm > 0o777 {
+		return nil, errs.Usagef("--socket-mode %q is not an octal mode", mode).WithHint("e.g. 0660 (owner and group) or 0600 (owner only)")
+	}
+	fail := func(err error) error {
+		return errs.Wrap(errs.Usage, err, "cannot serve on socket %s", path).WithHint("check the directory (e.g. /run/deskctl) exists and is writable")
+	}
+	if st, err := os.Lstat(path); err == nil {
+		if st.Mode()&os.ModeSocket == 0 {
+			return nil, errs.Usagef("%s exists and is not a socket", path).WithHint("choose another --socket path")
+		}
+		if c, err := net.Dial("unix", path); err == nil {
+			c.Close()
+			return nil, errs.Conflictf("another server is listening on %s", path).WithHint("stop it first, or choose another --socket")
+		}
+		os.Remove(path)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fail(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	if group != "" {
+		g, err := user.LookupGroup(group)
+		if err != nil {
+			ln.Close()
+			return nil, errs.Wrap(errs.Usage, err, "no group %s", group).WithHint("create it, or leave --socket-group out")
+		}
+		gid, _ := strconv.Atoi(g.Gid)
+		if err := os.Chown(path, -1, gid); err != nil {
+			ln.Close()
+			return nil, fail(err)
+		}
+	}
+	if err := os.Chmod(path, os.FileMode(perm)); err != nil {
+		ln.Close()
+		return nil, fail(err)
+	}
+	return ln, nil
+}
+
+func describeListener(ln net.Listener, tlsOn bool) string {
+	a := ln.Addr()
+	switch {
+	case a.Network() == "unix":
+		return "unix://" + a.String()
+	case tlsOn:
+		return "https://" + a.String()
+	}
+	return "http://" + a.String()
+}

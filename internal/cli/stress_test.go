@@ -46,7 +46,7 @@ type bgDeskctl struct {
 // startDeskctl starts deskctl against db with the clean environment
 // runDeskctlProcess gives, plus extraEnv. The process is killed at cleanup
 // if it is still running.
-func startDeskctl(t *testing.T, db string, extraEnv []string, args ...string) *bgDeskctl {
+func startDeskctl(t testing.TB, db string, extraEnv []string, args ...string) *bgDeskctl {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {

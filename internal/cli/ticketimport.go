@@ -47,7 +47,7 @@ JSON fields: records, imported, skipped, batches, first, last.` + exitStatus("2 
 				return errs.Usagef("--batch must be 1 or more, not %d", batch)
 			}
 			report, stop := f.progress("importing")
-			r, err := svc.ImportTickets(path, fm, batch, report)
+			r, err := svc.ImportTickets(app.LocalFile(path), fm, batch, report)
 			stop()
 			if err != nil {
 				if r.Imported > 0 {

@@ -32,16 +32,21 @@ func addHelpTopics(root *cobra.Command) {
   2  usage error: unknown command or flag, missing or malformed argument or
      value (text with a control or bidirectional formatting character
      included), policy or tests files over --max-file-size, a config file (or
-     smtp.password-file, when mail is sent) that other users can read or change
+     smtp.password-file, when mail is sent) that other users can read or
+     change; a command that needs the database file run against a server; a
+     token that would go over plain http to another host
   3  not found: no such user, group, resource, right, setting or ticket (tickets
      you have no role on are not found either)
   4  forbidden: you lack the permission, or the ticket action is not available
-     to you on that ticket now (the message says which condition failed)
+     to you on that ticket now (the message says which condition failed); or,
+     against a server, not authenticated (no, unknown, expired or revoked
+     token; an OS login bound to no user) or --as without admin
   5  conflict or invalid state: already exists, pending approval, last
      administrator, ticket in the wrong state, database already exists
-  6  busy: another deskctl process held the database longer than --lock-timeout
+  6  busy: another deskctl process held the database longer than --lock-timeout;
+     or the server refuses a client after too many failed authentications
   7  database unusable: missing (run deskctl init), damaged, or written by a
-     newer deskctl
+     newer deskctl; or the server cannot be reached
   8  internal error (a bug: please report it with the command line)
 
 Errors print one line on stderr, "deskctl: …", often followed by "hint: …"

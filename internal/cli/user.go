@@ -25,10 +25,13 @@ func userTab(us []app.UserView) output.Tab {
 func newCmdUserAdd(f *Factory) *cobra.Command {
 	var in app.UserInput
 	cmd := &cobra.Command{
-		Use:   "add LOGIN --email ADDR [--name NAME]",
+		Use:   "add LOGIN --email ADDR [--name NAME] [--os-login NAME]",
 		Short: "Register a user",
 		Long: `Register a user. Logins are lower-case letters, digits, '.', '_' and '-'.
-Every active user is implicitly a member of the group everyone.` + exitStatus("5  the login is taken"),
+Every active user is implicitly a member of the group everyone.
+
+On a server's Unix socket a user is whoever the kernel says connected: the OS login
+of the same name, or the one --os-login binds (docs/security.md).` + exitStatus("5  the login is taken, or the OS login belongs to another user"),
 		Example: `  deskctl user add bob --email bob@example.com --name "Bob Tech"`,
 		Args:    usageArgs(1, 1, "a LOGIN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -49,22 +52,25 @@ Every active user is implicitly a member of the group everyone.` + exitStatus("5
 	}
 	cmd.Flags().StringVar(&in.Email, "email", "", "email address")
 	cmd.Flags().StringVar(&in.Name, "name", "", "display name (default: the login)")
+	cmd.Flags().StringVar(&in.OSLogin, "os-login", "", "OS login that acts as this user on the server's socket (default: the same name)")
 	return cmd
 }
 
 func newCmdUserUpdate(f *Factory) *cobra.Command {
 	var in app.UserInput
 	cmd := &cobra.Command{
-		Use:               "update LOGIN [--email ADDR] [--name NAME]",
-		Short:             "Change a user's name or email",
-		Long:              `Change a user's display name or email address. The login never changes.` + exitStatus(),
+		Use:   "update LOGIN [--email ADDR] [--name NAME] [--os-login NAME]",
+		Short: "Change a user's name, email or OS login",
+		Long: `Change a user's display name, email address or the OS login bound to them on a
+server's Unix socket (--os-login LOGIN itself restores the default). The login never changes.` +
+			exitStatus("5  the OS login belongs to another user"),
 		Example:           `  deskctl user update bob --name "Robert Tech"`,
 		Args:              usageArgs(1, 1, "a LOGIN"),
 		ValidArgsFunction: completeFrom(f, app.CompleteUsers),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in.Login = args[0]
-			if in.Email == "" && in.Name == "" {
-				return errs.Usagef("nothing to change").WithHint("pass --name and/or --email")
+			if in.Email == "" && in.Name == "" && in.OSLogin == "" {
+				return errs.Usagef("nothing to change").WithHint("pass --name, --email or --os-login")
 			}
 			svc, err := f.Service()
 			if err != nil {
@@ -79,6 +85,7 @@ func newCmdUserUpdate(f *Factory) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&in.Email, "email", "", "new email address")
 	cmd.Flags().StringVar(&in.Name, "name", "", "new display name")
+	cmd.Flags().StringVar(&in.OSLogin, "os-login", "", "OS login that acts as this user on the server's socket")
 	return cmd
 }
 
@@ -140,7 +147,7 @@ func newCmdUserList(f *Factory) *cobra.Command {
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List users",
-		Long:    `List every user. JSON fields: login, name, email, active, created.` + exitStatus(),
+		Long:    `List every user. JSON fields: login, name, email, active, created, os_login (when bound).` + exitStatus(),
 		Example: "  deskctl user list\n  deskctl user list -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -167,7 +174,8 @@ func newCmdUserShow(f *Factory) *cobra.Command {
 		Long: `Show a user, the groups that list them directly, their resource memberships and
 the rights granted to them directly. For every effective right and its paths use
 ` + "`deskctl access explain LOGIN`." + `
-JSON fields: login, name, email, active, created, groups, resources (resource, access), direct_rights.` + exitStatus(),
+JSON fields: login, name, email, active, created, os_login (when bound), groups, resources (resource,
+access), direct_rights.` + exitStatus(),
 		Example:           "  deskctl user show bob",
 		Args:              usageArgs(1, 1, "a LOGIN"),
 		ValidArgsFunction: completeFrom(f, app.CompleteUsers),

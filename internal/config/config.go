@@ -45,8 +45,17 @@ type Config struct {
 	Listen      string
 	TrustProxy  bool
 	SMTP        SMTP
+	// Server selects remote mode: the `deskctl serve` every use case is
+	// sent to ("" runs them on the local file).
+	Server string
+	// Token is the API token for Server: DESKCTL_TOKEN, else the one
+	// `deskctl login` saved for it.
+	Token string
 	// File is the config file that was read ("" when none).
-	File    string
+	File string
+	// Path is the config file in use: File, or where `deskctl login` would
+	// create one.
+	Path    string
 	entries []Entry
 }
 
@@ -84,7 +93,12 @@ var keys = []key{
 	{"smtp.from", "", "", false, "sender address of deskctl mail"},
 	{"smtp.timeout", "", "30s", false, "SMTP connection timeout"},
 	{"smtp.send-wait", "", "5s", false, "how long a command waits for the SMTP server before leaving its mail queued for retry"},
+	{"server", "server", "", false, "deskctl serve to run every command on: https://HOST, http://127.0.0.1:PORT or unix:///PATH"},
+	{"token", "", "", true, "API token for the server (for CI; `deskctl login` saves one per server instead)"},
 }
+
+// loginsKey is the config file's list of saved logins, one per server.
+const loginsKey = "logins"
 
 // Doc describes one key for help topics.
 type Doc struct{ Key, Env, Default, Description string }
@@ -154,7 +168,7 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 	if !explicit {
 		file = DefaultConfigPath()
 	}
-	c := &Config{}
+	c := &Config{Path: file}
 	if err := private(file, "config file"); err != nil {
 		return nil, err
 	}
@@ -172,7 +186,7 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 		}
 	} else {
 		c.File = file
-		known := map[string]bool{}
+		known := map[string]bool{loginsKey: true}
 		for _, k := range keys {
 			known[k.name] = true
 		}
@@ -233,11 +247,21 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 		return nil, errs.Usagef("smtp.tls is %q", c.SMTP.TLS).WithHint("use starttls, tls or none")
 	}
 
+	c.Server = strings.TrimRight(v.GetString("server"), "/")
+	c.Token = v.GetString("token")
+	saved := false
+	if c.Token == "" && c.Server != "" {
+		c.Token, saved = savedLogin(v, c.Server)
+	}
 	for _, k := range keys {
 		e := Entry{Key: k.name, Value: v.GetString(k.name), Env: EnvName(k.name), Secret: k.secret}
+		if k.name == "token" && saved {
+			e.Value, e.Source = c.Token, "file (deskctl login)"
+		}
 		switch {
 		case k.flag != "" && flags != nil && flags.Changed(k.flag):
 			e.Source = "flag --" + k.flag
+		case e.Source != "":
 		case os.Getenv(EnvName(k.name)) != "":
 			e.Source = "env " + EnvName(k.name)
 		case v.InConfig(k.name):

@@ -55,6 +55,16 @@ func (k Kind) String() string {
 	}
 }
 
+// ParseKind is the inverse of Kind.String; unknown names are Internal.
+func ParseKind(s string) Kind {
+	for k := Internal; k <= Unusable; k++ {
+		if k.String() == s {
+			return k
+		}
+	}
+	return Internal
+}
+
 // Error is an error with a kind and an optional hint naming the next step.
 type Error struct {
 	Kind Kind

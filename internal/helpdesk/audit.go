@@ -21,6 +21,18 @@ type AuditRecord struct {
 	After   json.RawMessage `json:"after,omitempty"`
 	Prev    string          `json:"prev"`
 	Hash    string          `json:"hash"`
+
+	// How the change arrived. Records written before deskctl knew channels
+	// have none of these, and their hash is computed as it always was.
+	Via string `json:"via,omitempty"` // ViaFile, ViaSocket or ViaToken
+	// OSUser is the operating-system login that ran the command on the
+	// file, or that the server's socket reported (kernel-verified).
+	OSUser string `json:"os_user,omitempty"`
+	// Token names the API token the request presented (never its secret).
+	Token string `json:"token,omitempty"`
+	// RealActor is the authenticated user when they acted as Actor
+	// (impersonation, `--as` against a server).
+	RealActor string `json:"real_actor,omitempty"`
 }
 
 // ComputeHash hashes every field but Hash itself, in a fixed layout.
@@ -32,6 +44,13 @@ func (r AuditRecord) ComputeHash() string {
 	h.Write(r.After)
 	h.Write([]byte{0})
 	h.Write([]byte(r.Prev))
+	// The channel fields follow only when set, each named and length
+	// prefixed, so older records keep their hash and newer ones cover them.
+	for _, f := range [...]struct{ k, v string }{{"via", r.Via}, {"os_user", r.OSUser}, {"token", r.Token}, {"real_actor", r.RealActor}} {
+		if f.v != "" {
+			fmt.Fprintf(h, "\x00%s=%d:%s", f.k, len(f.v), f.v)
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -18,6 +18,17 @@ type User struct {
 	Email   string    `json:"email"`
 	Active  bool      `json:"active"`
 	Created time.Time `json:"created"`
+	// OSLogin is the operating-system login bound to this user on the
+	// server's Unix socket; "" means the same name as Login.
+	OSLogin string `json:"os_login,omitempty"`
+}
+
+// EffectiveOSLogin is the OS login that authenticates as u on the socket.
+func (u User) EffectiveOSLogin() string {
+	if u.OSLogin != "" {
+		return u.OSLogin
+	}
+	return u.Login
 }
 
 // Validate checks a user's fields.
@@ -30,6 +41,11 @@ func (u User) Validate() error {
 	}
 	if strings.TrimSpace(u.Name) == "" {
 		return errs.Usagef("user %s needs a display name", u.Login).WithHint("pass --name \"First Last\"")
+	}
+	if u.OSLogin != "" {
+		if err := ValidateOSLogin(u.OSLogin); err != nil {
+			return err
+		}
 	}
 	return ValidateEmail(u.Email)
 }

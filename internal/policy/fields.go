@@ -36,6 +36,7 @@ const (
 	keyLogin        = "login"
 	keyName         = "name"
 	keyEmail        = "email"
+	keyOSLogin      = "os_login"
 	keyActive       = "active"
 	keyRights       = "rights"
 	keyDescription  = "description"
@@ -80,6 +81,8 @@ var userFields = []field{
 	{keyName, true, "Display name.", map[string]any{"type": "string", "minLength": 1, "maxLength": 200}},
 	{keyEmail, true, "Plain address such as bob@example.com.", map[string]any{"type": "string", "format": "email"}},
 	{keyActive, false, "Inactive users keep their records but hold nothing. Default true.", map[string]any{"type": []any{"boolean", "null"}, "default": true}},
+	{keyOSLogin, false, "OS login that acts as this user on a server's Unix socket. Default: the login; left out, the database's binding is kept.",
+		map[string]any{"type": "string", "minLength": 1, "maxLength": 256, "pattern": `^[A-Za-z0-9._@$\\-]+$`}},
 	{keyRights, false, "Rights granted to the user directly.", ref("rights")},
 }
 

@@ -108,6 +108,9 @@ func document(p *Policy) *yaml.Node {
 			if !u.Active {
 				add(m, keyActive, boolean(false))
 			}
+			if u.OSLogin != "" {
+				add(m, keyOSLogin, str(u.OSLogin))
+			}
 			addList(m, keyRights, values(u.Rights))
 			seq.Content = append(seq.Content, m)
 		}

@@ -17,20 +17,25 @@ import (
 	"github.com/deskctl/deskctl/internal/helpdesk"
 )
 
-// Load reads and merges policy files. A directory stands for the *.yaml,
-// *.yml and *.json files directly inside it, in name order. The findings are
-// those of Parse (syntax and shape); Validate checks the merged policy's
-// meaning. The error is for files that cannot be read at all, or that
-// together hold more than maxBytes (DefaultMaxBytes when zero or less).
-func Load(maxBytes int64, paths ...string) (*Policy, []Finding, error) {
+// Source is one policy file: the name findings cite and its contents.
+type Source struct {
+	Name string `json:"name"`
+	Data []byte `json:"data"`
+}
+
+// Read reads policy files. A directory stands for the *.yaml, *.yml and
+// *.json files directly inside it, in name order. The error is for files
+// that cannot be read at all, or that together hold more than maxBytes
+// (DefaultMaxBytes when zero or less).
+func Read(maxBytes int64, paths ...string) ([]Source, error) {
 	if len(paths) == 0 {
-		return nil, nil, errs.Usagef("no policy file given").WithHint("name one or more policy files or directories")
+		return nil, errs.Usagef("no policy file given").WithHint("name one or more policy files or directories")
 	}
 	var files []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, nil, errs.Wrap(errs.Usage, err, "cannot read policy").WithHint("check the path")
+			return nil, errs.Wrap(errs.Usage, err, "cannot read policy").WithHint("check the path")
 		}
 		if !st.IsDir() {
 			files = append(files, p)
@@ -38,23 +43,43 @@ func Load(maxBytes int64, paths ...string) (*Policy, []Finding, error) {
 		}
 		found, err := policyFilesIn(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		files = append(files, found...)
 	}
-	pol := &Policy{}
-	var all []Finding
+	out := make([]Source, 0, len(files))
 	b := newBudget("policy", maxBytes)
 	for _, f := range files {
 		data, err := b.readFile(f)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		q, fs := Parse(f, data)
+		out = append(out, Source{f, data})
+	}
+	return out, nil
+}
+
+// Load reads and merges policy files (see Read). The findings are those of
+// Parse (syntax and shape); Validate checks the merged policy's meaning.
+func Load(maxBytes int64, paths ...string) (*Policy, []Finding, error) {
+	srcs, err := Read(maxBytes, paths...)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, fs := Merge(srcs)
+	return p, fs, nil
+}
+
+// Merge parses and merges policy files already read.
+func Merge(srcs []Source) (*Policy, []Finding) {
+	pol := &Policy{}
+	var all []Finding
+	for _, f := range srcs {
+		q, fs := Parse(f.Name, f.Data)
 		pol.merge(q)
 		all = append(all, fs...)
 	}
-	return pol, sortFindings(all), nil
+	return pol, sortFindings(all)
 }
 
 func policyFilesIn(dir string) ([]string, error) {
@@ -449,6 +474,8 @@ func (d *decoder) user(n *yaml.Node) {
 			u.Email = d.str(&u.Origin, k, kv.val)
 		case keyActive:
 			u.Active = d.boolean(&u.Origin, k, kv.val, true)
+		case keyOSLogin:
+			u.OSLogin = d.str(&u.Origin, k, kv.val)
 		case keyRights:
 			u.Rights = d.items(&u.Origin, k, kv.val)
 		default:

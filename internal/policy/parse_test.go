@@ -43,7 +43,7 @@ func TestParseFindings(t *testing.T) {
 			"x-anything: [1, 2]",
 			"users:",
 			"  - {login: a, x-note: b}"),
-			[]string{"p.yaml:3:16: unknown key 'x-note' in user; valid keys are login, name, email, active, rights"}},
+			[]string{"p.yaml:3:16: unknown key 'x-note' in user; valid keys are login, name, email, active, os_login, rights"}},
 		{"unknown top-level key close to a valid one", lines(
 			"version: 1",
 			"user:",
@@ -53,7 +53,7 @@ func TestParseFindings(t *testing.T) {
 			"users:",
 			"  - login: bob",
 			"    shoe-size: 44"),
-			[]string{"p.yaml:3:5: unknown key 'shoe-size' in user; valid keys are login, name, email, active, rights"}},
+			[]string{"p.yaml:3:5: unknown key 'shoe-size' in user; valid keys are login, name, email, active, os_login, rights"}},
 		{"unknown key in every kind of entry", lines(
 			"groups:",
 			"  - name: g",
@@ -86,7 +86,7 @@ func TestParseFindings(t *testing.T) {
 		{"entry that is not a mapping", lines(
 			"users:",
 			"  - bob"),
-			[]string{"p.yaml:2:5: each user entry is a mapping with the keys login, name, email, active, rights; found a string"}},
+			[]string{"p.yaml:2:5: each user entry is a mapping with the keys login, name, email, active, os_login, rights; found a string"}},
 		{"field types", lines(
 			"users:",
 			"  - login: [bob]",

@@ -118,7 +118,10 @@ type User struct {
 	Name   string
 	Email  string
 	Active bool
-	Rights []Item // granted directly to the user
+	// OSLogin binds the user on a server's Unix socket; "" keeps the
+	// database's binding.
+	OSLogin string
+	Rights  []Item // granted directly to the user
 }
 
 // Group is a `groups` entry.

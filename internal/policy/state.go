@@ -34,7 +34,7 @@ func (s State) Canonical() State {
 			continue
 		}
 		seenUser[u.Login] = true
-		c.Users = append(c.Users, helpdesk.User{Login: u.Login, Name: u.Name, Email: u.Email, Active: u.Active})
+		c.Users = append(c.Users, helpdesk.User{Login: u.Login, Name: u.Name, Email: u.Email, Active: u.Active, OSLogin: u.OSLogin})
 	}
 	slices.SortFunc(c.Users, func(a, b helpdesk.User) int { return cmp.Compare(a.Login, b.Login) })
 
@@ -173,7 +173,7 @@ func (p *Policy) State() State {
 	}
 	for _, u := range p.Users {
 		if first(helpdesk.UserSubject(u.Login)) {
-			s.Users = append(s.Users, helpdesk.User{Login: u.Login, Name: u.Name, Email: u.Email, Active: u.Active})
+			s.Users = append(s.Users, helpdesk.User{Login: u.Login, Name: u.Name, Email: u.Email, Active: u.Active, OSLogin: u.OSLogin})
 			addGrants(helpdesk.UserSubject(u.Login), u.Rights)
 		}
 	}
@@ -251,7 +251,7 @@ func FromState(s State) *Policy {
 
 	p := &Policy{}
 	for _, u := range c.Users {
-		p.Users = append(p.Users, User{Login: u.Login, Name: u.Name, Email: u.Email, Active: u.Active,
+		p.Users = append(p.Users, User{Login: u.Login, Name: u.Name, Email: u.Email, Active: u.Active, OSLogin: u.OSLogin,
 			Rights: plainItems(c.Grants[helpdesk.UserSubject(u.Login)])})
 	}
 	for _, g := range c.Groups {

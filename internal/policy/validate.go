@@ -70,6 +70,22 @@ func (v *validator) index() {
 			v.users[u.Login] = u
 		}
 	}
+	// Two users cannot answer to one OS login on a server's socket.
+	bound := map[string]*User{}
+	for _, u := range v.p.Users {
+		if u.OSLogin != "" && u.OSLogin != u.Login {
+			if first, ok := bound[u.OSLogin]; ok {
+				v.fs.add(u.At(keyOSLogin), CodeDuplicate, "user '%s' has os_login %s, which user '%s' already has", u.Login, u.OSLogin, first.Login)
+			} else {
+				bound[u.OSLogin] = v.users[u.Login]
+			}
+		}
+	}
+	for login, u := range bound {
+		if other, ok := v.users[login]; ok && other != u && (other.OSLogin == "" || other.OSLogin == login) {
+			v.fs.add(u.At(keyOSLogin), CodeDuplicate, "user '%s' has os_login %s, which is the login of user '%s'", u.Login, login, login)
+		}
+	}
 	for i := range v.p.Groups {
 		g := &v.p.Groups[i]
 		if first, ok := v.groups[g.Name]; ok && g.Name != "" {
@@ -138,6 +154,11 @@ func (v *validator) user(u *User) {
 	default:
 		if err := helpdesk.ValidateEmail(u.Email); err != nil {
 			v.fs.add(u.At(keyEmail), CodeInvalidEmail, "%s: %s", who, err.Error())
+		}
+	}
+	if u.OSLogin != "" {
+		if err := helpdesk.ValidateOSLogin(u.OSLogin); err != nil {
+			v.fs.add(u.At(keyOSLogin), CodeInvalidText, "%s: %s", who, message(err))
 		}
 	}
 	v.rights(who, u.Rights, false)

@@ -5,7 +5,7 @@ package store
 
 // SchemaVersion is the layout this build reads and writes. A database with a
 // higher version was written by a newer deskctl and is refused.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 var (
 	// meta holds schemaKey → big-endian uint64 version.
@@ -19,6 +19,7 @@ var (
 	bucketResources = []byte("resources") // name → helpdesk.Resource
 	bucketUserRes   = []byte("user_res")  // "login\x00resource" → access (reverse index of resource members)
 	bucketChildren  = []byte("res_child") // "parent\x00child" → ""
+	bucketOSLogins  = []byte("os_logins") // explicit OS login → login (users whose os-login differs from their login)
 
 	// Rights.
 	bucketActions = []byte("actions") // custom action name → helpdesk.Right
@@ -34,6 +35,9 @@ var (
 	bucketApprovals = []byte("approvals")       // be64(ticket) → helpdesk.Approval
 	bucketTokens    = []byte("approval_tokens") // token hash → be64(ticket)
 
+	// API access to `deskctl serve`.
+	bucketAPITokens = []byte("api_tokens") // token hash → helpdesk.APIToken
+
 	// Delivery and history.
 	bucketOutbox   = []byte("outbox")   // be64(id) → OutboxMail
 	bucketSettings = []byte("settings") // key → value
@@ -44,5 +48,5 @@ var (
 var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketGroups, bucketMemberOf, bucketResources, bucketUserRes, bucketChildren,
 	bucketActions, bucketGrants, bucketHolders, bucketTickets, bucketTicketIndex, bucketTicketExt,
-	bucketApprovals, bucketTokens, bucketOutbox, bucketSettings, bucketAudit,
+	bucketApprovals, bucketTokens, bucketOutbox, bucketSettings, bucketAudit, bucketOSLogins, bucketAPITokens,
 }

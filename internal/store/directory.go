@@ -30,9 +30,38 @@ func (tx *Tx) AllUsers() ([]helpdesk.User, error) {
 	return out, err
 }
 
-// PutUser creates or replaces a user.
+// PutUser creates or replaces a user, keeping the OS login index.
 func (tx *Tx) PutUser(u helpdesk.User) error {
+	old, existed, err := tx.User(u.Login)
+	if err != nil {
+		return err
+	}
+	idx := tx.bucket(bucketOSLogins)
+	if existed && old.OSLogin != "" && old.OSLogin != u.OSLogin {
+		if err := idx.Delete([]byte(old.OSLogin)); err != nil {
+			return err
+		}
+	}
+	if u.OSLogin != "" {
+		if err := idx.Put([]byte(u.OSLogin), []byte(u.Login)); err != nil {
+			return err
+		}
+	}
 	return putJSON(tx.bucket(bucketUsers), []byte(u.Login), u)
+}
+
+// UserByOSLogin finds the user bound to an operating-system login: the one
+// whose os-login names it, else the user of that login without an os-login
+// of its own.
+func (tx *Tx) UserByOSLogin(osLogin string) (helpdesk.User, bool, error) {
+	if login := tx.bucket(bucketOSLogins).Get([]byte(osLogin)); login != nil {
+		return tx.User(string(login))
+	}
+	u, ok, err := tx.User(osLogin)
+	if !ok || err != nil || u.OSLogin != "" {
+		return helpdesk.User{}, false, err
+	}
+	return u, true, nil
 }
 
 // DeleteUser removes a user record and every membership and direct grant it has.
@@ -66,6 +95,22 @@ func (tx *Tx) DeleteUser(login string) error {
 	rights, _ := tx.Grants(s)
 	if err := tx.Revoke(s, rights...); err != nil {
 		return err
+	}
+	if u, ok, err := tx.User(login); err != nil {
+		return err
+	} else if ok && u.OSLogin != "" {
+		if err := tx.bucket(bucketOSLogins).Delete([]byte(u.OSLogin)); err != nil {
+			return err
+		}
+	}
+	tokens, err := tx.APITokens(login)
+	if err != nil {
+		return err
+	}
+	for _, t := range tokens {
+		if err := tx.DeleteAPIToken(t.Hash); err != nil {
+			return err
+		}
 	}
 	return tx.bucket(bucketUsers).Delete([]byte(login))
 }

@@ -217,6 +217,28 @@ func (tx *Tx) Check() []Problem {
 		return nil
 	})
 	tx.checkValues(add)
+	wantOSLogins := map[string]bool{}
+	for _, u := range us {
+		if u.OSLogin != "" {
+			wantOSLogins[u.OSLogin] = true
+			if got := tx.bucket(bucketOSLogins).Get([]byte(u.OSLogin)); got != nil && string(got) != u.Login {
+				add("index", "os-login %s of user %s is not indexed to it", u.OSLogin, u.Login)
+			}
+		}
+	}
+	compareIndex(tx.bucket(bucketOSLogins), wantOSLogins, "os-login index", add)
+	_ = tx.bucket(bucketAPITokens).ForEach(func(k, v []byte) error {
+		var t helpdesk.APIToken
+		switch err := json.Unmarshal(v, &t); {
+		case err != nil:
+			add("tokens", "an API token record cannot be decoded: %v", err)
+		case t.Hash != string(k):
+			add("tokens", "API token %d is filed under another hash", t.ID)
+		case !users[t.User]:
+			add("tokens", "API token %d belongs to unknown user %s", t.ID, t.User)
+		}
+		return nil
+	})
 	if _, p, err := tx.VerifyAudit(); err != nil {
 		add("audit", "%v", err)
 	} else if p != nil {

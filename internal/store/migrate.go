@@ -65,6 +65,16 @@ var migrations = []func(*bolt.Tx) error{
 			return nil
 		})
 	},
+	// 4 → 5: API tokens for `deskctl serve`, and the index of users bound to
+	// an OS login other than their own name (none exist yet).
+	func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketAPITokens, bucketOSLogins} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 }
 
 func migrate(tx *bolt.Tx, from uint64) error {

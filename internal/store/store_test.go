@@ -783,16 +783,39 @@ func TestMigrateFromEmptyV0(t *testing.T) {
 
 // TestMigrateV1BuildsChildIndex runs the 1 → 2 step on data: sub-resources
 // stored before the parent → child index existed get their index entries.
-func TestMigrateV1BuildsChildIndex(t *testing.T) {
+// fileAtSchema writes a bbolt file as schema v left it, with fill's data,
+// then opens it, which migrates it to the current schema.
+func fileAtSchema(t *testing.T, v int, fill func(*bolt.Tx) error) (*DB, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "desk.db")
 	b, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = b.Update(func(tx *bolt.Tx) error {
-		if err := migrations[0](tx); err != nil {
+		for i := 0; i < v; i++ {
+			if err := migrations[i](tx); err != nil {
+				return err
+			}
+		}
+		if err := fill(tx); err != nil {
 			return err
 		}
+		return tx.Bucket(bucketMeta).Put(schemaKey, be64(uint64(v)))
+	})
+	b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(Options{Path: path, LockTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, path
+}
+
+func TestMigrateV1BuildsChildIndex(t *testing.T) {
+	db, path := fileAtSchema(t, 1, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketChildren) != nil {
 			t.Fatal("schema 1 already has the child index; the test no longer exercises step 1 → 2")
 		}
@@ -803,16 +826,8 @@ func TestMigrateV1BuildsChildIndex(t *testing.T) {
 				return err
 			}
 		}
-		return tx.Bucket(bucketMeta).Put(schemaKey, be64(1))
+		return nil
 	})
-	b.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(Options{Path: path, LockTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
 	mustView(t, db, func(tx *Tx) error {
 		equal(t, "Children(network)", tx.Children("network"), []string{"vpn", "wifi"})
 		equal(t, "Children(wifi)", tx.Children("wifi"), []string{"guest"})

@@ -108,9 +108,14 @@ func cleanComment(s string) (string, error) {
 
 // clientKey names the client for rate limiting and the request log. IPv6
 // clients are grouped by /64, since one host usually owns a whole /64.
-func (h *handler) clientKey(r *http.Request) string {
+func (h *handler) clientKey(r *http.Request) string { return ClientKey(r, h.trustProxy) }
+
+// ClientKey is the key rate limits count a client by: its address (its /64
+// for IPv6), or with trustProxy the address the nearest proxy added to
+// X-Forwarded-For.
+func ClientKey(r *http.Request, trustProxy bool) string {
 	addr := remoteAddr(r.RemoteAddr)
-	if h.trustProxy {
+	if trustProxy {
 		if fwd := lastForwarded(r.Header.Values("X-Forwarded-For")); fwd.IsValid() {
 			addr = fwd
 		}

@@ -56,8 +56,12 @@ func (l *limiter) take(key string, now time.Time) (bool, time.Duration) {
 		b.tokens--
 		return true, 0
 	}
-	missing := 1 - b.tokens
-	return false, time.Duration(missing / l.perSecond * float64(time.Second))
+	return false, l.wait(b)
+}
+
+// wait is how long until b holds a whole token again.
+func (l *limiter) wait(b *bucket) time.Duration {
+	return time.Duration((1 - b.tokens) / l.perSecond * float64(time.Second))
 }
 
 // charge spends a token without asking; the balance may go below zero, so a
@@ -90,5 +94,27 @@ func (l *limiter) sweep(now time.Time) {
 		delete(l.clients, k)
 	}
 }
+
+// FailureLimiter counts failures per client with the same token buckets, for
+// handlers served beside the pages: each failure spends a token, and a
+// client with none left is refused until its bucket refills.
+type FailureLimiter struct{ l *limiter }
+
+// NewFailureLimiter allows rl.Burst failures at once and rl.PerMinute after.
+func NewFailureLimiter(rl RateLimit) *FailureLimiter { return &FailureLimiter{newLimiter(rl)} }
+
+// Blocked reports whether key has no failures left, and for how long.
+func (f *FailureLimiter) Blocked(key string, now time.Time) (bool, time.Duration) {
+	f.l.mu.Lock()
+	defer f.l.mu.Unlock()
+	b := f.l.refill(key, now)
+	if b.tokens >= 1 {
+		return false, 0
+	}
+	return true, f.l.wait(b)
+}
+
+// Fail records a failure by key.
+func (f *FailureLimiter) Fail(key string, now time.Time) { f.l.charge(key, now) }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -29,6 +29,14 @@ func Serve(ctx context.Context, addr string, h http.Handler, logger *slog.Logger
 
 // ServeListener is Serve on a listener the caller opened; it closes ln.
 func ServeListener(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	return ServeListeners(ctx, []net.Listener{ln}, h, logger, nil)
+}
+
+// ServeListeners serves h on every listener (TCP, TLS, a Unix socket) until
+// ctx is cancelled, like Serve. connContext, when set, sees each accepted
+// connection, so a handler can learn who is at the other end of a socket.
+func ServeListeners(ctx context.Context, lns []net.Listener, h http.Handler, logger *slog.Logger,
+	connContext func(context.Context, net.Conn) context.Context) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -42,14 +50,17 @@ func ServeListener(ctx context.Context, ln net.Listener, h http.Handler, logger 
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ConnContext:       connContext,
 	}
-	logger.Info("serving approval pages", "address", ln.Addr().String())
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	served := make(chan error, len(lns))
+	for _, ln := range lns {
+		logger.Info("serving approval pages", "address", ln.Addr().String())
+		go func() { served <- srv.Serve(ln) }()
+	}
 
 	select {
 	case err := <-served:
+		srv.Close()
 		return errs.Wrap(errs.Internal, err, "serving approval pages stopped")
 	case <-ctx.Done():
 	}
@@ -58,8 +69,10 @@ func ServeListener(ctx context.Context, ln net.Listener, h http.Handler, logger 
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
 	err := srv.Shutdown(sctx)
-	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		return errs.Wrap(errs.Internal, serr, "serving approval pages stopped")
+	for range lns {
+		if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			return errs.Wrap(errs.Internal, serr, "serving approval pages stopped")
+		}
 	}
 	if err != nil {
 		srv.Close()

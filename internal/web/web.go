@@ -86,6 +86,9 @@ type Options struct {
 	// address. Set it only when a reverse proxy that appends that header is the
 	// only way to reach the server.
 	TrustProxy bool
+	// API, when set, serves every path under /api/ (the use cases for the
+	// remote CLI) beside the pages.
+	API http.Handler
 }
 
 // MaxCommentLen is the longest decision comment accepted, in characters.
@@ -104,6 +107,7 @@ type handler struct {
 	now        func() time.Time
 	limit      *limiter // nil when off
 	trustProxy bool
+	api        http.Handler
 }
 
 // New returns the handler for the approval pages. It panics when Approvals is
@@ -125,6 +129,7 @@ func New(opts Options) http.Handler {
 		log:        opts.Logger,
 		now:        opts.Clock,
 		trustProxy: opts.TrustProxy,
+		api:        opts.API,
 	}
 	if len(h.secret) == 0 {
 		h.secret = make([]byte, 32)
@@ -193,6 +198,12 @@ func (h *handler) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case h.api != nil && strings.HasPrefix(path, "/api/"):
+		// The API authenticates and limits on its own; it sees the route
+		// without public-url's path.
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = path
+		h.api.ServeHTTP(w, r2)
 	case path == "/healthz":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.methodNotAllowed(w, r, "GET, HEAD")

@@ -1,0 +1,112 @@
+package store
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/helpdesk"
+	bolt "go.etcd.io/bbolt"
+)
+
+func TestUserByOSLoginFollowsTheIndex(t *testing.T) {
+	db := openTestStore(t)
+	addUsers(t, db, "alice", "bob")
+	mustUpdate(t, db, func(tx *Tx) error {
+		return tx.PutUser(helpdesk.User{Login: "bob", Name: "Bob", Active: true, OSLogin: "robert"})
+	})
+	find := func(os string) string {
+		var login string
+		mustView(t, db, func(tx *Tx) error {
+			u, ok, err := tx.UserByOSLogin(os)
+			if ok {
+				login = u.Login
+			}
+			return err
+		})
+		return login
+	}
+	equal(t, "alice by default", find("alice"), "alice")
+	equal(t, "bob by os-login", find("robert"), "bob")
+	equal(t, "bob's own name once bound elsewhere", find("bob"), "")
+	// Rebinding moves the index entry; removing the user drops it.
+	mustUpdate(t, db, func(tx *Tx) error {
+		return tx.PutUser(helpdesk.User{Login: "bob", Name: "Bob", Active: true, OSLogin: "rob"})
+	})
+	equal(t, "old os-login", find("robert"), "")
+	equal(t, "new os-login", find("rob"), "bob")
+	assertNoProblems(t, db)
+	mustUpdate(t, db, func(tx *Tx) error { return tx.DeleteUser("bob") })
+	equal(t, "removed user", find("rob"), "")
+	assertNoProblems(t, db)
+}
+
+func TestAPITokensGoWithTheirUser(t *testing.T) {
+	db := openTestStore(t)
+	addUsers(t, db, "alice", "bob")
+	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	mustUpdate(t, db, func(tx *Tx) error {
+		for i, owner := range []string{"bob", "alice", "bob"} {
+			id, err := tx.NewAPITokenID()
+			if err != nil {
+				return err
+			}
+			if err := tx.PutAPIToken(helpdesk.APIToken{ID: id, Name: "t" + string(rune('1'+i)), User: owner,
+				Hash: helpdesk.HashToken(owner + string(rune('1'+i))), Created: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	names := func(user string) (out []string) {
+		mustView(t, db, func(tx *Tx) error {
+			ts, err := tx.APITokens(user)
+			for _, t := range ts {
+				out = append(out, t.User+"/"+t.Name)
+			}
+			return err
+		})
+		return out
+	}
+	equal(t, "all tokens by id", names(""), []string{"bob/t1", "alice/t2", "bob/t3"})
+	equal(t, "bob's tokens", names("bob"), []string{"bob/t1", "bob/t3"})
+	mustView(t, db, func(tx *Tx) error {
+		got, ok, err := tx.APIToken(helpdesk.HashToken("alice2"))
+		if !ok || got.Name != "t2" {
+			t.Errorf("APIToken(hash) = %+v, %v", got, ok)
+		}
+		return err
+	})
+	assertNoProblems(t, db)
+	mustUpdate(t, db, func(tx *Tx) error { return tx.DeleteUser("bob") })
+	equal(t, "tokens after bob is removed", names(""), []string{"alice/t2"})
+	assertNoProblems(t, db)
+
+	// A token of a user removed behind deskctl's back is reported.
+	mustUpdate(t, db, func(tx *Tx) error { return tx.bucket(bucketUsers).Delete([]byte("alice")) })
+	mustView(t, db, func(tx *Tx) error {
+		ps := tx.Check()
+		if len(ps) == 0 || !strings.Contains(ps[len(ps)-1].Detail, "belongs to unknown user alice") {
+			t.Errorf("Check() = %+v, want the orphaned token", ps)
+		}
+		return nil
+	})
+}
+
+func TestMigrateV4AddsTokenBuckets(t *testing.T) {
+	db, path := fileAtSchema(t, 4, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketAPITokens) != nil || tx.Bucket(bucketOSLogins) != nil {
+			t.Fatal("schema 4 already has the token buckets; the test no longer exercises step 4 → 5")
+		}
+		return nil
+	})
+	mustView(t, db, func(tx *Tx) error {
+		ts, err := tx.APITokens("")
+		equal(t, "tokens after migration", len(ts), 0)
+		return err
+	})
+	db.Close()
+	if v := readSchema(t, path); v != SchemaVersion {
+		t.Errorf("schema %d after migration, want %d", v, SchemaVersion)
+	}
+}
