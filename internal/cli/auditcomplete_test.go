@@ -134,6 +134,13 @@ var auditCases = map[string]auditCase{
 	"db backup":  {valid: as("alice", "db", "backup", "<dir>/copy.db")},
 	"db restore": {valid: as("alice", "db", "restore", "<dir>/backup.db", "--force"), subjects: []string{"database"}, refused: as("bob", "db", "restore", "<dir>/backup.db", "--force")},
 
+	"token create": {valid: as("alice", "token", "create", "--name", "laptop"), subjects: []string{"token:2"}, refused: as("bob", "token", "create", "--user", "alice")},
+	"token list":   {valid: as("alice", "token", "list")},
+	"token revoke": {valid: as("alice", "token", "revoke", "1"), subjects: []string{"token:1"}, refused: as("bob", "token", "revoke", "1")},
+	"auth status":  {valid: as("alice", "auth", "status")},
+	"login":        {skip: "writes the client's config file after asking a server, never a database; tested against real servers"},
+	"logout":       {skip: "removes a login from the client's config file, never touches a database"},
+
 	"mail queue": {valid: as("alice", "mail", "queue")},
 	"mail flush": {valid: as("alice", "mail", "flush")},
 	"mail test":  {valid: as("alice", "mail", "test", "--to", "alice@example.com")},
@@ -207,6 +214,7 @@ actions:
 	if token == "" {
 		t.Fatal("fixture: no approval link in the mail to carol")
 	}
+	mustRun(as("alice", "token", "create", "--name", "ci")...)
 	mustRun(as("alice", "db", "backup", filepath.Join(dir, "backup.db"))...)
 	return db, token
 }
