@@ -28,7 +28,6 @@ import (
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/web"
-	"golang.org/x/sys/unix"
 )
 
 // Prefix is where the use cases are served.
@@ -147,13 +146,7 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 	}
 	p := peer{err: errors.New("no peer credentials")}
 	if raw, err := uc.SyscallConn(); err == nil {
-		cerr := raw.Control(func(fd uintptr) {
-			var cred *unix.Ucred
-			cred, p.err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-			if p.err == nil {
-				p.uid = cred.Uid
-			}
-		})
+		cerr := raw.Control(func(fd uintptr) { p.uid, p.err = peerUID(fd) })
 		if cerr != nil {
 			p.err = cerr
 		}
