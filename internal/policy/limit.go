@@ -29,11 +29,11 @@ type budget struct {
 	used int64
 }
 
-func newBudget(what string, max int64) *budget {
-	if max <= 0 {
-		max = DefaultMaxBytes
+func newBudget(what string, limit int64) *budget {
+	if limit <= 0 {
+		limit = DefaultMaxBytes
 	}
-	return &budget{what: what, max: max}
+	return &budget{what: what, max: limit}
 }
 
 func (b *budget) readFile(path string) ([]byte, error) {

@@ -29,12 +29,12 @@ func (e *endless) Read(p []byte) (int, error) {
 }
 
 func TestBudgetStopsReadingOneBytePastTheLimit(t *testing.T) {
-	const max = 4096
-	b := newBudget("policy", max)
+	const limit = 4096
+	b := newBudget("policy", limit)
 	if _, err := b.read("first.yaml", strings.NewReader(strings.Repeat("a", 1000))); err != nil {
 		t.Fatal(err)
 	}
-	_, err := b.read("stream.yaml", &endless{t: t, limit: max - 1000 + 1})
+	_, err := b.read("stream.yaml", &endless{t: t, limit: limit - 1000 + 1})
 	if !errs.Is(err, errs.Usage) || !strings.Contains(err.Error(), "policy files are over the 4KiB limit with stream.yaml (1000B read before it)") ||
 		!strings.Contains(errs.HintOf(err), "--max-file-size 16KiB") {
 		t.Fatalf("err = %v (hint %q)", err, errs.HintOf(err))

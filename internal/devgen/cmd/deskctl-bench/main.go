@@ -40,6 +40,7 @@ type config struct {
 	dir, deskctl, opa, before string
 	runs, tickets             int
 	importToo, goBench, list  bool
+	startup                   bool
 }
 
 func main() {
@@ -52,6 +53,7 @@ func main() {
 	flag.BoolVar(&c.importToo, "import", false, "also time `ticket import` of all tickets into a fresh database")
 	flag.BoolVar(&c.goBench, "gobench", true, "also run the in-process Go benchmarks and `opa bench` on the same database")
 	flag.BoolVar(&c.list, "list", false, "time only the floor and `ticket list` for the picked users and filters")
+	flag.BoolVar(&c.startup, "startup", false, "time only start-up: the floor, a minimal Go binary, access can/explain and OPA's eval (with -before, its version and can too)")
 	flag.StringVar(&c.before, "before", "", "another deskctl binary (an earlier build) timed beside -deskctl for every `ticket list`, in the same rounds")
 	pick := flag.String("pick-list-users", "", "print the users and filters for `ticket list` picked from this database as JSON, and exit")
 	flag.Parse()
@@ -119,6 +121,10 @@ func run(c config, out io.Writer) error {
 	if c.opa == "" {
 		c.opa = findOPA()
 	}
+	minimal, err := buildMinimal(c.dir)
+	if err != nil {
+		return err
+	}
 	db := filepath.Join(c.dir, "bench.db")
 	opaDir := filepath.Join(c.dir, "opa")
 	env := []string{"DESKCTL_DB=" + db, "XDG_CONFIG_HOME=" + filepath.Join(c.dir, "config"), "XDG_DATA_HOME=" + filepath.Join(c.dir, "data"), "NO_COLOR=1"}
@@ -157,6 +163,7 @@ func run(c config, out io.Writer) error {
 	cmds := []command{
 		{name: "floor: deskctl version", argv: []string{c.deskctl, "version"}},
 		{name: "bare bbolt open", argv: []string{c.deskctl, "__devgen", "--out", db, "--open-only"}},
+		{name: "minimal Go binary (prints one line)", argv: []string{minimal}},
 		{name: "access can", argv: as(sc.User, "access", "can", sc.User, sc.Action, "--ticket", tk), expected: canStatus},
 		{name: "access can (no ticket)", argv: as(sc.User, "access", "can", sc.User, sc.Action), expected: canStatus},
 		{name: "access explain", argv: as(sc.User, "access", "explain", sc.User)},
@@ -180,10 +187,20 @@ func run(c config, out io.Writer) error {
 		return err
 	}
 	listUsers, filters := picked.Users, picked.Filters
-	if c.list {
-		cmds, c.opa = cmds[:2], ""
+	switch {
+	case c.list:
+		cmds, c.opa = cmds[:3], ""
+	case c.startup:
+		cmds = cmds[:7] // floor, open, minimal, can, can without ticket, explain, explain --ticket
+		if c.before != "" {
+			cmds = append(cmds,
+				command{name: "floor: deskctl version (before)", argv: []string{c.before, "version"}},
+				command{name: "access can (before)", argv: append([]string{c.before}, cmds[3].argv[1:]...), expected: canStatus})
+		}
 	}
-	cmds = append(cmds, listCommands(c, listUsers, filters)...)
+	if !c.startup {
+		cmds = append(cmds, listCommands(c, listUsers, filters)...)
+	}
 	if c.opa != "" {
 		q := func(input, query string) []string {
 			return []string{c.opa, "eval", "-d", filepath.Join(opaDir, "deskctl.rego"), "-d", filepath.Join(opaDir, "data.json"),
@@ -194,9 +211,11 @@ func run(c config, out io.Writer) error {
 			command{name: "opa eval: can (allow)", argv: q("input-can.json", "data.deskctl.allow")},
 			command{name: "opa eval: can, no ticket (holds)", argv: q("input-holds.json", "data.deskctl.holds")},
 			command{name: "opa eval: explain (explanation)", argv: q("input-explain.json", "data.deskctl.explanation")},
-			command{name: "opa test (the same 1 000 assertions)", argv: []string{c.opa, "test",
-				filepath.Join(opaDir, "deskctl.rego"), filepath.Join(opaDir, "data.json"), filepath.Join(opaDir, "deskctl_test.rego")}},
 		)
+		if !c.startup {
+			cmds = append(cmds, command{name: "opa test (the same 1 000 assertions)", argv: []string{c.opa, "test",
+				filepath.Join(opaDir, "deskctl.rego"), filepath.Join(opaDir, "data.json"), filepath.Join(opaDir, "deskctl_test.rego")}})
+		}
 		if err := sameAnswer(c.opa, opaDir, sc); err != nil {
 			return err
 		}
@@ -310,6 +329,26 @@ func listCommands(c config, users []devgen.ListUser, f devgen.ListFilters) []com
 		}
 	}
 	return out
+}
+
+// buildMinimal builds a Go program that prints one line, the way deskctl is
+// built (-trimpath): the least any Go command costs to start on this machine.
+func buildMinimal(dir string) (string, error) {
+	src := filepath.Join(dir, "minimal-src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return "", err
+	}
+	files := map[string]string{
+		"go.mod":  "module minimal\n\ngo 1.26\n",
+		"main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"deskctl dev\") }\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(text), 0o644); err != nil {
+			return "", err
+		}
+	}
+	bin := filepath.Join(dir, "minimal")
+	return bin, sh(src, nil, "go", "build", "-trimpath", "-o", bin, ".")
 }
 
 func logf(format string, a ...any) { fmt.Fprintf(os.Stderr, "deskctl-bench: "+format+"\n", a...) }
