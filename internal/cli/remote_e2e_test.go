@@ -336,7 +336,7 @@ var (
 // comparable masks what differs between any two runs: times, the hashes
 // that cover them, and the channel fields of audit records (which say how
 // the change arrived, so they must differ).
-func comparable(s string) string {
+func normalised(s string) string {
 	s = channel.ReplaceAllString(s, "")
 	return sha256Hex.ReplaceAllString(rfc3339.ReplaceAllString(s, "TIME"), "HASH")
 }
@@ -383,8 +383,8 @@ func TestTeamTourSameOutputLocallyOnSocketAndOverHTTPS(t *testing.T) {
 	for i := range outputs {
 		for j := range outputs[i] {
 			p := &outputs[i][j]
-			p.stdout = comparable(strings.ReplaceAll(p.stdout, dbs[keys[i]], "DESK.db"))
-			p.stderr = comparable(strings.ReplaceAll(p.stderr, dbs[keys[i]], "DESK.db"))
+			p.stdout = normalised(strings.ReplaceAll(p.stdout, dbs[keys[i]], "DESK.db"))
+			p.stderr = normalised(strings.ReplaceAll(p.stderr, dbs[keys[i]], "DESK.db"))
 		}
 	}
 	for j, s := range steps {
