@@ -87,6 +87,11 @@ type handler struct {
 	Options
 	methods map[string]reflect.Method
 	limit   *web.FailureLimiter
+	// turn lets one request at a time open the file. Requests of one
+	// process would otherwise poll for the file lock against each other,
+	// unfairly, and some would give up after --lock-timeout while the
+	// server is merely busy; in turn they wait in order.
+	turn chan struct{}
 }
 
 // useCases is the interface the API dispatches: exactly its methods.
@@ -103,7 +108,8 @@ func Methods() []string {
 
 // New returns the API handler, to be mounted under /api/.
 func New(opts Options) http.Handler {
-	h := &handler{Options: opts, methods: map[string]reflect.Method{}, limit: web.NewFailureLimiter(AuthFailures)}
+	h := &handler{Options: opts, methods: map[string]reflect.Method{}, limit: web.NewFailureLimiter(AuthFailures),
+		turn: make(chan struct{}, 1)}
 	for i := 0; i < useCases.NumMethod(); i++ {
 		m := useCases.Method(i)
 		h.methods[m.Name] = m
@@ -173,7 +179,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	principal, client, err := h.principal(r)
 	now := h.Now()
 	if err != nil {
-		h.failed(principal, client, now, err)
+		if h.take(r) {
+			h.failed(principal, client, now, err)
+			<-h.turn
+		}
 		h.reply(w, http.StatusUnauthorized, nil, err)
 		return
 	}
@@ -192,6 +201,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reply(w, http.StatusBadRequest, nil, err)
 		return
 	}
+	if !h.take(r) {
+		return // the caller gave up waiting
+	}
+	defer func() { <-h.turn }()
 	svc := h.Service.Served(principal, r.Header.Get(AsHeader))
 	fn := reflect.ValueOf(app.UseCases(svc)).MethodByName(name)
 	var outs []reflect.Value
@@ -205,6 +218,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.failed(principal, client, now, err)
 	}
 	h.reply(w, status(err), results, err)
+}
+
+// take waits for the request's turn at the file (see handler.turn); false
+// means the caller went away first.
+func (h *handler) take(r *http.Request) bool {
+	select {
+	case h.turn <- struct{}{}:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // failed counts a failed authentication against the client and audits it

@@ -27,12 +27,12 @@ type teamFixture struct {
 	tokens map[string]string
 }
 
-func newTeamFixture(t *testing.T) *teamFixture {
+func newTeamFixture(t *testing.T, serverEnv ...string) *teamFixture {
 	t.Helper()
 	h := newTeamHost(t)
 	db := filepath.Join(h.dir, "team.db")
 	tokens := h.setupTeam(t, db)
-	return &teamFixture{h: h, srv: h.startTeamServer(t, "team", db), tokens: tokens}
+	return &teamFixture{h: h, srv: h.startTeamServer(t, "team", db, serverEnv...), tokens: tokens}
 }
 
 func (f *teamFixture) https(token string, extra ...string) caller {
@@ -256,8 +256,12 @@ func TestTeamRandomTokensAreRateLimited(t *testing.T) {
 
 // Many remote clients and CLI processes on the socket create tickets at
 // once: every create lands once, with its own number, and the chain holds.
+//
+// The server takes its requests to the file one at a time, in turn, so they
+// never race each other for the file's lock: even with a lock timeout far
+// below what 16 writers polling for the lock would need, none is busy.
 func TestTeamConcurrentCreatesThroughTheServer(t *testing.T) {
-	f := newTeamFixture(t)
+	f := newTeamFixture(t, "DESKCTL_LOCK_TIMEOUT=300ms")
 	const clients, perClient, procs, perProc = 16, 50, 4, 5
 	var wg sync.WaitGroup
 	errc := make(chan error, clients*perClient+procs*perProc)

@@ -168,7 +168,7 @@ func freePort(t testing.TB) string {
 }
 
 // startTeamServer serves db on a socket every uid may open and on HTTPS.
-func (h *teamHost) startTeamServer(t testing.TB, name, db string) *teamServer {
+func (h *teamHost) startTeamServer(t testing.TB, name, db string, env ...string) *teamServer {
 	t.Helper()
 	tlsDir := filepath.Join(h.dir, name+"-tls")
 	if err := os.Mkdir(tlsDir, 0o755); err != nil {
@@ -178,7 +178,7 @@ func (h *teamHost) startTeamServer(t testing.TB, name, db string) *teamServer {
 	s := &teamServer{ca: ca, db: db, socket: filepath.Join(h.dir, name+".sock")}
 	addr := freePort(t)
 	s.https = "https://" + addr
-	s.proc = startDeskctl(t, db, nil, "serve", "--listen", addr, "--socket", s.socket, "--socket-mode", "0666",
+	s.proc = startDeskctl(t, db, env, "serve", "--listen", addr, "--socket", s.socket, "--socket-mode", "0666",
 		"--tls-cert", cert, "--tls-key", key)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
