@@ -333,7 +333,7 @@ var (
 	channel   = regexp.MustCompile(`(?m)^\s*"(via|os_user|token|real_actor)": "[^"]*",?\n`)
 )
 
-// comparable masks what differs between any two runs: times, the hashes
+// normalised masks what differs between any two runs: times, the hashes
 // that cover them, and the channel fields of audit records (which say how
 // the change arrived, so they must differ).
 func normalised(s string) string {
