@@ -157,16 +157,6 @@ type teamServer struct {
 	proc              *bgDeskctl
 }
 
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // startTeamServer serves db on a socket every uid may open and on HTTPS.
 func (h *teamHost) startTeamServer(t testing.TB, name, db string, env ...string) *teamServer {
 	t.Helper()
@@ -176,7 +166,7 @@ func (h *teamHost) startTeamServer(t testing.TB, name, db string, env ...string)
 	}
 	ca, cert, key := writeTestCA(t, tlsDir)
 	s := &teamServer{ca: ca, db: db, socket: filepath.Join(h.dir, name+".sock")}
-	addr := freePort(t)
+	addr := freeAddr(t)
 	s.https = "https://" + addr
 	s.proc = startDeskctl(t, db, env, "serve", "--listen", addr, "--socket", s.socket, "--socket-mode", "0666",
 		"--tls-cert", cert, "--tls-key", key)
