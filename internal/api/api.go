@@ -41,6 +41,11 @@ const AsHeader = "Deskctl-As"
 // ticket import) plus its encoding.
 const MaxBody = 96 << 20
 
+// PreAuthBody is the largest request body the server reads before it has
+// checked the token; a larger one (a file sent for import or apply), or one
+// of unknown length, waits until the token is known to be good.
+const PreAuthBody = 64 << 10
+
 // CallTimeout bounds how long one use case may take to answer.
 const CallTimeout = 15 * time.Minute
 
@@ -190,6 +195,20 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reply(w, http.StatusTooManyRequests, nil, errs.Busyf("too many failed authentications from this client").
 			WithHint("wait %s, then check your token with `deskctl auth status`", wait.Round(time.Second)+time.Second))
 		return
+	}
+	if principal.Via == helpdesk.ViaToken && (r.ContentLength < 0 || r.ContentLength > PreAuthBody) {
+		if !h.take(r) {
+			return
+		}
+		err := h.Service.Served(principal, "").Authenticate()
+		if app.IsNotAuthenticated(err) {
+			h.failed(principal, client, now, err)
+		}
+		<-h.turn
+		if err != nil {
+			h.reply(w, status(err), nil, err)
+			return
+		}
 	}
 	var req Request
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody)).Decode(&req); err != nil {

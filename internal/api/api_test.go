@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -150,5 +151,59 @@ func TestSlowUseCaseOutlivesTheWriteTimeout(t *testing.T) {
 	code, r := call(t, srv, tok, "AddGroup", `{"args":["tier1",""]}`)
 	if code != http.StatusOK || r.Error != nil {
 		t.Fatalf("slow call: %d %+v", code, r.Error)
+	}
+}
+
+// spaces is a request body that opens a call's JSON and then sends nothing
+// but white space, counting how much of it the server took.
+type spaces struct {
+	n, limit int
+}
+
+func (s *spaces) Read(p []byte) (int, error) {
+	if s.n >= s.limit {
+		return 0, io.EOF
+	}
+	if s.n == 0 {
+		return s.emit(p, []byte(`{"args":[`))
+	}
+	k := min(len(p), s.limit-s.n)
+	for i := range k {
+		p[i] = ' '
+	}
+	s.n += k
+	return k, nil
+}
+
+func (s *spaces) emit(p, b []byte) (int, error) {
+	k := copy(p, b)
+	s.n += k
+	return k, nil
+}
+
+// A large upload waits until its token is known to be good, so a client
+// without one cannot make the server read and decode it.
+func TestLargeBodyWaitsForAValidToken(t *testing.T) {
+	srv, _, tok := newServer(t)
+	for _, bad := range []string{"", "dsk_" + strings.Repeat("A", 43), "not-a-token"} {
+		body := &spaces{limit: 64 << 20}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+Prefix+"ListUsers", body)
+		req.Header.Set("Authorization", "Bearer "+bad)
+		res, err := srv.Client().Do(req)
+		if err == nil {
+			if res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("token %q: status %d, want 401", bad, res.StatusCode)
+			}
+			res.Body.Close()
+		}
+		if body.n > 8<<20 {
+			t.Errorf("token %q: the server read %d bytes of the body before refusing", bad, body.n)
+		}
+	}
+	// With a good token the same kind of large body is read and the call runs.
+	padded := `{"args":[` + strings.Repeat(" ", 1<<20) + `]}`
+	code, r := call(t, srv, tok, "ListUsers", padded)
+	if code != http.StatusOK || r.Error != nil {
+		t.Errorf("good token, large body: %d %+v", code, r.Error)
 	}
 }

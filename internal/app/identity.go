@@ -181,6 +181,16 @@ func (s *Service) RecordAuthFailure(via, osLogin, client, reason string) error {
 	})
 }
 
+// Authenticate checks only who the principal is. The server calls it before
+// it reads a large request body, so a client without a valid token cannot
+// make it read and decode an upload. Without a principal it does nothing.
+func (s *Service) Authenticate() error {
+	if s.Principal == nil {
+		return nil
+	}
+	return s.readAnon(func(*store.Tx) error { return nil })
+}
+
 // requireServedAdmin makes the commands that need no acting user on the
 // file (db check, db stats, audit verify, mail test) administrative when
 // they arrive through the server, where the file is not the caller's.
