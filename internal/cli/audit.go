@@ -104,6 +104,7 @@ known via, os_user, token, real_actor.` + exitStatus(),
 
 func newCmdAuditVerify(f *Factory) *cobra.Command {
 	var anchors []string
+	var headOnly bool
 	cmd := &cobra.Command{
 		Use:   "verify [--anchor SEQ:HASH]...",
 		Short: "Check the audit hash chain",
@@ -114,11 +115,12 @@ record), or the first broken record.
 The chain shows any edit, reordering or removal inside the log. Someone who can rewrite
 the file could also cut its end and cover the cut; keep the head somewhere else (a CI
 log, a ticket, a mail) and pass it later as --anchor: verify then also checks that the
-anchored record is still there, unchanged.
+anchored record is still there, unchanged. --head prints only that SEQ:HASH, ready to
+keep in a file (deskctl audit verify --head > audit-head).
 JSON fields: records, ok, problem (seq, reason), head.` +
 			exitStatus("1  the chain is broken: a record was edited, reordered or deleted, or an anchor no longer holds",
-				"2  an --anchor is not SEQ:HASH"),
-		Example: "  deskctl audit verify\n  deskctl audit verify --anchor \"$(cat last-audit-head)\"",
+				"2  an --anchor is not SEQ:HASH", "3  --head, and the audit log is still empty"),
+		Example: "  deskctl audit verify --head > last-audit-head\n  deskctl audit verify --anchor \"$(cat last-audit-head)\"",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := f.Service()
@@ -133,7 +135,16 @@ JSON fields: records, ok, problem (seq, reason), head.` +
 			if err != nil {
 				return err
 			}
-			if p.Format != output.Table {
+			switch {
+			case headOnly && v.OK && v.Head == "":
+				return errs.NotFoundf("the audit log is empty: there is no head to keep yet").
+					WithHint("run it again after the first change")
+			case headOnly && v.OK:
+				if _, err := fmt.Fprintln(f.IO.Out, v.Head); err != nil {
+					return err
+				}
+			case headOnly:
+			case p.Format != output.Table:
 				// Machine formats get the fields; the table is one sentence.
 				problem := ""
 				if v.Problem != nil {
@@ -144,7 +155,7 @@ JSON fields: records, ok, problem (seq, reason), head.` +
 				if err := p.Print(v, kv); err != nil {
 					return err
 				}
-			} else if v.OK {
+			case v.OK:
 				line := fmt.Sprintf("audit chain intact: %d records", v.Records)
 				if v.Head != "" {
 					line += "; head " + v.Head
@@ -160,6 +171,7 @@ JSON fields: records, ok, problem (seq, reason), head.` +
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&headOnly, "head", false, "print only the head (SEQ:HASH) when the chain is intact")
 	cmd.Flags().StringArrayVar(&anchors, "anchor", nil, "a head printed by an earlier verify (SEQ:HASH) that must still hold; repeatable")
 	return cmd
 }
