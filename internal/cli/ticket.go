@@ -57,7 +57,7 @@ func (t ticketFlag) Set(s string) error {
 func (t ticketFlag) Type() string { return "N" }
 
 func ticketTab(list []app.TicketView) output.Tab {
-	t := output.Tab{Columns: output.Cols("#", "STATE", "PRIORITY", "RESOURCE", "REQUESTER", "ASSIGNEE", "SUBJECT", "CATEGORY+", "DUE+", "UPDATED+"),
+	t := output.Tab{Columns: output.Cols("#", "STATE", "PRIORITY", "RESOURCE", "REQUESTER", "ASSIGNEE", "SUBJECT*", "CATEGORY+", "DUE+", "UPDATED+"),
 		Empty: "no tickets"}
 	for _, x := range list {
 		t.Rows = append(t.Rows, []string{itoa(x.Number), x.State, x.Priority, x.Resource, x.Requester, x.Assignee, x.Subject, x.Category, x.Due, ts(x.Updated)})
@@ -249,7 +249,7 @@ JSON fields: seq, time, actor, action, text, from, to, visibility, system.` + ex
 			if err != nil {
 				return err
 			}
-			t := output.Tab{Columns: output.Cols("#", "TIME", "ACTOR", "ACTION", "STATE", "TEXT", "VISIBILITY+")}
+			t := output.Tab{Columns: output.Cols("#", "TIME", "ACTOR", "ACTION", "STATE", "TEXT*", "VISIBILITY+")}
 			for _, e := range es {
 				state := ""
 				if e.To != "" {
