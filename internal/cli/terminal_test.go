@@ -112,3 +112,18 @@ func TestTablesFitAnEightyColumnTerminal(t *testing.T) {
 		t.Errorf("ticket list with TERM=dumb:\n%s", dumb)
 	}
 }
+
+// TestPolicyTestColoursOnATerminal: PASS and FAIL are coloured on a
+// terminal, and not with NO_COLOR set.
+func TestPolicyTestColoursOnATerminal(t *testing.T) {
+	args := writePolicySuite(t)
+	db := filepath.Join(t.TempDir(), "unused.db")
+	out := runOnTerminal(t, db, 80, nil, args...)
+	if !strings.Contains(out, "\x1b[32mPASS\x1b[0m") || !strings.Contains(out, "\x1b[31mFAIL\x1b[0m") {
+		t.Errorf("policy test on a terminal is not coloured:\n%q", out)
+	}
+	plain := runOnTerminal(t, db, 80, []string{"NO_COLOR=1"}, args...)
+	if strings.Contains(plain, "\x1b[") || !strings.Contains(plain, "PASS ") || !strings.Contains(plain, "FAIL ") {
+		t.Errorf("policy test with NO_COLOR=1:\n%q", plain)
+	}
+}
