@@ -26,7 +26,7 @@ func statesText(ss []helpdesk.State) string {
 }
 
 func rightsTab(rs []helpdesk.Right) output.Tab {
-	t := output.Tab{Columns: output.Cols("NAME", "KIND", "CATEGORY", "FROM STATES", "TO STATE", "TEXT+", "INTERNAL+", "BUILTIN+", "DESCRIPTION")}
+	t := output.Tab{Columns: output.Cols("NAME", "KIND", "CATEGORY", "FROM STATES", "TO STATE", "TEXT+", "INTERNAL+", "BUILTIN+", "DESCRIPTION*")}
 	for _, r := range rs {
 		to := string(r.ToState)
 		if r.Kind == helpdesk.KindAction && to == "" {

@@ -43,6 +43,14 @@ func runDeskctlProcess(t *testing.T, db string, args ...string) deskProc {
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Args[0] = "deskctl" // the name TestMain dispatches on
+	cmd.Env = deskctlEnv(db)
+	return runCmd(t, cmd, args)
+}
+
+// deskctlEnv is the environment of a deskctl child process against db:
+// the caller's, less its DESKCTL_* settings, login and configuration.
+func deskctlEnv(db string) []string {
+	var env []string
 	home := filepath.Join(filepath.Dir(db), "home")
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
@@ -50,11 +58,10 @@ func runDeskctlProcess(t *testing.T, db string, args ...string) deskProc {
 			strings.HasPrefix(name, "XDG_") {
 			continue
 		}
-		cmd.Env = append(cmd.Env, kv)
+		env = append(env, kv)
 	}
-	cmd.Env = append(cmd.Env, "DESKCTL_DB="+db, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
+	return append(env, "DESKCTL_DB="+db, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
 		"XDG_DATA_HOME="+filepath.Join(home, "data"), "NO_COLOR=1")
-	return runCmd(t, cmd, args)
 }
 
 // runCmd runs a prepared deskctl process and collects its output and exit code.

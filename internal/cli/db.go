@@ -41,7 +41,7 @@ JSON fields: path, healthy, problems (area, detail).` +
 			if err != nil {
 				return err
 			}
-			tab := output.Tab{Columns: output.Cols("AREA", "PROBLEM")}
+			tab := output.Tab{Columns: output.Cols("AREA", "PROBLEM*")}
 			for _, p := range r.Problems {
 				tab.Rows = append(tab.Rows, []string{p.Area, p.Detail})
 			}

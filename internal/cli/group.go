@@ -15,7 +15,7 @@ every active user implicitly.`,
 }
 
 func groupTab(gs []app.GroupView) output.Tab {
-	t := output.Tab{Columns: output.Cols("NAME", "MEMBERS", "DESCRIPTION", "CREATED+"), Empty: "no groups"}
+	t := output.Tab{Columns: output.Cols("NAME", "MEMBERS", "DESCRIPTION*", "CREATED+"), Empty: "no groups"}
 	for _, g := range gs {
 		members := join(g.Members)
 		if g.Name == "everyone" {

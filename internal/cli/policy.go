@@ -111,7 +111,7 @@ JSON: an array of {file, line, col, severity, code, message}.` +
 }
 
 func planTab(p app.Plan) output.Tab {
-	t := output.Tab{Columns: output.Cols("", "SUBJECT", "DETAIL"), Empty: "no changes"}
+	t := output.Tab{Columns: output.Cols("", "SUBJECT", "DETAIL*"), Empty: "no changes"}
 	sym := map[string]string{"add": "+", "remove": "-", "update": "~", "disable": "~", "grant": "+", "revoke": "-", "set": "~"}
 	for _, c := range p.Changes {
 		t.Rows = append(t.Rows, []string{sym[c.Op] + " " + c.Op, c.Subject, c.Detail})

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -57,7 +58,7 @@ func (t ticketFlag) Set(s string) error {
 func (t ticketFlag) Type() string { return "N" }
 
 func ticketTab(list []app.TicketView) output.Tab {
-	t := output.Tab{Columns: output.Cols("#", "STATE", "PRIORITY", "RESOURCE", "REQUESTER", "ASSIGNEE", "SUBJECT", "CATEGORY+", "DUE+", "UPDATED+"),
+	t := output.Tab{Columns: output.Cols("#", "STATE", "PRIORITY", "RESOURCE", "REQUESTER", "ASSIGNEE", "SUBJECT*", "CATEGORY+", "DUE+", "UPDATED+"),
 		Empty: "no tickets"}
 	for _, x := range list {
 		t.Rows = append(t.Rows, []string{itoa(x.Number), x.State, x.Priority, x.Resource, x.Requester, x.Assignee, x.Subject, x.Category, x.Due, ts(x.Updated)})
@@ -136,27 +137,49 @@ func readInputFile(path string) ([]byte, error) {
 
 func newCmdTicketList(f *Factory) *cobra.Command {
 	var q app.TicketQuery
+	var all bool
 	cmd := &cobra.Command{
-		Use:     "list [--state S] [--resource R] [--requester U] [--assignee U] [--limit N]",
+		Use:     "list [--state S] [--resource R] [--requester U] [--assignee U] [--limit N | --all]",
 		Aliases: []string{"ls"},
 		Short:   "List tickets you have a role on, newest first",
 		Long: `List tickets you have a role on (tickets you cannot see are never listed), newest
-first. --resource - lists requests (no resource yet). --before N pages backwards.
+first, at most --limit of them (50 unless told). When more match, a note on stderr
+says so and gives the --before N that shows the next page; --all lists every one.
+--resource - lists requests (no resource yet).
 JSON fields: number, subject, description, requester, resource, state, priority,
 category, due, assignee, links, created, updated.` + exitStatus(),
-		Example: "  deskctl ticket list --state new --resource network\n  deskctl ticket list --requester dave -o json",
+		Example: "  deskctl ticket list --state new --resource network\n  deskctl ticket list --requester dave -o json\n  deskctl ticket list --all -o csv > tickets.csv",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if q.Limit < 0 {
-				return errs.Usagef("--limit must be positive")
+			if q.Limit <= 0 {
+				return errs.Usagef("--limit must be positive").WithHint("use --all for every ticket")
+			}
+			if all && cmd.Flags().Changed("limit") {
+				return errs.Usagef("--limit and --all exclude each other")
 			}
 			svc, err := f.Service()
 			if err != nil {
 				return err
 			}
+			// One ticket past the limit tells whether more match, without
+			// counting every ticket the actor may see.
+			limit := q.Limit
+			if all {
+				q.Limit = math.MaxInt
+			} else if q.Limit < math.MaxInt {
+				q.Limit++
+			}
 			ts, err := svc.ListTickets(q)
 			if err != nil {
 				return err
+			}
+			if !all && len(ts) > limit {
+				ts = ts[:limit]
+				shown := itoa(limit) + " matching tickets"
+				if limit == 1 {
+					shown = "matching ticket"
+				}
+				f.notef("showing the newest %s; more exist (next page: --before %d; or use --limit N or --all)", shown, ts[limit-1].Number)
 			}
 			return f.print(ts, ticketTab(ts))
 		},
@@ -167,6 +190,7 @@ category, due, assignee, links, created, updated.` + exitStatus(),
 	fl.StringVar(&q.Requester, "requester", "", "requester login")
 	fl.StringVar(&q.Assignee, "assignee", "", "assignee login, or - for unassigned")
 	fl.IntVar(&q.Limit, "limit", 50, "at most N tickets")
+	fl.BoolVar(&all, "all", false, "every matching ticket, however many")
 	fl.IntVar(&q.Before, "before", 0, "only tickets numbered below N (paging)")
 	_ = cmd.RegisterFlagCompletionFunc("state", fixedCompletion("request", "new", "in-progress", "waiting", "closed"))
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeValue(f, app.CompleteResources))
@@ -249,7 +273,7 @@ JSON fields: seq, time, actor, action, text, from, to, visibility, system.` + ex
 			if err != nil {
 				return err
 			}
-			t := output.Tab{Columns: output.Cols("#", "TIME", "ACTOR", "ACTION", "STATE", "TEXT", "VISIBILITY+")}
+			t := output.Tab{Columns: output.Cols("#", "TIME", "ACTOR", "ACTION", "STATE", "TEXT*", "VISIBILITY+")}
 			for _, e := range es {
 				state := ""
 				if e.To != "" {

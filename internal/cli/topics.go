@@ -62,7 +62,9 @@ naming the next step.`,
 		env.WriteString(")\n")
 	}
 	env.WriteString(`  DESKCTL_CONFIG                 config file path (flag --config)
-  NO_COLOR                       when set and not empty, tables are printed without colour
+  NO_COLOR                       when set and not empty, no colour on a terminal (table headers, PASS/FAIL)
+  COLUMNS                        a positive number: the width tables are fitted to on a terminal (default: its width)
+  TERM                           dumb: tables drawn with + - | instead of box-drawing characters, and no colour
   XDG_DATA_HOME                  base of the default database path
   XDG_CONFIG_HOME                base of the default config file path
   DESKCTL_APPROVAL_TOKEN         approval decide: the link token, instead of --token (keeps it out of the process list)
