@@ -200,7 +200,8 @@ func newCmdPolicyApply(f *Factory) *cobra.Command {
 the files say (with their members and rights); others are kept, unless --prune removes
 them (users that tickets refer to are disabled instead). A result with no active
 administrator is refused. Applying twice reports no changes. On a terminal, apply asks
-for confirmation unless --yes, and shows a progress bar for large files.` +
+for confirmation unless --yes. A long apply says on stderr what it is doing when that
+is a terminal.` +
 			exitStatus("2  the policy is invalid, a file cannot be read or the files are over --max-file-size (default 16MiB)",
 				"5  the result would leave no active administrator"),
 		Example: "  deskctl policy apply policy/*.yaml --yes\n  deskctl policy apply policy/*.yaml --prune --dry-run",
@@ -237,9 +238,9 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 				}
 				confirmed = plan.Changes
 			}
-			report, stop := f.progress("applying")
-			defer stop()
+			report, stop := f.progress()
 			plan, findings, err := svc.ApplyPolicy(src, prune, dryRun, confirmed, report)
+			stop()
 			printFindings(f, findings)
 			if err != nil {
 				return err
