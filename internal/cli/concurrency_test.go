@@ -37,24 +37,7 @@ func (p deskProc) String() string {
 // clean environment: nothing from the caller's DESKCTL_* settings or login.
 func runDeskctlProcess(t *testing.T, db string, args ...string) deskProc {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, args...)
-	cmd.Args[0] = "deskctl" // the name TestMain dispatches on
-	home := filepath.Join(filepath.Dir(db), "home")
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "DESKCTL_") || name == "USER" || name == "LOGNAME" || name == "HOME" ||
-			strings.HasPrefix(name, "XDG_") {
-			continue
-		}
-		cmd.Env = append(cmd.Env, kv)
-	}
-	cmd.Env = append(cmd.Env, "DESKCTL_DB="+db, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
-		"XDG_DATA_HOME="+filepath.Join(home, "data"), "NO_COLOR=1")
-	return runCmd(t, cmd, args)
+	return runCmd(t, deskctlCommand(t, db, nil, args...), args)
 }
 
 // runCmd runs a prepared deskctl process and collects its output and exit code.

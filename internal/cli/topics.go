@@ -67,6 +67,7 @@ naming the next step.`,
 	}
 	env.WriteString(`  DESKCTL_CONFIG                 config file path (flag --config)
   NO_COLOR                       when set and not empty, tables are printed without colour
+  DESKCTL_PAGER, PAGER           the pager for long output on a terminal (policy plan); empty or cat: none (default less -FRX)
   XDG_DATA_HOME                  base of the default database path
   XDG_CONFIG_HOME                base of the default config file path
   DESKCTL_APPROVAL_TOKEN         approval decide: the link token, instead of --token (keeps it out of the process list)
