@@ -34,7 +34,8 @@ func addHelpTopics(root *cobra.Command) {
      included), policy or tests files over --max-file-size, a config file (or
      smtp.password-file, when mail is sent) that other users can read or
      change; a command that needs the database file run against a server; a
-     token that would go over plain http to another host
+     token that would go over plain http to another host; access graph -o svg
+     without Graphviz's dot program
   3  not found: no such user, group, resource, right, setting or ticket (tickets
      you have no role on are not found either)
   4  forbidden: you lack the permission, or the ticket action is not available
