@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -169,6 +170,33 @@ func TestAccessGraphOneRightAndTicket(t *testing.T) {
 	g = accessGraph(app.ExplainResult{User: &notHeld}, true)
 	if len(g.Nodes) != 2 || len(g.Edges) != 0 || !g.Nodes[1].Dashed || strings.Join(g.Nodes[1].Lines, "|") != "note|not held" {
 		t.Errorf("a right not held: %+v %+v", g.Nodes, g.Edges)
+	}
+}
+
+// A role from a permission is drawn from the permission, which is drawn
+// with the paths that grant it; a role as requester from the user.
+func TestAccessGraphRoleFromPermission(t *testing.T) {
+	m := nestedDirectory()
+	m.Grant(helpdesk.GroupSubject("side"), helpdesk.PermDispatcher)
+	request := &helpdesk.Ticket{Number: 9, State: helpdesk.StateRequest, Requester: "lee"}
+	x, err := access.New(m).Explain("kim", access.ExplainOptions{Right: helpdesk.ActNote, Ticket: request})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := accessGraph(app.ExplainResult{User: &x}, true)
+	want := []output.Edge{{From: "user:kim", To: "right:note"}, {From: "user:kim", To: "group:side"},
+		{From: "group:side", To: "right:dispatcher"}, {From: "right:dispatcher", To: "ticket:9", Label: "role"}}
+	if !slices.Equal(g.Edges, want) {
+		t.Errorf("edges %+v, want %+v", g.Edges, want)
+	}
+
+	x, err = access.New(m).Explain("lee", access.ExplainOptions{Right: helpdesk.ActNote, Ticket: request})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = accessGraph(app.ExplainResult{User: &x}, true)
+	if want := []output.Edge{{From: "user:lee", To: "ticket:9", Label: "requester"}}; !slices.Equal(g.Edges, want) {
+		t.Errorf("edges %+v, want %+v", g.Edges, want)
 	}
 }
 
