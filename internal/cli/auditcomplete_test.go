@@ -81,6 +81,7 @@ var auditCases = map[string]auditCase{
 	"access who-can": {valid: as("alice", "access", "who-can", "close", "--ticket", "1")},
 	"access matrix":  {valid: as("alice", "access", "matrix")},
 	"access diff":    {valid: as("alice", "access", "diff", "bob", "carol")},
+	"access graph":   {valid: as("alice", "access", "graph", "bob", "--ticket", "1")},
 
 	"settings set":  {valid: as("alice", "settings", "set", "approvals.link-ttl", "48h"), subjects: []string{"setting:approvals.link-ttl"}, refused: as("bob", "settings", "set", "approvals.link-ttl", "48h")},
 	"settings get":  {valid: as("alice", "settings", "get", "approvals.enabled")},

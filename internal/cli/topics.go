@@ -38,7 +38,8 @@ func addHelpTopics(root *cobra.Command) {
      change; a command that needs the database file run against a server; a
      token that would go over plain http to another host; a command that asks
      before it changes something run without a terminal on standard input
-     and without --yes ("--yes required when not running interactively")
+     and without --yes ("--yes required when not running interactively"); access graph -o svg
+     without Graphviz's dot program
   3  not found: no such user, group, resource, right, setting or ticket (tickets
      you have no role on are not found either)
   4  forbidden: you lack the permission, or the ticket action is not available
