@@ -14,7 +14,6 @@ import (
 
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Problem is one inconsistency found by Check.
@@ -63,11 +62,13 @@ func (tx *Tx) Check() []Problem {
 			ps = append(ps, Problem{area, fmt.Sprintf(format, a...)})
 		}
 	}
-	for err := range tx.btx.Check() {
-		add("bbolt", "%v", err)
+	if tx.btx != nil {
+		for err := range tx.btx.Check() {
+			add("bbolt", "%v", err)
+		}
 	}
 	for _, b := range allBuckets {
-		if tx.btx.Bucket(b) == nil {
+		if tx.kv.bucket(b) == nil {
 			add("schema", "bucket %s is missing", b)
 		}
 	}
@@ -327,7 +328,7 @@ func enumNames[T ~string](vs []T) []string {
 	return out
 }
 
-func compareIndex(b *bolt.Bucket, want map[string]bool, name string, add func(string, string, ...any)) {
+func compareIndex(b kvBucket, want map[string]bool, name string, add func(string, string, ...any)) {
 	seen := 0
 	_ = b.ForEach(func(k, _ []byte) error {
 		if !want[string(k)] {

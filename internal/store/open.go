@@ -95,7 +95,7 @@ func Open(o Options) (*DB, error) {
 		wdb.Close()
 		return Open(o)
 	case version < SchemaVersion:
-		if err := db.Update(func(tx *Tx) error { return migrate(tx.btx, version) }); err != nil {
+		if err := db.Update(func(tx *Tx) error { return migrate(boltTx{tx.btx}, version) }); err != nil {
 			db.Close()
 			return nil, errs.Wrap(errs.Unusable, err, "migrating %s from schema %d to %d", o.Path, version, SchemaVersion)
 		}
@@ -156,11 +156,11 @@ func Create(path string, timeout time.Duration, fill ...func(*Tx) error) (*DB, e
 		return nil, err
 	}
 	err = db.bolt.Update(func(btx *bolt.Tx) error {
-		if err := migrate(btx, 0); err != nil {
+		if err := migrate(boltTx{btx}, 0); err != nil {
 			return err
 		}
 		for _, fn := range fill {
-			if err := fn(&Tx{btx: btx}); err != nil {
+			if err := fn(newBoltTx(btx)); err != nil {
 				return err
 			}
 		}
@@ -311,7 +311,7 @@ func (db *DB) Close() error { return db.bolt.Close() }
 // errs.Unusable error, not a crash.
 func (db *DB) View(fn func(*Tx) error) error {
 	return guard(db.path, func() error {
-		return db.bolt.View(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx}) })
+		return db.bolt.View(func(btx *bolt.Tx) error { return fn(newBoltTx(btx)) })
 	})
 }
 
@@ -322,7 +322,7 @@ func (db *DB) Update(fn func(*Tx) error) error {
 		return errs.Unusablef("database %s was opened read-only", db.path)
 	}
 	return guard(db.path, func() error {
-		return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx}) })
+		return db.bolt.Update(func(btx *bolt.Tx) error { return fn(newBoltTx(btx)) })
 	})
 }
 

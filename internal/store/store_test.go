@@ -794,7 +794,7 @@ func fileAtSchema(t *testing.T, v int, fill func(*bolt.Tx) error) (*DB, string) 
 	}
 	err = b.Update(func(tx *bolt.Tx) error {
 		for i := 0; i < v; i++ {
-			if err := migrations[i](tx); err != nil {
+			if err := migrations[i](boltTx{tx}); err != nil {
 				return err
 			}
 		}
