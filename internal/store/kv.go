@@ -27,6 +27,8 @@ type kvBucket interface {
 	ForEach(fn func(k, v []byte) error) error
 	Sequence() uint64
 	NextSequence() (uint64, error)
+	// setSequence sets the counter (db copy carries it over).
+	setSequence(n uint64) error
 	// count is the number of keys in the bucket.
 	count() int
 }
@@ -58,3 +60,5 @@ type boltBucket struct{ *bolt.Bucket }
 
 func (b boltBucket) Cursor() kvCursor { return b.Bucket.Cursor() }
 func (b boltBucket) count() int       { return b.Stats().KeyN }
+
+func (b boltBucket) setSequence(n uint64) error { return b.SetSequence(n) }

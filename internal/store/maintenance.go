@@ -82,6 +82,9 @@ func (tx *Tx) Check() []Problem {
 	if len(ps) > 0 {
 		return ps
 	}
+	if from := tx.bucket(bucketMeta).Get(copyMarker); from != nil {
+		add("schema", "this is an unfinished copy of %s (deskctl db copy did not complete)", from)
+	}
 	users := map[string]bool{}
 	us, err := tx.AllUsers()
 	if err != nil {

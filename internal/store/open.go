@@ -107,6 +107,10 @@ func Open(o Options) (*DB, error) {
 			return nil, errs.Wrap(errs.Unusable, err, "migrating %s from schema %d to %d", o.Path, version, SchemaVersion)
 		}
 	}
+	if err := db.refuseIncompleteCopy(o.Damaged); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if !o.Damaged {
 		if bad := db.header.invalidMeta(); len(bad) > 0 {
 			db.Close()

@@ -185,6 +185,9 @@ func openPG(o Options) (*DB, error) {
 			return nil, err
 		}
 	}
+	if err := db.refuseIncompleteCopy(o.Damaged); err != nil {
+		return nil, err
+	}
 	if !o.Damaged {
 		var missing []string
 		for _, b := range allBuckets {
@@ -302,10 +305,9 @@ func (db *DB) runPG(opts pgx.TxOptions, write bool, fn func(*pgTx) error) error 
 	t := &pgTx{ctx: ctx, tx: ptx, write: write, store: s}
 	defer func() { _ = ptx.Rollback(context.Background()) }()
 	if write {
-		if _, err := ptx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", db.lockTimeout.Milliseconds())); err != nil {
-			return pgError(s.name, err)
-		}
-		if _, err := ptx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writerLock); err != nil {
+		// One round trip (no arguments: the simple protocol runs both).
+		lock := fmt.Sprintf("SET LOCAL lock_timeout = %d; SELECT pg_advisory_xact_lock(%d)", db.lockTimeout.Milliseconds(), writerLock)
+		if _, err := ptx.Exec(ctx, lock); err != nil {
 			return pgError(s.name, err)
 		}
 		if pgBeforeWrite != nil {
@@ -496,18 +498,17 @@ func (b *pgBucket) NextSequence() (uint64, error) {
 	if !b.t.write {
 		return 0, errs.Internalf("write in a read-only transaction")
 	}
-	return b.setSequence(`INSERT INTO deskctl_sequences (bucket, value) VALUES ($1, 1)
+	return b.sequenceQuery(`INSERT INTO deskctl_sequences (bucket, value) VALUES ($1, 1)
 		ON CONFLICT (bucket) DO UPDATE SET value = deskctl_sequences.value + 1 RETURNING value`, b.name)
 }
 
-// setSequence sets the counter (db copy carries it over).
-func (b *pgBucket) setSequenceTo(n uint64) error {
-	_, err := b.setSequence(`INSERT INTO deskctl_sequences (bucket, value) VALUES ($1, $2)
+func (b *pgBucket) setSequence(n uint64) error {
+	_, err := b.sequenceQuery(`INSERT INTO deskctl_sequences (bucket, value) VALUES ($1, $2)
 		ON CONFLICT (bucket) DO UPDATE SET value = EXCLUDED.value RETURNING value`, b.name, int64(n))
 	return err
 }
 
-func (b *pgBucket) setSequence(sql string, args ...any) (uint64, error) {
+func (b *pgBucket) sequenceQuery(sql string, args ...any) (uint64, error) {
 	rows, ok := b.t.query(sql, args...)
 	if !ok {
 		return 0, b.t.err
