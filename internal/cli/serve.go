@@ -14,6 +14,7 @@ import (
 
 	"github.com/deskctl/deskctl/internal/api"
 	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/store"
 	"github.com/deskctl/deskctl/internal/web"
 	"github.com/spf13/cobra"
 )
@@ -67,13 +68,23 @@ gracefully (the mail being sent is finished; the rest stays queued).` +
 			if err != nil {
 				return err
 			}
-			if _, err := os.Stat(svc.DBPath); err != nil {
+			logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, nil))
+			switch _, statErr := os.Stat(svc.DBPath); {
+			case store.IsURL(svc.DBPath):
+				// A database server that is down now may be up in a moment:
+				// serve answers 503 meanwhile and recovers by itself. Any
+				// other problem (no deskctl tables, newer schema) is fatal.
+				if err := svc.Ping(); errs.Is(err, errs.Busy) {
+					logger.Warn("the database is not reachable yet; answering 503 until it is", "db", svc.DBName(), "error", err.Error())
+				} else if err != nil {
+					return err
+				}
+			case statErr != nil:
 				// Fail at start, not on the first request.
 				if _, err := svc.VerifyAudit(); err != nil {
 					return err
 				}
 			}
-			logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, nil))
 			if cmd.Flags().Changed("trust-proxy") {
 				c.TrustProxy = trustProxy
 			}

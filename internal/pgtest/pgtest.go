@@ -71,21 +71,13 @@ func Server(t testing.TB) *Cluster {
 // DATABASE), selected through search_path.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	c := Server(t)
-	c.dbOnce.Do(func() {
-		c.dbName = fmt.Sprintf("deskctl_test_%d", os.Getpid())
-		c.dbErr = c.exec("CREATE DATABASE " + c.dbName)
-	})
-	if c.dbErr != nil {
-		t.Fatalf("create test database: %v", c.dbErr)
+	Server(t)
+	url, drop, err := NewDatabaseURL()
+	if err != nil {
+		t.Fatalf("create test database: %v", err)
 	}
-	schema := fmt.Sprintf("t%d", seq.Add(1))
-	base := c.URL(c.dbName)
-	if err := execOn(base, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create test schema: %v", err)
-	}
-	t.Cleanup(func() { _ = execOn(base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
-	return base + "&search_path=" + schema
+	t.Cleanup(drop)
+	return url
 }
 
 // NewEmptyDatabase creates a database of its own (for tests that need
@@ -249,4 +241,28 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// NewDatabaseURL is NewDatabase for callers without a testing.TB (testscript
+// setup); drop must run when the caller is done. ok is false when no server
+// is available (err says why).
+func NewDatabaseURL() (url string, drop func(), err error) {
+	once.Do(func() { cluster, startErr = start() })
+	if startErr != nil {
+		return "", nil, startErr
+	}
+	c := cluster
+	c.dbOnce.Do(func() {
+		c.dbName = fmt.Sprintf("deskctl_test_%d", os.Getpid())
+		c.dbErr = c.exec("CREATE DATABASE " + c.dbName)
+	})
+	if c.dbErr != nil {
+		return "", nil, c.dbErr
+	}
+	schema := fmt.Sprintf("t%d", seq.Add(1))
+	base := c.URL(c.dbName)
+	if err := execOn(base, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, err
+	}
+	return base + "&search_path=" + schema, func() { _ = execOn(base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE") }, nil
 }
