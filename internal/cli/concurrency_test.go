@@ -44,6 +44,9 @@ func runDeskctlProcess(t *testing.T, db string, args ...string) deskProc {
 	cmd := exec.Command(exe, args...)
 	cmd.Args[0] = "deskctl" // the name TestMain dispatches on
 	home := filepath.Join(filepath.Dir(db), "home")
+	if store.IsURL(db) {
+		home = t.TempDir()
+	}
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(name, "DESKCTL_") || name == "USER" || name == "LOGNAME" || name == "HOME" ||

@@ -30,6 +30,7 @@ import (
 
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/helpdesk"
+	"github.com/deskctl/deskctl/internal/store"
 	"github.com/deskctl/deskctl/internal/mail/mailtest"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -55,6 +56,9 @@ func startDeskctl(t testing.TB, db string, extraEnv []string, args ...string) *b
 	b := &bgDeskctl{cmd: exec.Command(exe, args...), done: make(chan struct{})}
 	b.cmd.Args[0] = "deskctl"
 	home := filepath.Join(filepath.Dir(db), "home")
+	if store.IsURL(db) {
+		home = t.TempDir()
+	}
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(name, "DESKCTL_") || name == "USER" || name == "LOGNAME" || name == "HOME" ||

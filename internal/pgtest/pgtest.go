@@ -161,6 +161,23 @@ func (c *Cluster) StartServer() error {
 	return nil
 }
 
+// StartPrivate starts a cluster of the caller's own, stopped and removed at
+// cleanup, for tests that stop and start the server (outages); the shared
+// server and DESKCTL_TEST_POSTGRES are never used for that.
+func StartPrivate(t testing.TB) *Cluster {
+	t.Helper()
+	Server(t) // skips or fails the same way when PostgreSQL is missing
+	c, err := startPrivate()
+	if err != nil {
+		t.Fatalf("start a private PostgreSQL cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = c.command(filepath.Join(c.bin, "pg_ctl"), "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop").Run()
+		_ = os.RemoveAll(c.dir)
+	})
+	return c
+}
+
 func start() (*Cluster, error) {
 	if u := os.Getenv(EnvURL); u != "" {
 		cfg, err := pgx.ParseConfig(u)
@@ -169,6 +186,10 @@ func start() (*Cluster, error) {
 		}
 		return &Cluster{Admin: u, Host: cfg.Host, Port: int(cfg.Port)}, nil
 	}
+	return startPrivate()
+}
+
+func startPrivate() (*Cluster, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
