@@ -362,12 +362,17 @@ func redactDBURL(db string) string {
 	if err != nil {
 		return "postgres://(unparsable URL)"
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "********")
+	_, hasPassword := u.User.Password()
+	if hasPassword {
+		u.User = url.User(u.User.Username())
 	}
 	if q := u.Query(); q.Has("password") {
-		q.Set("password", "********")
+		q.Set("password", "REDACTED")
 		u.RawQuery = q.Encode()
 	}
-	return u.String()
+	out := strings.Replace(u.String(), "password=REDACTED", "password=********", 1)
+	if hasPassword {
+		out = strings.Replace(out, "@", ":********@", 1)
+	}
+	return out
 }

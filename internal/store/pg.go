@@ -112,10 +112,10 @@ func pgError(name string, err error) error {
 			return errs.Busyf("another deskctl process is writing to %s", name).
 				WithHint("wait for it to finish and retry, or raise --lock-timeout")
 		case pe.Code == "3D000": // invalid_catalog_name
-			return errs.Unusablef("PostgreSQL at %s has no database %q", name, pe.Message).
+			return errs.Unusablef("PostgreSQL at %s: %s", name, pe.Message).
 				WithHint("create it (createdb) and run `deskctl init --db URL`")
 		case pe.Code == "28P01" || pe.Code == "28000":
-			return errs.Wrap(errs.Unusable, err, "PostgreSQL at %s refused the login", name).
+			return errs.Unusablef("PostgreSQL at %s refused the login: %s", name, pe.Message).
 				WithHint("check the user and password (PGPASSWORD, ~/.pgpass or the URL)")
 		case strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03":
 			return errs.Wrap(errs.Busy, err, "lost the connection to PostgreSQL at %s", name).
@@ -130,13 +130,27 @@ func pgError(name string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || isNetError(err) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
 		strings.Contains(err.Error(), "failed to connect") || strings.Contains(err.Error(), "conn closed") ||
 		strings.Contains(err.Error(), "unexpected EOF") {
-		return errs.Wrap(errs.Busy, err, "cannot reach PostgreSQL at %s", name).
+		return errs.Wrap(errs.Busy, netCause(err), "cannot reach PostgreSQL at %s", name).
 			WithHint("check that the server is up and reachable, then retry; nothing of this command was saved")
 	}
 	return errs.Wrap(errs.Unusable, err, "PostgreSQL at %s failed", name)
 }
 
 var errPGFailed = errors.New("postgres failure")
+
+// netCause is the network failure underneath a connection error, without
+// pgx's per-address listing ("connect: connection refused").
+func netCause(err error) error {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return fmt.Errorf("cannot resolve %s: %s", dns.Name, dns.Err)
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
 
 func isNetError(err error) bool {
 	var ne net.Error
