@@ -270,6 +270,10 @@ func (db *DB) refuseIncompleteCopy(damaged bool) error {
 	if err != nil || from == nil {
 		return err
 	}
-	return errs.Unusablef("%s is an unfinished copy of %s", db.path, from).
+	return incompleteCopy(db.path, from)
+}
+
+func incompleteCopy(name string, from []byte) error {
+	return errs.Unusablef("%s is an unfinished copy of %s", name, from).
 		WithHint("run `deskctl db copy` again into a new file or an empty database; remove this one first")
 }

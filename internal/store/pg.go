@@ -165,17 +165,20 @@ func openPG(o Options) (*DB, error) {
 	}
 	s := &pgStore{pool: pool, name: name}
 	db := &DB{pg: s, path: name, source: o.Path, ro: o.ReadOnly, lockTimeout: effectiveTimeout(o.LockTimeout)}
-	if err := s.loadTables(); err != nil {
-		return nil, err
-	}
-	if !s.tables[string(bucketMeta)] {
-		return nil, errs.Unusablef("no deskctl database at %s", name).
-			WithHint("run `deskctl init --db URL --admin LOGIN --email ADDR --name NAME` to create one there, or `deskctl db copy --from FILE --to URL` to move a file there")
-	}
-	version, err := db.schemaVersion()
+	meta, err := s.probe()
 	if err != nil {
 		return nil, err
 	}
+	if meta == nil {
+		return nil, errs.Unusablef("no deskctl database at %s", name).
+			WithHint("run `deskctl init --db URL --admin LOGIN --email ADDR --name NAME` to create one there, or `deskctl db copy --from FILE --to URL` to move a file there")
+	}
+	raw := meta[string(schemaKey)]
+	if len(raw) != 8 {
+		return nil, errs.Unusablef("database %s is damaged: its schema version is unreadable", name).
+			WithHint("restore it from your PostgreSQL backups")
+	}
+	version := fromBE64(raw)
 	switch {
 	case version > SchemaVersion:
 		return nil, errs.Unusablef("database %s has schema version %d; this deskctl understands up to %d", name, version, SchemaVersion).
@@ -199,8 +202,8 @@ func openPG(o Options) (*DB, error) {
 			return nil, err
 		}
 	}
-	if err := db.refuseIncompleteCopy(o.Damaged); err != nil {
-		return nil, err
+	if from, ok := meta[string(copyMarker)]; ok && !o.Damaged {
+		return nil, incompleteCopy(name, from)
 	}
 	if !o.Damaged {
 		var missing []string
@@ -259,6 +262,53 @@ func (s *pgStore) migrate(tx *pgTx, from uint64) error {
 		return err
 	}
 	return createViews(tx)
+}
+
+// probe reads, in one round trip, which deskctl tables exist and the meta
+// bucket (schema version, copy marker); meta is nil when there is no
+// deskctl database.
+func (s *pgStore) probe() (map[string][]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var b pgx.Batch
+	b.Queue(`SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'deskctl\_kv\_%'`)
+	b.Queue(`SELECT k, v FROM ` + pgTable(string(bucketMeta)))
+	res := s.pool.SendBatch(ctx, &b)
+	defer res.Close()
+	rows, err := res.Query()
+	if err != nil {
+		return nil, pgError(s.name, err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, pgError(s.name, err)
+	}
+	s.tables = map[string]bool{}
+	for _, n := range names {
+		s.tables[strings.TrimPrefix(n, "deskctl_kv_")] = true
+	}
+	rows, err = res.Query()
+	if err == nil {
+		meta := map[string][]byte{}
+		for rows.Next() {
+			var k, v []byte
+			if err = rows.Scan(&k, &v); err != nil {
+				break
+			}
+			meta[string(k)] = v
+		}
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if err == nil {
+			return meta, nil
+		}
+	}
+	if !s.tables[string(bucketMeta)] {
+		return nil, nil
+	}
+	return nil, pgError(s.name, err)
 }
 
 func (s *pgStore) loadTables() error {
