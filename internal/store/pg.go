@@ -81,6 +81,9 @@ func pgPool(url string) (*pgxpool.Pool, string, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
+	// One round trip per statement: a command runs a few dozen distinct
+	// statements once each, so preparing them first would double the trips.
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
 	cfg.MaxConns = 8
 	cfg.MinConns = 0
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
