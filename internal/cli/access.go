@@ -139,10 +139,10 @@ JSON: {"user": {...}} or {"subject": {...}} with the fields documented in docs/p
 
 func printUserExplanation(f *Factory, p *output.Printer, x app.ExplainResult) error {
 	e := x.User
-	tab := output.Tab{Columns: output.Cols("RIGHT", "KIND+", "CATEGORY+", "GRANTED", "PATHS")}
+	tab := output.Tab{Columns: output.Cols("RIGHT", "KIND+", "CATEGORY+", "GRANTED", "PATHS*")}
 	withTicket := e.Role != nil
 	if withTicket {
-		tab.Columns = append(tab.Columns, output.Column{Name: "ON TICKET"})
+		tab.Columns = output.Cols("RIGHT", "KIND+", "CATEGORY+", "GRANTED", "PATHS", "ON TICKET*")
 	}
 	for _, r := range e.Rights {
 		granted := "GRANTED"
@@ -224,7 +224,7 @@ func checkText(c *access.Check) string {
 
 func printSubjectExplanation(f *Factory, p *output.Printer, x app.ExplainResult) error {
 	s := x.Subject
-	tab := output.Tab{Columns: output.Cols("RIGHT", "HOW")}
+	tab := output.Tab{Columns: output.Cols("RIGHT", "HOW*")}
 	for _, r := range s.Granted {
 		tab.Rows = append(tab.Rows, []string{r, "granted to " + s.Subject})
 	}
@@ -331,7 +331,7 @@ JSON fields: login, name, role, paths.` + exitStatus(),
 			if err != nil {
 				return err
 			}
-			tab := output.Tab{Columns: output.Cols("LOGIN", "NAME", "ROLE", "PATHS"), Empty: "nobody"}
+			tab := output.Tab{Columns: output.Cols("LOGIN", "NAME", "ROLE", "PATHS*"), Empty: "nobody"}
 			for _, h := range hs {
 				tab.Rows = append(tab.Rows, []string{h.Login, h.Name, string(h.Role), pathStrings(h.Paths)})
 			}
@@ -409,7 +409,7 @@ JSON fields: a, b, only_a, only_b (each: right, paths).` + exitStatus(),
 			if err != nil {
 				return err
 			}
-			tab := output.Tab{Columns: output.Cols("ONLY", "RIGHT", "PATHS"), Empty: "no difference"}
+			tab := output.Tab{Columns: output.Cols("ONLY", "RIGHT", "PATHS*"), Empty: "no difference"}
 			for _, r := range d.OnlyA {
 				tab.Rows = append(tab.Rows, []string{d.A, r.Right, pathStrings(r.Paths)})
 			}

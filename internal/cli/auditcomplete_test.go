@@ -50,19 +50,19 @@ var auditCases = map[string]auditCase{
 	"user update":  {valid: as("alice", "user", "update", "dave", "--name", "David"), subjects: []string{"user:dave"}, refused: as("bob", "user", "update", "dave", "--name", "David")},
 	"user disable": {valid: as("alice", "user", "disable", "dave"), subjects: []string{"user:dave"}, refused: as("bob", "user", "disable", "dave")},
 	"user enable":  {valid: as("alice", "user", "enable", "erin"), subjects: []string{"user:erin"}, refused: as("bob", "user", "enable", "erin")},
-	"user remove":  {valid: as("alice", "user", "remove", "erin"), subjects: []string{"user:erin"}, refused: as("bob", "user", "remove", "erin")},
+	"user remove":  {valid: as("alice", "user", "remove", "erin", "--yes"), subjects: []string{"user:erin"}, refused: as("bob", "user", "remove", "erin", "--yes")},
 	"user list":    {valid: as("alice", "user", "list")},
 	"user show":    {valid: as("alice", "user", "show", "bob")},
 
 	"group add":           {valid: as("alice", "group", "add", "tier3"), subjects: []string{"group:tier3"}, refused: as("bob", "group", "add", "tier3")},
-	"group remove":        {valid: as("alice", "group", "remove", "tier2"), subjects: []string{"group:tier2"}, refused: as("bob", "group", "remove", "tier2")},
+	"group remove":        {valid: as("alice", "group", "remove", "tier2", "--yes"), subjects: []string{"group:tier2"}, refused: as("bob", "group", "remove", "tier2", "--yes")},
 	"group add-member":    {valid: as("alice", "group", "add-member", "tier2", "carol"), subjects: []string{"group:tier2"}, refused: as("bob", "group", "add-member", "tier2", "carol")},
 	"group remove-member": {valid: as("alice", "group", "remove-member", "tier1", "bob"), subjects: []string{"group:tier1"}, refused: as("bob", "group", "remove-member", "tier1", "bob")},
 	"group list":          {valid: as("alice", "group", "list")},
 	"group show":          {valid: as("alice", "group", "show", "tier1")},
 
 	"resource add":           {valid: as("alice", "resource", "add", "phones"), subjects: []string{"resource:phones"}, refused: as("bob", "resource", "add", "phones")},
-	"resource remove":        {valid: as("alice", "resource", "remove", "printers"), subjects: []string{"resource:printers"}, refused: as("bob", "resource", "remove", "printers")},
+	"resource remove":        {valid: as("alice", "resource", "remove", "printers", "--yes"), subjects: []string{"resource:printers"}, refused: as("bob", "resource", "remove", "printers", "--yes")},
 	"resource add-member":    {valid: as("alice", "resource", "add-member", "printers", "carol", "--access", "read"), subjects: []string{"resource:printers"}, refused: as("bob", "resource", "add-member", "printers", "carol")},
 	"resource remove-member": {valid: as("alice", "resource", "remove-member", "network", "bob"), subjects: []string{"resource:network"}, refused: as("bob", "resource", "remove-member", "network", "bob")},
 	"resource list":          {valid: as("alice", "resource", "list")},
@@ -70,7 +70,7 @@ var auditCases = map[string]auditCase{
 
 	"action add":    {valid: as("alice", "action", "add", "triage", "--category", "supporter", "--from-states", "new"), subjects: []string{"action:triage"}, refused: as("bob", "action", "add", "triage", "--category", "supporter", "--from-states", "new")},
 	"action update": {valid: as("alice", "action", "update", "escalate", "--requires-text"), subjects: []string{"action:escalate"}, refused: as("bob", "action", "update", "escalate", "--requires-text")},
-	"action remove": {valid: as("alice", "action", "remove", "escalate"), subjects: []string{"action:escalate"}, refused: as("bob", "action", "remove", "escalate")},
+	"action remove": {valid: as("alice", "action", "remove", "escalate", "--yes"), subjects: []string{"action:escalate"}, refused: as("bob", "action", "remove", "escalate", "--yes")},
 	"action list":   {valid: as("alice", "action", "list")},
 	"action show":   {valid: as("alice", "action", "show", "close")},
 
@@ -100,7 +100,7 @@ var auditCases = map[string]auditCase{
 	"ticket assign":    {valid: as("bob", "ticket", "assign", "1", "--assignee", "bob"), subjects: []string{"ticket:1"}, refused: as("bob", "ticket", "assign", "1", "--assignee", "carol")},
 	"ticket take-over": {valid: as("bob", "ticket", "take-over", "1"), subjects: []string{"ticket:1"}, refused: as("dave", "ticket", "take-over", "1")},
 	"ticket link":      {valid: as("bob", "ticket", "link", "1", "--ticket", "2"), subjects: []string{"ticket:1"}, refused: as("dave", "ticket", "link", "1", "--ticket", "2")},
-	"ticket delete":    {valid: as("alice", "ticket", "delete", "1"), subjects: []string{"ticket:1"}, refused: as("bob", "ticket", "delete", "1")},
+	"ticket delete":    {valid: as("alice", "ticket", "delete", "1", "--yes"), subjects: []string{"ticket:1"}, refused: as("bob", "ticket", "delete", "1", "--yes")},
 	"ticket do":        {valid: as("bob", "ticket", "do", "1", "escalate"), command: "ticket escalate", subjects: []string{"ticket:1"}, refused: as("dave", "ticket", "do", "1", "escalate")},
 	"ticket edit":      {valid: as("bob", "ticket", "edit", "1", "--priority", "high"), command: "ticket edit-priority", subjects: []string{"ticket:1"}, refused: as("dave", "ticket", "edit", "1", "--priority", "high")},
 	"ticket list":      {valid: as("alice", "ticket", "list")},
@@ -136,11 +136,11 @@ var auditCases = map[string]auditCase{
 	// audit chain must equal the source's, so it appends no record; the
 	// source is left byte-for-byte alone, which this table checks.
 	"db copy":    {valid: []string{"db", "copy", "--from", "<db>", "--to", "<work>/copy.db"}},
-	"db restore": {valid: as("alice", "db", "restore", "<dir>/backup.db", "--force"), subjects: []string{"database"}, refused: as("bob", "db", "restore", "<dir>/backup.db", "--force")},
+	"db restore": {valid: as("alice", "db", "restore", "<dir>/backup.db", "--force", "--yes"), subjects: []string{"database"}, refused: as("bob", "db", "restore", "<dir>/backup.db", "--force", "--yes")},
 
 	"token create": {valid: as("alice", "token", "create", "--name", "laptop"), subjects: []string{"token:2"}, refused: as("bob", "token", "create", "--user", "alice")},
 	"token list":   {valid: as("alice", "token", "list")},
-	"token revoke": {valid: as("alice", "token", "revoke", "1"), subjects: []string{"token:1"}, refused: as("bob", "token", "revoke", "1")},
+	"token revoke": {valid: as("alice", "token", "revoke", "1", "--yes"), subjects: []string{"token:1"}, refused: as("bob", "token", "revoke", "1", "--yes")},
 	"auth status":  {valid: as("alice", "auth", "status")},
 	"login":        {skip: "writes the client's config file after asking a server, never a database; tested against real servers"},
 	"logout":       {skip: "removes a login from the client's config file, never touches a database"},

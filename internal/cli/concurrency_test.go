@@ -37,15 +37,26 @@ func (p deskProc) String() string {
 // clean environment: nothing from the caller's DESKCTL_* settings or login.
 func runDeskctlProcess(t *testing.T, db string, args ...string) deskProc {
 	t.Helper()
-	exe, err := os.Executable()
+	return runCmd(t, deskctlCommand(t, db, nil, args...), args)
+}
+
+// urlHome is the home directory of deskctl processes whose database is a
+// URL, with no directory of its own beside it.
+var urlHome = sync.OnceValue(func() string {
+	dir, err := os.MkdirTemp("", "deskctl-test-home-*")
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
-	cmd := exec.Command(exe, args...)
-	cmd.Args[0] = "deskctl" // the name TestMain dispatches on
+	return dir
+})
+
+// deskctlEnv is the environment of a deskctl child process against db:
+// the caller's, less its DESKCTL_* settings, login and configuration.
+func deskctlEnv(db string) []string {
+	var env []string
 	home := filepath.Join(filepath.Dir(db), "home")
 	if store.IsURL(db) {
-		home = t.TempDir()
+		home = urlHome()
 	}
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
@@ -53,11 +64,10 @@ func runDeskctlProcess(t *testing.T, db string, args ...string) deskProc {
 			strings.HasPrefix(name, "XDG_") {
 			continue
 		}
-		cmd.Env = append(cmd.Env, kv)
+		env = append(env, kv)
 	}
-	cmd.Env = append(cmd.Env, "DESKCTL_DB="+db, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
+	return append(env, "DESKCTL_DB="+db, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
 		"XDG_DATA_HOME="+filepath.Join(home, "data"), "NO_COLOR=1")
-	return runCmd(t, cmd, args)
 }
 
 // runCmd runs a prepared deskctl process and collects its output and exit code.

@@ -32,7 +32,7 @@ JSON fields: key, value, source, env, secret.` +
 			if err != nil {
 				return err
 			}
-			t := output.Tab{Columns: output.Cols("KEY", "VALUE", "SOURCE", "ENV+")}
+			t := output.Tab{Columns: output.Cols("KEY", "VALUE*", "SOURCE", "ENV+")}
 			for _, e := range c.Entries() {
 				t.Rows = append(t.Rows, []string{e.Key, e.Value, e.Source, e.Env})
 			}

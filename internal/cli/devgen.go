@@ -85,8 +85,12 @@ func devgenRun(f *Factory, o devgenOptions) error {
 	if o.Users < 1 || o.Groups < 0 || o.Resources < 0 || o.Tickets < 0 || o.Batch < 1 {
 		return errs.Usagef("sizes must be positive (at least one user, batches of at least one ticket)")
 	}
-	report, stop := f.progress("tickets")
-	rep, err := devgen.Run(o.Options, o.Outputs, report)
+	report, stop := f.progress()
+	var count func(done, total int)
+	if report != nil {
+		count = func(done, total int) { report("writing " + itoa(done) + "/" + itoa(total) + " tickets") }
+	}
+	rep, err := devgen.Run(o.Options, o.Outputs, count)
 	stop()
 	if err != nil {
 		if errs.KindOf(err) != errs.Internal {

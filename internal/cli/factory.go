@@ -108,5 +108,5 @@ func (f *Factory) Printer() (*output.Printer, error) {
 			return nil, err
 		}
 	}
-	return &output.Printer{Out: f.IO.Out, Format: format, TTY: f.IO.OutTTY, Color: f.IO.Color}, nil
+	return &output.Printer{Out: f.IO.Out, Format: format, TTY: f.IO.OutTTY, Color: f.IO.Color, Width: f.IO.Width, ASCII: f.IO.ASCII}, nil
 }

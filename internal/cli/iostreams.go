@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"os"
+	"strconv"
 
 	"golang.org/x/term"
 )
@@ -12,19 +13,44 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
-	// OutTTY is true when stdout is a terminal; ErrTTY likewise for stderr.
+	// InTTY is true when stdin is a terminal (someone can answer a
+	// question); OutTTY likewise for stdout, ErrTTY for stderr.
+	InTTY  bool
 	OutTTY bool
 	ErrTTY bool
 	// Color is allowed on a terminal unless NO_COLOR is set.
 	Color bool
+	// Width is the terminal's width in columns when stdout is a terminal
+	// (0 when unknown or not a terminal): tables are made to fit it.
+	Width int
+	// ASCII is true on a dumb terminal: tables without box-drawing characters.
+	ASCII bool
 }
 
 // DefaultIO wires the process's standard streams.
 func DefaultIO() *IOStreams {
+	in := term.IsTerminal(int(os.Stdin.Fd()))
 	out := term.IsTerminal(int(os.Stdout.Fd()))
 	errTTY := term.IsTerminal(int(os.Stderr.Fd()))
-	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, OutTTY: out, ErrTTY: errTTY,
+	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, InTTY: in, OutTTY: out, ErrTTY: errTTY,
 		Color: colorAllowed(out, os.Getenv)}
+	if out {
+		s.Width = terminalWidth(int(os.Stdout.Fd()), os.Getenv)
+		s.ASCII = os.Getenv("TERM") == "dumb"
+	}
+	return s
+}
+
+// terminalWidth is COLUMNS when it holds a positive number, else the width
+// of the terminal on fd, else 0.
+func terminalWidth(fd int, getenv func(string) string) int {
+	if n, err := strconv.Atoi(getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if w, _, err := term.GetSize(fd); err == nil && w > 0 {
+		return w
+	}
+	return 0
 }
 
 // colorAllowed says whether output on a terminal may be coloured: not when

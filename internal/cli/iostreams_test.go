@@ -22,3 +22,20 @@ func TestColorAllowed(t *testing.T) {
 		})
 	}
 }
+
+func TestTerminalWidth(t *testing.T) {
+	for _, tc := range []struct {
+		columns string
+		want    int
+	}{
+		{"100", 100},
+		{"", 0}, // fd -1 is no terminal: no width
+		{"0", 0},
+		{"-3", 0},
+		{"wide", 0},
+	} {
+		if got := terminalWidth(-1, func(k string) string { return map[string]string{"COLUMNS": tc.columns}[k] }); got != tc.want {
+			t.Errorf("COLUMNS=%q: width %d, want %d", tc.columns, got, tc.want)
+		}
+	}
+}

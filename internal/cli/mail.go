@@ -42,7 +42,7 @@ JSON fields: id, state, kind, ticket, to, subject, created, attempts, last_error
 			if ms == nil {
 				ms = []app.MailView{}
 			}
-			t := output.Tab{Columns: output.Cols("ID", "STATE", "TO", "SUBJECT", "ATTEMPTS", "NEXT", "LAST ERROR+", "CREATED+"), Empty: "outbox is empty"}
+			t := output.Tab{Columns: output.Cols("ID", "STATE", "TO", "SUBJECT*", "ATTEMPTS", "NEXT", "LAST ERROR+", "CREATED+"), Empty: "outbox is empty"}
 			for _, m := range ms {
 				t.Rows = append(t.Rows, []string{strconv.FormatUint(m.ID, 10), m.State, m.To, m.Subject, strconv.Itoa(m.Attempts), ts(m.NextAttempt), m.LastError, ts(m.Created)})
 			}

@@ -126,7 +126,7 @@ func policyTestRun(f *Factory, o PolicyTestOptions) error {
 		}
 		summary = f.IO.ErrOut
 	default:
-		printResults(f, out, o.Coverage)
+		printResults(f, pr, out, o.Coverage)
 	}
 	fmt.Fprintln(summary, report.Summary())
 	if report.Failed > 0 {
@@ -167,14 +167,14 @@ func writeJUnit(path string, r policy.Report) error {
 	return nil
 }
 
-// printResults writes one line per test and, under each failure, its
-// details with the labels aligned.
-func printResults(f *Factory, out policyTestOutput, coverage bool) {
+// printResults writes one line per test, PASS in green and FAIL in red where
+// colour is allowed, and under each failure its details with the labels aligned.
+func printResults(f *Factory, pr *output.Printer, out policyTestOutput, coverage bool) {
 	w := f.IO.Out
 	for _, r := range out.Results {
-		status := "PASS"
+		status := pr.Paint(output.Good, "PASS")
 		if !r.Passed {
-			status = "FAIL"
+			status = pr.Paint(output.Bad, "FAIL")
 		}
 		fmt.Fprintf(w, "%s %s %s\n", status, r.Pos(), r.Name)
 		if r.Passed {

@@ -16,7 +16,7 @@ Changing them needs the admin permission and is audited.`,
 }
 
 func settingsTab(vs []app.SettingView) output.Tab {
-	t := output.Tab{Columns: output.Cols("KEY", "VALUE", "DEFAULT", "DESCRIPTION+")}
+	t := output.Tab{Columns: output.Cols("KEY", "VALUE*", "DEFAULT", "DESCRIPTION+")}
 	for _, v := range vs {
 		t.Rows = append(t.Rows, []string{v.Key, v.Value, v.Default, v.Description})
 	}

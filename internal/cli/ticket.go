@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"fmt"
+	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -57,7 +60,7 @@ func (t ticketFlag) Set(s string) error {
 func (t ticketFlag) Type() string { return "N" }
 
 func ticketTab(list []app.TicketView) output.Tab {
-	t := output.Tab{Columns: output.Cols("#", "STATE", "PRIORITY", "RESOURCE", "REQUESTER", "ASSIGNEE", "SUBJECT", "CATEGORY+", "DUE+", "UPDATED+"),
+	t := output.Tab{Columns: output.Cols("#", "STATE", "PRIORITY", "RESOURCE", "REQUESTER", "ASSIGNEE", "SUBJECT*", "CATEGORY+", "DUE+", "UPDATED+"),
 		Empty: "no tickets"}
 	for _, x := range list {
 		t.Rows = append(t.Rows, []string{itoa(x.Number), x.State, x.Priority, x.Resource, x.Requester, x.Assignee, x.Subject, x.Category, x.Due, ts(x.Updated)})
@@ -136,27 +139,49 @@ func readInputFile(path string) ([]byte, error) {
 
 func newCmdTicketList(f *Factory) *cobra.Command {
 	var q app.TicketQuery
+	var all bool
 	cmd := &cobra.Command{
-		Use:     "list [--state S] [--resource R] [--requester U] [--assignee U] [--limit N]",
+		Use:     "list [--state S] [--resource R] [--requester U] [--assignee U] [--limit N | --all]",
 		Aliases: []string{"ls"},
 		Short:   "List tickets you have a role on, newest first",
 		Long: `List tickets you have a role on (tickets you cannot see are never listed), newest
-first. --resource - lists requests (no resource yet). --before N pages backwards.
+first, at most --limit of them (50 unless told). When more match, a note on stderr
+says so and gives the --before N that shows the next page; --all lists every one.
+--resource - lists requests (no resource yet).
 JSON fields: number, subject, description, requester, resource, state, priority,
 category, due, assignee, links, created, updated.` + exitStatus(),
-		Example: "  deskctl ticket list --state new --resource network\n  deskctl ticket list --requester dave -o json",
+		Example: "  deskctl ticket list --state new --resource network\n  deskctl ticket list --requester dave -o json\n  deskctl ticket list --all -o csv > tickets.csv",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if q.Limit < 0 {
-				return errs.Usagef("--limit must be positive")
+			if q.Limit <= 0 {
+				return errs.Usagef("--limit must be positive").WithHint("use --all for every ticket")
+			}
+			if all && cmd.Flags().Changed("limit") {
+				return errs.Usagef("--limit and --all exclude each other")
 			}
 			svc, err := f.Service()
 			if err != nil {
 				return err
 			}
+			// One ticket past the limit tells whether more match, without
+			// counting every ticket the actor may see.
+			limit := q.Limit
+			if all {
+				q.Limit = math.MaxInt
+			} else if q.Limit < math.MaxInt {
+				q.Limit++
+			}
 			ts, err := svc.ListTickets(q)
 			if err != nil {
 				return err
+			}
+			if !all && len(ts) > limit {
+				ts = ts[:limit]
+				shown := itoa(limit) + " matching tickets"
+				if limit == 1 {
+					shown = "matching ticket"
+				}
+				f.notef("showing the newest %s; more exist (next page: --before %d; or use --limit N or --all)", shown, ts[limit-1].Number)
 			}
 			return f.print(ts, ticketTab(ts))
 		},
@@ -167,6 +192,7 @@ category, due, assignee, links, created, updated.` + exitStatus(),
 	fl.StringVar(&q.Requester, "requester", "", "requester login")
 	fl.StringVar(&q.Assignee, "assignee", "", "assignee login, or - for unassigned")
 	fl.IntVar(&q.Limit, "limit", 50, "at most N tickets")
+	fl.BoolVar(&all, "all", false, "every matching ticket, however many")
 	fl.IntVar(&q.Before, "before", 0, "only tickets numbered below N (paging)")
 	_ = cmd.RegisterFlagCompletionFunc("state", fixedCompletion("request", "new", "in-progress", "waiting", "closed"))
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeValue(f, app.CompleteResources))
@@ -249,7 +275,7 @@ JSON fields: seq, time, actor, action, text, from, to, visibility, system.` + ex
 			if err != nil {
 				return err
 			}
-			t := output.Tab{Columns: output.Cols("#", "TIME", "ACTOR", "ACTION", "STATE", "TEXT", "VISIBILITY+")}
+			t := output.Tab{Columns: output.Cols("#", "TIME", "ACTOR", "ACTION", "STATE", "TEXT*", "VISIBILITY+")}
 			for _, e := range es {
 				state := ""
 				if e.To != "" {
@@ -344,13 +370,17 @@ func (f *Factory) runActions(reqs ...app.ActionRequest) error {
 
 func newCmdTicketDo(f *Factory) *cobra.Command {
 	var a actionFlags
+	var yes bool
 	cmd := &cobra.Command{
 		Use:   "do N ACTION [--text T] [--resource R] [--assignee U] [--ticket M] [--priority P|--subject S|… or --value V]",
 		Short: "Run any ticket action, built-in or custom",
 		Long: `Run one ticket action on a ticket. Every ticket verb (comment, close, authorize, …)
 is a thin wrapper over this command; custom actions defined with
-` + "`deskctl action add`" + ` run through it too.` +
-			exitStatus("4  the action is not available to you on this ticket now (the message names the failed condition and the fix)"),
+` + "`deskctl action add`" + ` run through it too. The delete action asks first on a terminal and
+needs --yes without one, as ` + "`deskctl ticket delete`" + ` does.` +
+			exitStatus("1  delete: you did not answer yes at the prompt: nothing was changed",
+				"2  delete: standard input is not a terminal and --yes was not given",
+				"4  the action is not available to you on this ticket now (the message names the failed condition and the fix)"),
 		Example: `  deskctl ticket do 42 close
   deskctl ticket do 42 escalate --text "customer is a VIP"
   deskctl ticket do 42 edit-priority --priority urgent
@@ -366,10 +396,17 @@ is a thin wrapper over this command; custom actions defined with
 			if err != nil {
 				return err
 			}
+			if args[1] == helpdesk.ActDelete {
+				if err := f.confirmTicketDelete(cmd, yes, n); err != nil {
+					return err
+				}
+			}
 			return f.runActions(app.ActionRequest{Ticket: n, Action: args[1], Input: in})
 		},
 	}
 	a.register(f, cmd, "text", "resource", "assignee", "link", "value", "fields")
+	yesFlag(cmd, &yes)
+	cmd.Flag("yes").Usage = "do not ask before the delete action (required for it when standard input is not a terminal)"
 	return cmd
 }
 
@@ -399,10 +436,17 @@ var thinVerbs = []thinVerb{
 
 func newCmdTicketVerb(f *Factory, v thinVerb) *cobra.Command {
 	var a actionFlags
+	var yes bool
+	long := v.short + ". Same as `deskctl ticket do N " + v.action + "`." + exitStatus("4  the action is not available to you on this ticket now")
+	if v.action == helpdesk.ActDelete {
+		long = v.short + ": it cannot be undone. Same as `deskctl ticket do N " + v.action + "`. On a terminal it\n" +
+			"asks first; without one it needs --yes." +
+			exitStatus(declinedStatus, noYesStatus, "4  the action is not available to you on this ticket now")
+	}
 	cmd := &cobra.Command{
 		Use:     v.name + " N",
 		Short:   v.short,
-		Long:    v.short + ". Same as `deskctl ticket do N " + v.action + "`." + exitStatus("4  the action is not available to you on this ticket now"),
+		Long:    long,
 		Example: "  " + v.example,
 		Args:    usageArgs(1, 1, "a ticket number"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -417,12 +461,39 @@ func newCmdTicketVerb(f *Factory, v thinVerb) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if v.action == helpdesk.ActDelete {
+				if err := f.confirmTicketDelete(cmd, yes, n); err != nil {
+					return err
+				}
+			}
 			return f.runActions(app.ActionRequest{Ticket: n, Action: v.action, Input: in})
 		},
 		ValidArgsFunction: completeTickets(f),
 	}
 	a.register(f, cmd, v.flags...)
+	if v.action == helpdesk.ActDelete {
+		cmd.Use += " [--yes]"
+		yesFlag(cmd, &yes)
+	}
 	return cmd
+}
+
+// confirmTicketDelete asks before the delete action, the one ticket action
+// that cannot be undone. When delete is not available to the user on the
+// ticket there is nothing to ask: the action is refused with the reason.
+func (f *Factory) confirmTicketDelete(cmd *cobra.Command, yes bool, n int) error {
+	return f.confirmed(cmd, yes, func(svc app.UseCases) (string, error) {
+		t, err := svc.ShowTicket(n)
+		if err != nil || !slices.Contains(t.Available, helpdesk.ActDelete) {
+			return "", err
+		}
+		approval := ""
+		if t.Approval != nil {
+			approval = "its approval record"
+		}
+		return fmt.Sprintf("Delete ticket #%d (%s)%s?", t.Number, helpdesk.EscapeText(t.Subject),
+			withParts(counted(t.LogEntries, "log entry", "log entries"), approval)), nil
+	})
 }
 
 func newCmdTicketEdit(f *Factory) *cobra.Command {

@@ -48,15 +48,26 @@ func ParseFormat(s string) (Format, error) {
 type Column struct {
 	Name string
 	Wide bool
+	// Free marks the long free-text column (a subject, a description, a
+	// reason): when a table is wider than the terminal, it is shortened
+	// first, its cells cut short with "…".
+	Free bool
+	// Wrap wraps the column's text onto more lines instead of cutting it,
+	// for a panel that is read rather than scanned (KV).
+	Wrap bool
 }
 
-// Cols builds plain columns from names; a name ending in "+" is wide.
+// Cols builds plain columns from names; a name ending in "+" is wide, one
+// ending in "*" is the free-text column.
 func Cols(names ...string) []Column {
 	out := make([]Column, len(names))
 	for i, n := range names {
-		if strings.HasSuffix(n, "+") {
-			out[i] = Column{strings.TrimSuffix(n, "+"), true}
-		} else {
+		switch {
+		case strings.HasSuffix(n, "+"):
+			out[i] = Column{Name: strings.TrimSuffix(n, "+"), Wide: true}
+		case strings.HasSuffix(n, "*"):
+			out[i] = Column{Name: strings.TrimSuffix(n, "*"), Free: true}
+		default:
 			out[i] = Column{Name: n}
 		}
 	}
@@ -78,6 +89,12 @@ type Printer struct {
 	Format Format
 	TTY    bool // stdout is a terminal
 	Color  bool // colour allowed (terminal and NO_COLOR unset)
+	// Width is the terminal's width in columns: a table on a terminal is
+	// made to fit it, except with -o wide. 0 leaves tables unbounded.
+	Width int
+	// ASCII draws tables on a terminal with +, - and | instead of
+	// box-drawing characters (TERM=dumb).
+	ASCII bool
 }
 
 // Print writes data (json/yaml) or its table form (everything else).
@@ -193,13 +210,14 @@ func (p *Printer) table(tab Tab, wide bool) error {
 		return err
 	}
 	idx, hdr := visible(tab, wide)
-	t := table.NewWriter()
-	if tab.Title != "" && p.TTY {
-		t.SetTitle(tab.Title)
+	cells := make([][]string, 0, len(tab.Rows)+1)
+	head := make([]string, len(hdr))
+	for j := range hdr {
+		head[j] = hdr[j].(string)
 	}
-	t.AppendHeader(hdr)
+	cells = append(cells, head)
 	for _, r := range tab.Rows {
-		row := make(table.Row, len(idx))
+		row := make([]string, len(idx))
 		for j, i := range idx {
 			if i < len(r) {
 				cell := helpdesk.EscapeText(r[i])
@@ -210,20 +228,27 @@ func (p *Printer) table(tab Tab, wide bool) error {
 				row[j] = cell
 			}
 		}
-		t.AppendRow(row)
+		cells = append(cells, row)
 	}
-	if p.TTY {
-		style := table.StyleRounded
-		if p.Color {
-			style.Color.Header = text.Colors{text.Bold}
-		} else {
-			style.Color = table.ColorOptions{}
+	style := p.ttyStyle()
+	if !p.TTY {
+		style = plainStyle()
+	} else if !wide && p.Width > 0 {
+		free, wrap := make([]bool, len(idx)), make([]bool, len(idx))
+		for j, i := range idx {
+			free[j], wrap[j] = tab.Columns[i].Free, tab.Columns[i].Wrap
 		}
-		style.Format.Header = text.FormatDefault
-		t.SetStyle(style)
-	} else {
-		t.SetStyle(plainStyle())
+		fitColumns(cells, free, wrap, p.Width, style)
 	}
+	t := table.NewWriter()
+	if tab.Title != "" && p.TTY {
+		t.SetTitle(tab.Title)
+	}
+	t.AppendHeader(toRow(cells[0]))
+	for _, r := range cells[1:] {
+		t.AppendRow(toRow(r))
+	}
+	t.SetStyle(style)
 	out := t.Render()
 	if !p.TTY {
 		lines := strings.Split(out, "\n")
@@ -234,6 +259,30 @@ func (p *Printer) table(tab Tab, wide bool) error {
 	}
 	_, err := io.WriteString(p.Out, out+"\n")
 	return err
+}
+
+func toRow(cells []string) table.Row {
+	row := make(table.Row, len(cells))
+	for i, c := range cells {
+		row[i] = c
+	}
+	return row
+}
+
+// ttyStyle is the look of a table on a terminal: rounded boxes, or ASCII
+// on a dumb terminal; a bold header when colour is allowed.
+func (p *Printer) ttyStyle() table.Style {
+	style := table.StyleRounded
+	if p.ASCII {
+		style = table.StyleDefault
+	}
+	if p.Color {
+		style.Color = table.ColorOptions{Header: text.Colors{text.Bold}}
+	} else {
+		style.Color = table.ColorOptions{}
+	}
+	style.Format.Header = text.FormatDefault
+	return style
 }
 
 // plainStyle is a borderless, colourless layout for pipes: columns separated
@@ -306,9 +355,10 @@ func (p *Printer) markdown(tab Tab) error {
 	return err
 }
 
-// KV builds a two-column FIELD/VALUE table for show commands.
+// KV builds a two-column FIELD/VALUE table for show commands. On a
+// terminal too narrow for it, the values wrap inside the box.
 func KV(title string, pairs ...[2]string) Tab {
-	t := Tab{Title: title, Columns: Cols("FIELD", "VALUE")}
+	t := Tab{Title: title, Columns: []Column{{Name: "FIELD"}, {Name: "VALUE", Free: true, Wrap: true}}}
 	for _, p := range pairs {
 		t.Rows = append(t.Rows, []string{p[0], p[1]})
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
+	"github.com/jedib0t/go-pretty/v6/text"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -219,5 +220,142 @@ func TestCSVCellsCannotStartFormulas(t *testing.T) {
 	want := []string{`'=HYPERLINK("http://x","y")`, "'+1+1", "'-2+3", "'@SUM(A1)", "'\tx", `\rx`, "'-", "plain", "a=b", "✓", ""}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("csv cells:\n got %q\nwant %q", got, want)
+	}
+}
+
+// ticketsTab is a ticket list as a terminal shows it: short columns, a long
+// free-text subject (one with double-width characters, one on two lines) and
+// a wide column.
+func ticketsTab() Tab {
+	t := Tab{Columns: Cols("#", "STATE", "PRIORITY", "RESOURCE", "REQUESTER", "ASSIGNEE", "SUBJECT*", "UPDATED+")}
+	t.Rows = [][]string{
+		{"1000001", "in-progress", "urgent", "network-wifi", "carol", "bob", "VPN drops every hour when connected from home over the fibre line, please look into it", "2026-03-01 10:00"},
+		{"1000000", "new", "normal", "printers", "dave", "", "打印机在三楼每次双面打印都会卡纸，请尽快派人来修理一下谢谢", "2026-03-01 09:00"},
+		{"999999", "waiting", "low", "network", "erin", "alice", "Two lines\nthe second line of this subject is also far longer than any terminal is wide", "2026-02-28 17:30"},
+	}
+	return t
+}
+
+func render(t *testing.T, p *Printer, tab Tab) string {
+	t.Helper()
+	var buf bytes.Buffer
+	p.Out = &buf
+	if err := p.Print(nil, tab); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func lines(s string) []string { return strings.Split(strings.TrimSuffix(s, "\n"), "\n") }
+
+func hasBoxRune(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r >= 0x2500 && r <= 0x257f })
+}
+
+// TestTablesFitTheTerminal: on a terminal every line of a table is at most
+// the terminal's width; the free-text column gives way first.
+func TestTablesFitTheTerminal(t *testing.T) {
+	for _, width := range []int{80, 40} {
+		for _, ascii := range []bool{false, true} {
+			out := render(t, &Printer{Format: Table, TTY: true, Width: width, ASCII: ascii}, ticketsTab())
+			for _, l := range lines(out) {
+				if w := text.StringWidthWithoutEscSequences(l); w > width {
+					t.Errorf("width %d (ascii %v): line of %d columns: %q\n%s", width, ascii, w, l, out)
+				}
+			}
+			if !strings.Contains(out, "…") {
+				t.Errorf("width %d: nothing was shortened with …:\n%s", width, out)
+			}
+			if strings.Contains(out, "UPDATED") {
+				t.Errorf("width %d: a wide column is shown without -o wide:\n%s", width, out)
+			}
+		}
+	}
+	// At 80 columns a list of short values loses only the end of its subjects.
+	tab := ticketsTab()
+	tab.Rows[0][0], tab.Rows[0][1], tab.Rows[0][3], tab.Rows[1][0], tab.Rows[2][0] = "4211", "new", "network", "4210", "987"
+	out := render(t, &Printer{Format: Table, TTY: true, Width: 80}, tab)
+	for _, whole := range []string{"4211", "4210", "waiting", "network", "printers", "REQUESTER", "ASSIGNEE", "VPN drops"} {
+		if !strings.Contains(out, whole) {
+			t.Errorf("80 columns: %q was cut:\n%s", whole, out)
+		}
+	}
+	if strings.Contains(out, "please look into it") {
+		t.Errorf("80 columns: the subject was not shortened:\n%s", out)
+	}
+	// Both lines of the two-line subject are kept, each shortened.
+	if !strings.Contains(out, "Two lines") || !strings.Contains(out, "│ the second") {
+		t.Errorf("80 columns: a line of the two-line subject is missing:\n%s", out)
+	}
+}
+
+// TestWideAndPipedTablesAreUnbounded: -o wide on a terminal, and any table
+// in a pipe, show every cell whole whatever the terminal's width.
+func TestWideAndPipedTablesAreUnbounded(t *testing.T) {
+	subject := ticketsTab().Rows[0][6]
+	wide := render(t, &Printer{Format: Wide, TTY: true, Width: 80}, ticketsTab())
+	if !strings.Contains(wide, subject) || !strings.Contains(wide, "UPDATED") || strings.Contains(wide, "…") {
+		t.Errorf("-o wide on an 80-column terminal cut something:\n%s", wide)
+	}
+	for _, f := range []Format{Table, Wide} {
+		piped := render(t, &Printer{Format: f, Width: 80}, ticketsTab())
+		unbounded := render(t, &Printer{Format: f}, ticketsTab())
+		if piped != unbounded || !strings.Contains(piped, subject) || strings.Contains(piped, "…") {
+			t.Errorf("-o %s in a pipe depends on the width or cuts cells:\n%s", f, piped)
+		}
+		if !strings.Contains(piped, `Two lines\nthe second line`) {
+			t.Errorf("-o %s in a pipe does not keep one record per line:\n%s", f, piped)
+		}
+	}
+}
+
+// TestDumbTerminalTablesUseASCII: TERM=dumb gets +, - and | borders.
+func TestDumbTerminalTablesUseASCII(t *testing.T) {
+	for _, f := range []Format{Table, Wide} {
+		out := render(t, &Printer{Format: f, TTY: true, Width: 80, ASCII: true}, ticketsTab())
+		if hasBoxRune(out) {
+			t.Errorf("-o %s on a dumb terminal draws box characters:\n%s", f, out)
+		}
+		if !strings.HasPrefix(out, "+---") || !strings.Contains(out, "| # ") {
+			t.Errorf("-o %s on a dumb terminal has no ASCII borders:\n%s", f, out)
+		}
+	}
+	if out := render(t, &Printer{Format: Table, TTY: true, Width: 80}, ticketsTab()); !hasBoxRune(out) {
+		t.Errorf("a terminal table lost its box characters:\n%s", out)
+	}
+}
+
+// TestKVValuesWrap: a show panel keeps every word of a long value, wrapped
+// inside the box.
+func TestKVValuesWrap(t *testing.T) {
+	desc := "Since Monday the VPN client disconnects roughly every sixty minutes and I have to log in again, which loses every open session.\nSecond paragraph."
+	tab := KV("#42", [2]string{"Subject", "VPN drops"}, [2]string{"Description", desc})
+	out := render(t, &Printer{Format: Table, TTY: true, Width: 40}, tab)
+	for _, l := range lines(out) {
+		if w := text.StringWidthWithoutEscSequences(l); w > 40 {
+			t.Errorf("line of %d columns: %q\n%s", w, l, out)
+		}
+	}
+	var words []string
+	for _, l := range lines(out) {
+		words = append(words, strings.Fields(strings.Trim(l, "│ "))...)
+	}
+	got := strings.Join(words, " ")
+	for _, w := range strings.Fields(desc) {
+		if !strings.Contains(got, w) {
+			t.Errorf("word %q lost:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "…") {
+		t.Errorf("a KV value was cut instead of wrapped:\n%s", out)
+	}
+}
+
+// TestTooNarrowForEveryColumn: a terminal narrower than the borders of a
+// table still gets it, each column one character wide.
+func TestTooNarrowForEveryColumn(t *testing.T) {
+	out := render(t, &Printer{Format: Table, TTY: true, Width: 20, ASCII: true}, ticketsTab())
+	if first := lines(out)[0]; first != "+---+---+---+---+---+---+---+" {
+		t.Errorf("top border %q:\n%s", first, out)
 	}
 }
