@@ -39,6 +39,7 @@ import (
 type config struct {
 	dir, deskctl, opa, before string
 	postgres                  string
+	compare                   bool
 	runs, tickets             int
 	importToo, goBench, list  bool
 	startup                   bool
@@ -57,6 +58,7 @@ func main() {
 	flag.BoolVar(&c.startup, "startup", false, "time only start-up: the floor, a minimal Go binary, access can/explain and OPA's eval (with -before, its version and can too)")
 	flag.StringVar(&c.before, "before", "", "another deskctl binary (an earlier build) timed beside -deskctl for every `ticket list`, in the same rounds")
 	flag.StringVar(&c.postgres, "postgres", "", "a PostgreSQL database URL: copy the benchmark database there (db copy, timed) and time each command on it beside the file, in the same rounds")
+	flag.BoolVar(&c.compare, "compare", false, "with -postgres: copy the benchmark database there and back, and compare audit heads, policy exports and 1 000 sampled access can answers (no timings)")
 	pick := flag.String("pick-list-users", "", "print the users and filters for `ticket list` picked from this database as JSON, and exit")
 	flag.Parse()
 	if *pick != "" {
@@ -148,6 +150,12 @@ func run(c config, out io.Writer) error {
 		if _, err := once(c.deskctl, env, "__devgen", "--tests", tests, "--opa-dir", opaDir); err != nil {
 			return err
 		}
+	}
+	if c.compare {
+		if c.postgres == "" {
+			return fmt.Errorf("-compare needs -postgres URL")
+		}
+		return roundTrip(c, env, db)
 	}
 	var sc devgen.Scenario
 	raw, err := os.ReadFile(filepath.Join(opaDir, "scenario.json"))
