@@ -13,9 +13,11 @@ import (
 )
 
 var _ = register(func(f *Factory) (string, *cobra.Command) {
-	return "ops", noun("db", "Check, back up, restore and measure the database file", `Care of the database file itself. check and stats need no acting user, so they work on a
+	return "ops", noun("db", "Check, back up, restore, copy and measure the database", `Care of the database itself. check and stats need no acting user, so they work on a
 file too damaged to say who is who; backup and restore need the admin permission. Whoever
-can read the file can still copy it, so protect it with its mode (0600) and directory (0700).`,
+can read the file can still copy it, so protect it with its mode (0600) and directory (0700).
+On PostgreSQL (--db postgres://…) check, stats and copy work the same; back up with
+pg_dump instead of backup/restore (docs/postgres.md).`,
 		newCmdDBCheck(f), newCmdDBBackup(f), newCmdDBRestore(f), newCmdDBStats(f), newCmdDBCopy(f))
 })
 
