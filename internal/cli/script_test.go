@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
+	"github.com/deskctl/deskctl/internal/pgtest"
 	"github.com/deskctl/deskctl/internal/store"
 	"github.com/rogpeppe/go-internal/testscript"
 	bolt "go.etcd.io/bbolt"
@@ -35,12 +36,21 @@ import (
 var updateScripts = flag.Bool("update", false, "rewrite the expected output of failing cmp lines inside testdata/script/*.txtar")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(stopPostgres{m}, map[string]func(){
 		"deskctl": func() {
 			pauseBeforeCommit()
 			os.Exit(Main(os.Args[1:]))
 		},
 	})
+}
+
+// stopPostgres runs the tests and then stops the PostgreSQL cluster they
+// shared, if one was started: testscript.Main exits right after Run.
+type stopPostgres struct{ m *testing.M }
+
+func (s stopPostgres) Run() int {
+	defer pgtest.Stop()
+	return s.m.Run()
 }
 
 func TestScripts(t *testing.T) {

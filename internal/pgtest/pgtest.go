@@ -46,6 +46,9 @@ type Cluster struct {
 	dir     string
 	bin     string
 	private bool
+	// durable keeps synchronous_commit on, so a commit the server has
+	// acknowledged survives an immediate stop (a crash of the server).
+	durable bool
 
 	dbOnce sync.Once
 	dbName string
@@ -58,12 +61,19 @@ func Server(t testing.TB) *Cluster {
 	t.Helper()
 	once.Do(func() { cluster, startErr = start() })
 	if startErr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required under CI=true: %v (install it with: apt-get install -y postgresql)", startErr)
-		}
-		t.Skipf("PostgreSQL tests skipped: %v (install the postgresql package or set %s)", startErr, EnvURL)
+		unavailable(t, startErr)
 	}
 	return cluster
+}
+
+// unavailable skips t, or fails it under CI=true, because PostgreSQL cannot
+// be had for the reason err gives.
+func unavailable(t testing.TB, err error) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("PostgreSQL is required under CI=true: %v (install it with: apt-get install -y postgresql)", err)
+	}
+	t.Skipf("PostgreSQL tests skipped: %v (install the postgresql package or set %s)", err, EnvURL)
 }
 
 // NewDatabase returns the URL of an empty database of the caller's own: a
@@ -90,6 +100,17 @@ func NewEmptyDatabase(t testing.TB) string {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() { _ = c.exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	return c.URL(name)
+}
+
+// CreateDatabase creates database name on c and returns its URL; it is
+// dropped at cleanup.
+func (c *Cluster) CreateDatabase(t testing.TB, name string) string {
+	t.Helper()
+	if err := c.exec("CREATE DATABASE " + pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("create database %s: %v", name, err)
+	}
+	t.Cleanup(func() { _ = c.exec("DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize() + " WITH (FORCE)") })
 	return c.URL(name)
 }
 
@@ -123,6 +144,9 @@ func execOn(url, sql string) error {
 // Stop shuts a private cluster down and removes its files; call it from
 // TestMain after m.Run. A server named by DESKCTL_TEST_POSTGRES is left alone.
 func Stop() {
+	if tmplDir != "" {
+		_ = os.RemoveAll(tmplDir)
+	}
 	if cluster == nil {
 		return
 	}
@@ -152,7 +176,11 @@ func (c *Cluster) StopServer() error {
 // StartServer starts a stopped private cluster again on the same port.
 func (c *Cluster) StartServer() error {
 	data := filepath.Join(c.dir, "data")
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", c.Port, c.dir)
+	// fsync off costs nothing here: the tests stop the server, never the machine.
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200", c.Port, c.dir)
+	if !c.durable {
+		opts += " -c synchronous_commit=off"
+	}
 	out, err := c.command(filepath.Join(c.bin, "pg_ctl"), "-D", data, "-o", opts, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "start").CombinedOutput()
 	if err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
@@ -163,11 +191,14 @@ func (c *Cluster) StartServer() error {
 
 // StartPrivate starts a cluster of the caller's own, stopped and removed at
 // cleanup, for tests that stop and start the server (outages); the shared
-// server and DESKCTL_TEST_POSTGRES are never used for that.
+// server and DESKCTL_TEST_POSTGRES are never used for that. It commits
+// synchronously, so what it acknowledged survives StopServer.
 func StartPrivate(t testing.TB) *Cluster {
 	t.Helper()
-	Server(t) // skips or fails the same way when PostgreSQL is missing
-	c, err := startPrivate()
+	if _, err := findBin(); err != nil {
+		unavailable(t, err)
+	}
+	c, err := startPrivate(true)
 	if err != nil {
 		t.Fatalf("start a private PostgreSQL cluster: %v", err)
 	}
@@ -186,10 +217,10 @@ func start() (*Cluster, error) {
 		}
 		return &Cluster{Admin: u, Host: cfg.Host, Port: int(cfg.Port)}, nil
 	}
-	return startPrivate()
+	return startPrivate(false)
 }
 
-func startPrivate() (*Cluster, error) {
+func startPrivate(durable bool) (*Cluster, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
@@ -198,24 +229,21 @@ func startPrivate() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Host: "127.0.0.1", dir: dir, bin: bin, private: true}
-	if os.Geteuid() == 0 {
-		// The server refuses to run as root; hand the directory to postgres.
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return nil, fmt.Errorf("running as root needs the postgres OS user: %v", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			return nil, err
-		}
-	}
-	data := filepath.Join(dir, "data")
-	out, err := c.command(filepath.Join(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync").CombinedOutput()
-	if err != nil {
+	c := &Cluster{Host: "127.0.0.1", dir: dir, bin: bin, private: true, durable: durable}
+	if err := giveToServer(dir); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("initdb: %v: %s", err, out)
+		return nil, err
+	}
+	// initdb is the slow part of a start: it runs once, and every cluster
+	// starts from a copy of what it made.
+	tmplOnce.Do(func() { tmplDir, tmplErr = initdb(c) })
+	if tmplErr != nil {
+		os.RemoveAll(dir)
+		return nil, tmplErr
+	}
+	if out, err := exec.Command("cp", "-a", filepath.Join(tmplDir, "data"), filepath.Join(dir, "data")).CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("copy the initial cluster: %v: %s", err, out)
 	}
 	for attempt := 0; ; attempt++ {
 		c.Port, err = freePort()
@@ -232,6 +260,45 @@ func startPrivate() (*Cluster, error) {
 	}
 	c.Admin = c.URL("postgres")
 	return c, nil
+}
+
+var (
+	tmplOnce sync.Once
+	tmplDir  string // holds data, a cluster as initdb left it; removed by Stop
+	tmplErr  error
+)
+
+// initdb makes a new cluster in a directory of its own, with c's binaries.
+func initdb(c *Cluster) (string, error) {
+	dir, err := os.MkdirTemp("", "deskctl-pginit-*")
+	if err != nil {
+		return "", err
+	}
+	if err := giveToServer(dir); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	out, err := c.command(filepath.Join(c.bin, "initdb"), "-D", filepath.Join(dir, "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync").CombinedOutput()
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("initdb: %v: %s", err, out)
+	}
+	return dir, nil
+}
+
+// giveToServer hands dir to the postgres OS user when tests run as root,
+// since the server refuses to run as root.
+func giveToServer(dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return fmt.Errorf("running as root needs the postgres OS user: %v", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return os.Chown(dir, uid, gid)
 }
 
 func (c *Cluster) command(name string, args ...string) *exec.Cmd {
