@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -214,4 +215,26 @@ func (s *Service) Ping() error {
 		return err
 	}
 	return db.Close()
+}
+
+// FormKey is the key of the approval page's form fields, one per database
+// so that every server of a database accepts the forms of the others. It is
+// created on first use; it is server state, not a change anyone made, so it
+// leaves no audit record.
+func (s *Service) FormKey() ([]byte, error) {
+	candidate := make([]byte, 32)
+	if _, err := rand.Read(candidate); err != nil {
+		return nil, err
+	}
+	db, err := s.open(false)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	var key []byte
+	err = db.Update(func(tx *store.Tx) error {
+		key, err = tx.FormKey(candidate)
+		return err
+	})
+	return key, err
 }

@@ -265,8 +265,8 @@ func checkNumbering(t *testing.T, tickets []app.TicketView, want int) {
 }
 
 // A decider is one approver's browser: it opens a link on one server and
-// submits the page's form there (GET and POST reach the same server: the
-// form's key is signed by the server that showed it).
+// submits the page's form to the other, as a load balancer without sticky
+// sessions may send it (the servers share the form key through the database).
 type decider struct {
 	ticket  int
 	srv     int
@@ -399,7 +399,7 @@ func pgApprovals(d *pgTwoServers) string {
 				t.Error(err)
 				return
 			}
-			base, _ := url.Parse(d.srv[dc.srv].https)
+			base, _ := url.Parse(d.srv[1-dc.srv].https)
 			dc.action, dc.csrf = base.ResolveReference(action).String(), c[1]
 		}()
 	}
@@ -421,7 +421,7 @@ func pgApprovals(d *pgTwoServers) string {
 			form := url.Values{"csrf": {dc.csrf}, "decision": {decision}, "comment": {dc.comment}}
 			<-start
 			for {
-				p, err := d.page(dc.srv, http.MethodPost, dc.action, dc.xff, form)
+				p, err := d.page(1-dc.srv, http.MethodPost, dc.action, dc.xff, form)
 				if err != nil {
 					t.Errorf("POST the decision on #%d: %v", dc.ticket, err)
 					return

@@ -98,7 +98,18 @@ gracefully (the mail being sent is finished; the rest stays queued).` +
 			}
 			waitMail := svc.StartMailer(ctx, time.Minute)
 			apiHandler := api.New(api.Options{Service: svc, Logger: logger, TrustProxy: c.TrustProxy})
-			h := web.New(web.Options{Approvals: svc.Pages(), PublicURL: public, Logger: logger, TrustProxy: c.TrustProxy, API: apiHandler})
+			// One form key per database, so that servers behind one load
+			// balancer accept each other's forms; while the database cannot
+			// be reached at start, a key of this process only.
+			formKey, err := svc.FormKey()
+			if err != nil {
+				if !errs.Is(err, errs.Busy) {
+					return err
+				}
+				formKey = nil
+				logger.Warn("no shared form key yet; approval forms opened on another server are refused until this one restarts", "error", err.Error())
+			}
+			h := web.New(web.Options{Approvals: svc.Pages(), PublicURL: public, Logger: logger, TrustProxy: c.TrustProxy, API: apiHandler, Secret: formKey})
 			for _, ln := range lns {
 				f.notef("serving the API and approval pages on %s (links use %s)", describeListener(ln, tlsCert != ""), public)
 			}

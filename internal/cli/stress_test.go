@@ -31,7 +31,6 @@ import (
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/mail/mailtest"
-	"github.com/deskctl/deskctl/internal/store"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )

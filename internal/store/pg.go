@@ -394,7 +394,13 @@ func (db *DB) runPG(opts pgx.TxOptions, write bool, fn func(*pgTx) error) error 
 		return pgError(s.name, err)
 	}
 	if err := ptx.Commit(ctx); err != nil {
-		return pgError(s.name, err)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) {
+			return pgError(s.name, err) // the server refused: nothing was saved
+		}
+		// The commit was sent but its answer never came: it may have landed.
+		return errs.Wrap(errs.Busy, netCause(err), "lost the connection to PostgreSQL at %s while committing", s.name).
+			WithHint("the change may or may not have been saved: look (e.g. deskctl audit log --limit 5) before running the command again")
 	}
 	return nil
 }

@@ -244,3 +244,21 @@ func (tx *Tx) PutSetting(key, value string) error {
 	}
 	return tx.bucket(bucketSettings).Put([]byte(key), []byte(value))
 }
+
+// formKey in the meta bucket keys the approval page's form fields, shared
+// by every `deskctl serve` on the database so that a form one server shows
+// can be posted to another behind a load balancer.
+var formKey = []byte("form_key")
+
+// FormKey returns the stored form key, storing candidate first when there
+// is none (in a write transaction).
+func (tx *Tx) FormKey(candidate []byte) ([]byte, error) {
+	meta := tx.bucket(bucketMeta)
+	if k := meta.Get(formKey); len(k) >= 32 {
+		return append([]byte(nil), k...), nil
+	}
+	if err := meta.Put(formKey, candidate); err != nil {
+		return nil, err
+	}
+	return candidate, nil
+}
