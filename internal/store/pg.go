@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -421,6 +422,10 @@ type pgTx struct {
 	err     error // the first failure; the transaction is void after it
 	pending pgx.Batch
 	created map[string]bool
+	// Read-only transactions: point reads per bucket, and the buckets
+	// fetched whole (pgcache.go).
+	reads map[string]int
+	cache map[string][]kvPair
 }
 
 func (t *pgTx) writable() bool { return t.write }
@@ -513,6 +518,9 @@ func nonNil(b []byte) []byte {
 }
 
 func (b *pgBucket) Get(key []byte) []byte {
+	if rows := b.cached(); rows != nil {
+		return cachedGet(rows, key)
+	}
 	rows, ok := b.t.query(`SELECT v FROM `+b.table+` WHERE k = $1`, key)
 	if !ok {
 		return nil
@@ -606,7 +614,12 @@ func (b *pgBucket) count() int {
 	return int(n)
 }
 
-func (b *pgBucket) Cursor() kvCursor { return &pgCursor{b: b} }
+func (b *pgBucket) Cursor() kvCursor {
+	if rows := b.cached(); rows != nil {
+		return &memCursor{rows: rows, i: -1}
+	}
+	return &pgCursor{b: b}
+}
 
 type kvPair struct{ k, v []byte }
 
@@ -676,6 +689,10 @@ func (c *pgCursor) First() ([]byte, []byte) { c.size = 0; return c.fetch(true, "
 func (c *pgCursor) Last() ([]byte, []byte)  { c.size = 0; return c.fetch(false, "", nil) }
 
 func (c *pgCursor) Seek(key []byte) ([]byte, []byte) {
+	if j, ok := c.within(key); ok {
+		c.i = j
+		return c.at()
+	}
 	c.size = 0
 	return c.fetch(true, ">=", append([]byte(nil), key...))
 }
@@ -716,7 +733,6 @@ func (c *pgCursor) Prev() ([]byte, []byte) {
 	return c.step(false)
 }
 
-var _ = bytes.Equal
 
 // errNoFileOps refuses the file-only maintenance commands on PostgreSQL,
 // whose own tools do the job better.
@@ -748,4 +764,29 @@ func (db *DB) pgStats(s Stats) (Stats, error) {
 		return nil
 	})
 	return s, err
+}
+
+// within finds the first buffered key at or after key when the buffer
+// answers that for certain: in a read-only snapshot, and with key between
+// the lowest and highest buffered keys (a batch holds every key between
+// its ends). Merging index ranges seeks back and forth over the same keys,
+// and this keeps those seeks off the network.
+func (c *pgCursor) within(key []byte) (int, bool) {
+	n := len(c.rows)
+	if c.b.t.write || n == 0 {
+		return 0, false
+	}
+	lo, hi := c.rows[0].k, c.rows[n-1].k
+	if !c.asc {
+		lo, hi = hi, lo
+	}
+	if bytes.Compare(key, lo) < 0 || bytes.Compare(key, hi) > 0 {
+		return 0, false
+	}
+	if c.asc {
+		return sort.Search(n, func(i int) bool { return bytes.Compare(c.rows[i].k, key) >= 0 }), true
+	}
+	// Descending: the last index whose key is still at or after key.
+	j := sort.Search(n, func(i int) bool { return bytes.Compare(c.rows[i].k, key) < 0 })
+	return j - 1, true
 }
