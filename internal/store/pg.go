@@ -733,7 +733,6 @@ func (c *pgCursor) Prev() ([]byte, []byte) {
 	return c.step(false)
 }
 
-
 // errNoFileOps refuses the file-only maintenance commands on PostgreSQL,
 // whose own tools do the job better.
 func errNoFileOps(cmd string) error {
