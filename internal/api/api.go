@@ -355,6 +355,10 @@ func (h *handler) reply(w http.ResponseWriter, code int, results []json.RawMessa
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	if code == http.StatusServiceUnavailable {
+		// The database is busy or unreachable: worth retrying shortly.
+		w.Header().Set("Retry-After", "2")
+	}
 	w.WriteHeader(code)
 	if werr := json.NewEncoder(w).Encode(resp); werr != nil && !errors.Is(werr, io.ErrClosedPipe) {
 		h.Logger.Debug("cannot write the response", "error", werr)

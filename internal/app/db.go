@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,7 +22,7 @@ type CheckResult struct {
 // CheckDB runs bbolt's and deskctl's consistency checks. It needs no acting
 // user: it must work on a file too damaged to say who is an administrator.
 func (s *Service) CheckDB() (CheckResult, error) {
-	out := CheckResult{Path: s.DBPath, Problems: []store.Problem{}}
+	out := CheckResult{Path: s.DBName(), Problems: []store.Problem{}}
 	if err := s.requireServedAdmin(); err != nil {
 		return out, err
 	}
@@ -89,7 +90,7 @@ type RestoreResult struct {
 // restore go ahead unchecked (and says so). The restored file gets an audit
 // record of the restore before it is put in place.
 func (s *Service) RestoreDB(path string, force bool) (RestoreResult, error) {
-	out := RestoreResult{Path: s.DBPath, Backup: path}
+	out := RestoreResult{Path: s.DBName(), Backup: path}
 	live := func(tx *store.Tx) error {
 		if tx == nil {
 			return nil
@@ -192,4 +193,48 @@ func (s *Service) StatsDB() (store.Stats, error) {
 	}
 	defer db.Close()
 	return db.Stats()
+}
+
+// DBName is the database for messages: the file's path, or a PostgreSQL
+// URL without its password.
+func (s *Service) DBName() string { return store.RedactURL(s.DBPath) }
+
+// CopyDB copies a whole database (file or PostgreSQL) into a new one and
+// verifies the copy. It needs no acting user: whoever can read the source
+// can read everything in it, and the copy carries the audit chain unchanged,
+// so it adds no record of its own.
+func CopyDB(from, to string, timeout time.Duration, progress store.CopyProgress) (store.CopyResult, error) {
+	return store.Copy(from, to, timeout, progress)
+}
+
+// Ping opens the database and closes it again: it exists, has a schema this
+// build reads, and (PostgreSQL) the server answers.
+func (s *Service) Ping() error {
+	db, err := s.open(true)
+	if err != nil {
+		return err
+	}
+	return db.Close()
+}
+
+// FormKey is the key of the approval page's form fields, one per database
+// so that every server of a database accepts the forms of the others. It is
+// created on first use; it is server state, not a change anyone made, so it
+// leaves no audit record.
+func (s *Service) FormKey() ([]byte, error) {
+	candidate := make([]byte, 32)
+	if _, err := rand.Read(candidate); err != nil {
+		return nil, err
+	}
+	db, err := s.open(false)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	var key []byte
+	err = db.Update(func(tx *store.Tx) error {
+		key, err = tx.FormKey(candidate)
+		return err
+	})
+	return key, err
 }

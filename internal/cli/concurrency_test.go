@@ -40,11 +40,24 @@ func runDeskctlProcess(t *testing.T, db string, args ...string) deskProc {
 	return runCmd(t, deskctlCommand(t, db, nil, args...), args)
 }
 
+// urlHome is the home directory of deskctl processes whose database is a
+// URL, with no directory of its own beside it.
+var urlHome = sync.OnceValue(func() string {
+	dir, err := os.MkdirTemp("", "deskctl-test-home-*")
+	if err != nil {
+		panic(err)
+	}
+	return dir
+})
+
 // deskctlEnv is the environment of a deskctl child process against db:
 // the caller's, less its DESKCTL_* settings, login and configuration.
 func deskctlEnv(db string) []string {
 	var env []string
 	home := filepath.Join(filepath.Dir(db), "home")
+	if store.IsURL(db) {
+		home = urlHome()
+	}
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(name, "DESKCTL_") || name == "USER" || name == "LOGNAME" || name == "HOME" ||

@@ -13,10 +13,12 @@ import (
 )
 
 var _ = register(func(f *Factory) (string, *cobra.Command) {
-	return "ops", noun("db", "Check, back up, restore and measure the database file", `Care of the database file itself. check and stats need no acting user, so they work on a
+	return "ops", noun("db", "Check, back up, restore, copy and measure the database", `Care of the database itself. check and stats need no acting user, so they work on a
 file too damaged to say who is who; backup and restore need the admin permission. Whoever
-can read the file can still copy it, so protect it with its mode (0600) and directory (0700).`,
-		newCmdDBCheck(f), newCmdDBBackup(f), newCmdDBRestore(f), newCmdDBStats(f))
+can read the file can still copy it, so protect it with its mode (0600) and directory (0700).
+On PostgreSQL (--db postgres://…) check, stats and copy work the same; back up with
+pg_dump instead of backup/restore (docs/postgres.md).`,
+		newCmdDBCheck(f), newCmdDBBackup(f), newCmdDBRestore(f), newCmdDBStats(f), newCmdDBCopy(f))
 })
 
 func newCmdDBCheck(f *Factory) *cobra.Command {
@@ -85,7 +87,7 @@ copy holds everything.` +
 			if err != nil {
 				return err
 			}
-			f.notef("backed up %s to %s (%d bytes)", svc.DBPath, args[0], n)
+			f.notef("backed up %s to %s (%d bytes)", svc.DBName(), args[0], n)
 			return nil
 		},
 	}
@@ -142,7 +144,7 @@ JSON fields: path, backup, backup_as_of, backup_head, replaced_head, head, by, a
 			if err != nil {
 				return err
 			}
-			f.notef("restored %s from %s", svc.DBPath, args[0])
+			f.notef("restored %s from %s", svc.DBName(), args[0])
 			if !r.AdminChecked {
 				f.notef("warning: no readable database was replaced, so %s was not checked as an administrator", r.By)
 			}
@@ -181,4 +183,59 @@ JSON fields: path, file_bytes, schema, counts (per bucket), free_pages, page_siz
 			return f.print(s, output.KV("", pairs...))
 		},
 	}
+}
+
+func newCmdDBCopy(f *Factory) *cobra.Command {
+	var from, to string
+	cmd := &cobra.Command{
+		Use:   "copy --from FILE|URL --to FILE|URL",
+		Short: "Copy the whole database between a file and PostgreSQL",
+		Long: `Copy everything — directory, grants, tickets, approvals, outbox, settings and the audit
+chain with its hashes — from one database into a new one: a file that does not exist yet,
+or a PostgreSQL database (postgres://USER@HOST:PORT/DB) that holds no deskctl tables. The
+source is read in one consistent snapshot while other commands keep working; the copy is
+written in batches and stays unusable until the last one. At the end every table's record
+count and the audit head are compared on both sides. A copy that fails is removed again.
+The copy adds no audit record: its audit head is the source's, which is how to tell the
+two are the same database.
+JSON fields: from, to, counts (per bucket), audit_head, verified.` +
+			exitStatus("2  --from or --to is missing, the same database, or not a usable path or URL",
+				"5  --to already holds a database (a file exists, or the PostgreSQL database has deskctl tables)",
+				"6  a database is locked by another process or PostgreSQL cannot be reached (retry)",
+				"7  the source cannot be used (missing, damaged, newer schema)"),
+		Example: "  deskctl db copy --from ~/.local/share/deskctl/deskctl.db --to postgres://deskctl@db.example.com/deskctl\n" +
+			"  deskctl db copy --from postgres://deskctl@db.example.com/deskctl --to /srv/deskctl/export.db",
+		Args: usageArgs(0, 0, "no arguments; name the databases with --from and --to"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if from == "" || to == "" {
+				return errs.Usagef("db copy needs both --from and --to").WithHint("deskctl db copy --from FILE|URL --to FILE|URL")
+			}
+			c, err := f.Config()
+			if err != nil {
+				return err
+			}
+			report, stop := f.progress()
+			var progress store.CopyProgress
+			if report != nil {
+				progress = func(bucket string, done, total int) {
+					report(fmt.Sprintf("copying %s: %d of %d records", bucket, done, total))
+				}
+			}
+			r, err := app.CopyDB(from, to, c.LockTimeout, progress)
+			stop()
+			if err != nil {
+				return err
+			}
+			pairs := [][2]string{{"from", r.From}, {"to", r.To}, {"audit head", r.AuditHead}, {"verified", strconv.FormatBool(r.Verified)}}
+			for _, b := range store.BucketNames() {
+				if n, ok := r.Counts[b]; ok {
+					pairs = append(pairs, [2]string{b, strconv.Itoa(n)})
+				}
+			}
+			return f.print(r, output.KV("", pairs...))
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "database to copy: a file path or a postgres:// URL")
+	cmd.Flags().StringVar(&to, "to", "", "new database to create: a file path that does not exist, or an empty PostgreSQL database")
+	return cmd
 }

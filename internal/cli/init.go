@@ -38,13 +38,13 @@ the everyone group and the first audit record are written in one transaction.` +
 			if err != nil {
 				return err
 			}
-			f.notef("created %s with administrator %s", svc.DBPath, u.Login)
+			f.notef("created %s with administrator %s", svc.DBName(), u.Login)
 			p, err := f.Printer()
 			if err != nil {
 				return err
 			}
 			if p.Structured() {
-				return p.Print(map[string]any{"database": svc.DBPath, "admin": u}, output.Tab{})
+				return p.Print(map[string]any{"database": svc.DBName(), "admin": u}, output.Tab{})
 			}
 			return nil
 		},

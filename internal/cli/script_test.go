@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
+	"github.com/deskctl/deskctl/internal/pgtest"
 	"github.com/deskctl/deskctl/internal/store"
 	"github.com/rogpeppe/go-internal/testscript"
 	bolt "go.etcd.io/bbolt"
@@ -35,7 +36,7 @@ import (
 var updateScripts = flag.Bool("update", false, "rewrite the expected output of failing cmp lines inside testdata/script/*.txtar and the golden files under internal/cli/testdata")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(stopPostgres{m}, map[string]func(){
 		"deskctl": func() {
 			pauseBeforeCommit()
 			os.Exit(Main(os.Args[1:]))
@@ -43,11 +44,21 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// stopPostgres runs the tests and then stops the PostgreSQL cluster they
+// shared, if one was started: testscript.Main exits right after Run.
+type stopPostgres struct{ m *testing.M }
+
+func (s stopPostgres) Run() int {
+	defer pgtest.Stop()
+	return s.m.Run()
+}
+
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                filepath.Join("..", "..", "testdata", "script"),
 		Setup:              setupScript,
 		Cmds:               scriptCommands,
+		Condition:          scriptCondition(false),
 		UpdateScripts:      *updateScripts,
 		RequireUniqueNames: true,
 	})
@@ -134,6 +145,9 @@ func setupScript(env *testscript.Env) error {
 // audit chain is intact).
 func checkDatabase(path string, invariants bool) []string {
 	var problems []string
+	if store.IsURL(path) {
+		return checkInvariants(path)
+	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
 		return []string{"cannot open: " + err.Error()}
@@ -151,6 +165,12 @@ func checkDatabase(path string, invariants bool) []string {
 	if !invariants || len(problems) > 0 {
 		return problems
 	}
+	return checkInvariants(path)
+}
+
+// checkInvariants runs deskctl's own check on a database file or URL.
+func checkInvariants(path string) []string {
+	var problems []string
 	db, err := store.Open(store.Options{Path: path, ReadOnly: true, LockTimeout: 5 * time.Second})
 	if err != nil {
 		return []string{err.Error()}
@@ -208,6 +228,12 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		if neg || len(args) != 1 {
 			ts.Fatalf("usage: dbsum FILE")
 		}
+		if url, ok := pgTarget(ts, args[0]); ok {
+			sum, err := pgContentSum(url)
+			ts.Check(err)
+			fmt.Fprintln(ts.Stdout(), sum)
+			return
+		}
 		raw, err := os.ReadFile(ts.MkAbs(args[0]))
 		ts.Check(err)
 		sum := sha256.Sum256(raw)
@@ -220,7 +246,11 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		if len(args) != 1 {
 			ts.Fatalf("usage: checkdb FILE")
 		}
-		problems := checkDatabase(ts.MkAbs(args[0]), true)
+		target := ts.MkAbs(args[0])
+		if url, ok := pgTarget(ts, args[0]); ok {
+			target = url
+		}
+		problems := checkDatabase(target, true)
 		for _, p := range problems {
 			fmt.Fprintln(ts.Stdout(), p)
 		}
@@ -263,8 +293,7 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		path := ts.MkAbs(args[0])
 		var key [8]byte
 		binary.BigEndian.PutUint64(key[:], seq)
-		ts.Check(rawUpdate(path, func(tx *bolt.Tx) error {
-			b := tx.Bucket(rawAudit)
+		ts.Check(rawEdit(ts, args[0], string(rawAudit), func(b rawBucket) error {
 			raw := b.Get(key[:])
 			if raw == nil {
 				return fmt.Errorf("no audit record %d", seq)
@@ -273,12 +302,7 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 			case "delete":
 				return b.Delete(key[:])
 			case "cut":
-				for k, _ := b.Cursor().Seek(key[:]); k != nil; k, _ = b.Cursor().Seek(key[:]) {
-					if err := b.Delete(k); err != nil {
-						return err
-					}
-				}
-				return b.SetSequence(seq - 1)
+				return b.Cut(key[:], seq-1)
 			case "rehash":
 				return rehashAudit(b, seq)
 			}
@@ -312,8 +336,7 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 			ts.Check(err)
 			key = binary.BigEndian.AppendUint64(nil, num)
 		}
-		ts.Check(rawUpdate(path, func(tx *bolt.Tx) error {
-			b := tx.Bucket([]byte(args[1]))
+		ts.Check(rawEdit(ts, args[0], args[1], func(b rawBucket) error {
 			if b == nil || b.Get(key) == nil {
 				return fmt.Errorf("no record %s in bucket %s", args[2], args[1])
 			}
@@ -461,7 +484,7 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 // rehashAudit edits record seq's actor, recomputes its hash and patches the
 // previous-hash link of record seq+1 to match: the edit no longer shows at
 // seq, only in seq+1's own hash, which covers the link.
-func rehashAudit(b *bolt.Bucket, seq uint64) error {
+func rehashAudit(b rawBucket, seq uint64) error {
 	var key, next [8]byte
 	binary.BigEndian.PutUint64(key[:], seq)
 	binary.BigEndian.PutUint64(next[:], seq+1)

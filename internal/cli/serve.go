@@ -14,6 +14,7 @@ import (
 
 	"github.com/deskctl/deskctl/internal/api"
 	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/store"
 	"github.com/deskctl/deskctl/internal/web"
 	"github.com/spf13/cobra"
 )
@@ -67,13 +68,23 @@ gracefully (the mail being sent is finished; the rest stays queued).` +
 			if err != nil {
 				return err
 			}
-			if _, err := os.Stat(svc.DBPath); err != nil {
+			logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, nil))
+			switch _, statErr := os.Stat(svc.DBPath); {
+			case store.IsURL(svc.DBPath):
+				// A database server that is down now may be up in a moment:
+				// serve answers 503 meanwhile and recovers by itself. Any
+				// other problem (no deskctl tables, newer schema) is fatal.
+				if err := svc.Ping(); errs.Is(err, errs.Busy) {
+					logger.Warn("the database is not reachable yet; answering 503 until it is", "db", svc.DBName(), "error", err.Error())
+				} else if err != nil {
+					return err
+				}
+			case statErr != nil:
 				// Fail at start, not on the first request.
 				if _, err := svc.VerifyAudit(); err != nil {
 					return err
 				}
 			}
-			logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, nil))
 			if cmd.Flags().Changed("trust-proxy") {
 				c.TrustProxy = trustProxy
 			}
@@ -87,7 +98,18 @@ gracefully (the mail being sent is finished; the rest stays queued).` +
 			}
 			waitMail := svc.StartMailer(ctx, time.Minute)
 			apiHandler := api.New(api.Options{Service: svc, Logger: logger, TrustProxy: c.TrustProxy})
-			h := web.New(web.Options{Approvals: svc.Pages(), PublicURL: public, Logger: logger, TrustProxy: c.TrustProxy, API: apiHandler})
+			// One form key per database, so that servers behind one load
+			// balancer accept each other's forms; while the database cannot
+			// be reached at start, a key of this process only.
+			formKey, err := svc.FormKey()
+			if err != nil {
+				if !errs.Is(err, errs.Busy) {
+					return err
+				}
+				formKey = nil
+				logger.Warn("no shared form key yet; approval forms opened on another server are refused until this one restarts", "error", err.Error())
+			}
+			h := web.New(web.Options{Approvals: svc.Pages(), PublicURL: public, Logger: logger, TrustProxy: c.TrustProxy, API: apiHandler, Secret: formKey})
 			for _, ln := range lns {
 				f.notef("serving the API and approval pages on %s (links use %s)", describeListener(ln, tlsCert != ""), public)
 			}

@@ -245,22 +245,8 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 	// Readers: read commands wait at most 5s for the lock, so under this
 	// load some may give up with the busy exit code, never with another.
 	var background sync.WaitGroup
-	// untilDone runs step again and again in the background until the
-	// writers are done; i counts the rounds.
-	untilDone := func(step func(i int)) {
-		background.Add(1)
-		go func() {
-			defer background.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				step(i)
-			}
-		}()
-	}
+	// untilDone runs step in the background until the writers are done.
+	untilDone := func(step func(i int)) { repeatUntil(&background, done, step) }
 	var readsOK, readsBusy int
 	for r := range 2 {
 		untilDone(func(i int) {
@@ -548,19 +534,38 @@ func TestStressConcurrentWritersReadersAndServe(t *testing.T) {
 	requireHealthy(t, db)
 }
 
+// repeatUntil runs step again and again in the background, counted by wg,
+// until done is closed; i counts the rounds.
+func repeatUntil(wg *sync.WaitGroup, done <-chan struct{}, step func(i int)) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			step(i)
+		}
+	}()
+}
+
 // A deskctl process started with pauseEnv stops inside the write
 // transaction of a use case, after its change and before the commit, and
 // writes a marker file once it is there; the kill tests wait for the marker
-// and SIGKILL it at that point every time.
+// and SIGKILL it at that point every time. With resumeEnv as well, it goes
+// on to commit once the resume file exists.
 const (
 	pauseAtEnv     = "DESKCTLTEST_PAUSE_AT"     // COMMAND#N: the Nth commit of COMMAND
 	pauseMarkerEnv = "DESKCTLTEST_PAUSE_MARKER" // the file written on arrival
+	pauseResumeEnv = "DESKCTLTEST_PAUSE_RESUME" // the file whose creation ends the pause
 )
 
 // pauseBeforeCommit installs the pause in a deskctl process that the
 // environment asks to pause (see pauseEnv).
 func pauseBeforeCommit() {
-	at, marker := os.Getenv(pauseAtEnv), os.Getenv(pauseMarkerEnv)
+	at, marker, resume := os.Getenv(pauseAtEnv), os.Getenv(pauseMarkerEnv), os.Getenv(pauseResumeEnv)
 	command, nth, ok := strings.Cut(at, "#")
 	n, err := strconv.Atoi(nth)
 	if !ok || err != nil || marker == "" {
@@ -577,7 +582,10 @@ func pauseBeforeCommit() {
 			panic(err)
 		}
 		for {
-			time.Sleep(time.Hour)
+			if _, err := os.Stat(resume); resume != "" && err == nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 }
@@ -590,17 +598,7 @@ func pauseEnv(marker, command string, nth int) []string {
 // point, checks it holds the database's write lock there, and SIGKILLs it.
 func killAtPause(t *testing.T, db, marker string, b *bgDeskctl) {
 	t.Helper()
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(marker); err == nil {
-			break
-		}
-		if b.exited() {
-			t.Fatalf("deskctl exited before its pause point: %v\n%s", b.err, b.errOut.String())
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("deskctl did not reach its pause point within 2 minutes")
-		}
-	}
+	waitForPause(t, marker, b)
 	bdb, err := bolt.Open(db, 0o600, &bolt.Options{ReadOnly: true, Timeout: 50 * time.Millisecond})
 	if err == nil {
 		bdb.Close()
@@ -611,6 +609,22 @@ func killAtPause(t *testing.T, db, marker string, b *bgDeskctl) {
 	}
 	if !killMidway(t, b) {
 		t.Fatal("the paused process was not killed by SIGKILL")
+	}
+}
+
+// waitForPause waits until the background deskctl has written its pause marker.
+func waitForPause(t *testing.T, marker string, b *bgDeskctl) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(marker); err == nil {
+			break
+		}
+		if b.exited() {
+			t.Fatalf("deskctl exited before its pause point: %v\n%s", b.err, b.errOut.String())
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("deskctl did not reach its pause point within 2 minutes")
+		}
 	}
 }
 

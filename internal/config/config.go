@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -269,8 +270,11 @@ func Load(flags *pflag.FlagSet, configFlag string) (*Config, error) {
 		default:
 			e.Source = "default"
 		}
-		if k.name == "db" && e.Value == "" {
-			e.Value = c.DB
+		if k.name == "db" {
+			if e.Value == "" {
+				e.Value = c.DB
+			}
+			e.Value = redactDBURL(e.Value)
 		}
 		if e.Secret && e.Value != "" {
 			e.Value = "********"
@@ -346,4 +350,29 @@ func (c *Config) Source(key string) string {
 		}
 	}
 	return ""
+}
+
+// redactDBURL hides a password in a postgres:// URL, in the user part or as
+// a password= parameter, so `config show` can be pasted into a ticket.
+func redactDBURL(db string) string {
+	if !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	_, hasPassword := u.User.Password()
+	if hasPassword {
+		u.User = url.User(u.User.Username())
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "REDACTED")
+		u.RawQuery = q.Encode()
+	}
+	out := strings.Replace(u.String(), "password=REDACTED", "password=********", 1)
+	if hasPassword {
+		out = strings.Replace(out, "@", ":********@", 1)
+	}
+	return out
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Problem is one inconsistency found by Check.
@@ -30,6 +29,13 @@ type Problem struct {
 // error: the file could be read and was found damaged.
 func (db *DB) Check() ([]Problem, error) {
 	ps := []Problem{}
+	if db.pg != nil {
+		err := db.View(func(tx *Tx) error {
+			ps = append(ps, tx.Check()...)
+			return nil
+		})
+		return ps, err
+	}
 	for _, i := range db.header.invalidMeta() {
 		ps = append(ps, Problem{"meta", db.header.metaProblem(i)})
 	}
@@ -63,16 +69,21 @@ func (tx *Tx) Check() []Problem {
 			ps = append(ps, Problem{area, fmt.Sprintf(format, a...)})
 		}
 	}
-	for err := range tx.btx.Check() {
-		add("bbolt", "%v", err)
+	if tx.btx != nil {
+		for err := range tx.btx.Check() {
+			add("bbolt", "%v", err)
+		}
 	}
 	for _, b := range allBuckets {
-		if tx.btx.Bucket(b) == nil {
+		if tx.kv.bucket(b) == nil {
 			add("schema", "bucket %s is missing", b)
 		}
 	}
 	if len(ps) > 0 {
 		return ps
+	}
+	if from := tx.bucket(bucketMeta).Get(copyMarker); from != nil {
+		add("schema", "this is an unfinished copy of %s (deskctl db copy did not complete)", from)
 	}
 	users := map[string]bool{}
 	us, err := tx.AllUsers()
@@ -327,7 +338,7 @@ func enumNames[T ~string](vs []T) []string {
 	return out
 }
 
-func compareIndex(b *bolt.Bucket, want map[string]bool, name string, add func(string, string, ...any)) {
+func compareIndex(b kvBucket, want map[string]bool, name string, add func(string, string, ...any)) {
 	seen := 0
 	_ = b.ForEach(func(k, _ []byte) error {
 		if !want[string(k)] {
@@ -355,6 +366,9 @@ type Stats struct {
 // Stats counts records per bucket and reads file and free-page figures.
 func (db *DB) Stats() (Stats, error) {
 	s := Stats{Path: db.path, Counts: map[string]int{}}
+	if db.pg != nil {
+		return db.pgStats(s)
+	}
 	if st, err := os.Stat(db.path); err == nil {
 		s.FileBytes = st.Size()
 	}
@@ -386,6 +400,9 @@ func BucketNames() []string {
 // (read) transaction, so other commands keep working meanwhile. It writes to
 // a temporary file beside path and renames it into place.
 func (tx *Tx) Backup(path string) (int64, error) {
+	if tx.btx == nil {
+		return 0, errNoFileOps("db backup")
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return 0, errs.Wrap(errs.Usage, err, "cannot create the backup directory %s", dir)
@@ -436,6 +453,9 @@ type RestoreHooks struct {
 // A damaged backup is errs.Unusable, anything else that is not a backup
 // errs.Usage; either way the target is not touched.
 func Restore(source, target string, timeout time.Duration, force bool, h RestoreHooks) error {
+	if IsURL(source) || IsURL(target) {
+		return errNoFileOps("db restore")
+	}
 	src, err := Open(Options{Path: source, ReadOnly: true, LockTimeout: timeout})
 	if isDamage(err) {
 		return errs.Wrap(errs.Unusable, err, "backup %s is damaged", source).WithHint(damagedBackupHint)

@@ -5,19 +5,32 @@ import (
 	"fmt"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
-	bolt "go.etcd.io/bbolt"
 )
+
+// kvMigrator is a write transaction that can also create buckets.
+type kvMigrator interface {
+	kvTx
+	createBucket(name []byte) (kvBucket, error)
+}
+
+func (t boltTx) createBucket(name []byte) (kvBucket, error) {
+	b, err := t.btx.CreateBucketIfNotExists(name)
+	if err != nil {
+		return nil, err
+	}
+	return boltBucket{b}, nil
+}
 
 // migrations[v] upgrades a database from schema v to v+1. Each step runs in
 // the same write transaction as the version bump, so a migration either
 // completes or leaves the file as it was.
-var migrations = []func(*bolt.Tx) error{
+var migrations = []func(kvMigrator) error{
 	// 0 → 1: an empty bbolt file gets the directory, rights, ticket and audit buckets.
-	func(tx *bolt.Tx) error {
+	func(tx kvMigrator) error {
 		for _, name := range [][]byte{bucketMeta, bucketUsers, bucketGroups, bucketMemberOf, bucketResources,
 			bucketUserRes, bucketActions, bucketGrants, bucketHolders, bucketTickets, bucketTicketIndex,
 			bucketApprovals, bucketTokens, bucketOutbox, bucketSettings, bucketAudit} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			if _, err := tx.createBucket(name); err != nil {
 				return err
 			}
 		}
@@ -25,12 +38,12 @@ var migrations = []func(*bolt.Tx) error{
 	},
 	// 1 → 2: sub-resources get a parent → child index so that removing a
 	// parent and walking a resource tree need not scan every resource.
-	func(tx *bolt.Tx) error {
-		children, err := tx.CreateBucketIfNotExists(bucketChildren)
+	func(tx kvMigrator) error {
+		children, err := tx.createBucket(bucketChildren)
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketResources).ForEach(func(k, v []byte) error {
+		return tx.bucket(bucketResources).ForEach(func(k, v []byte) error {
 			var r struct {
 				Parent string `json:"parent"`
 			}
@@ -44,14 +57,14 @@ var migrations = []func(*bolt.Tx) error{
 		})
 	},
 	// 2 → 3: ticket import remembers each source record's id.
-	func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketTicketExt)
+	func(tx kvMigrator) error {
+		_, err := tx.createBucket(bucketTicketExt)
 		return err
 	},
 	// 3 → 4: the ticket index gets a key per user who acted on a ticket.
-	func(tx *bolt.Tx) error {
-		idx := tx.Bucket(bucketTicketIndex)
-		return tx.Bucket(bucketTickets).ForEach(func(k, v []byte) error {
+	func(tx kvMigrator) error {
+		idx := tx.bucket(bucketTicketIndex)
+		return tx.bucket(bucketTickets).ForEach(func(k, v []byte) error {
 			var t helpdesk.Ticket
 			if err := unmarshal(v, &t); err != nil {
 				return err
@@ -67,9 +80,9 @@ var migrations = []func(*bolt.Tx) error{
 	},
 	// 4 → 5: API tokens for `deskctl serve`, and the index of users bound to
 	// an OS login other than their own name (none exist yet).
-	func(tx *bolt.Tx) error {
+	func(tx kvMigrator) error {
 		for _, name := range [][]byte{bucketAPITokens, bucketOSLogins} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			if _, err := tx.createBucket(name); err != nil {
 				return err
 			}
 		}
@@ -77,7 +90,7 @@ var migrations = []func(*bolt.Tx) error{
 	},
 }
 
-func migrate(tx *bolt.Tx, from uint64) error {
+func migrate(tx kvMigrator, from uint64) error {
 	if int(from) > len(migrations) {
 		return fmt.Errorf("no migration path from schema %d", from)
 	}
@@ -86,7 +99,7 @@ func migrate(tx *bolt.Tx, from uint64) error {
 			return fmt.Errorf("step %d → %d: %w", v, v+1, err)
 		}
 	}
-	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	meta, err := tx.createBucket(bucketMeta)
 	if err != nil {
 		return err
 	}

@@ -36,10 +36,14 @@ type Options struct {
 // DB is an open database. Open one per command (or per HTTP request) and
 // close it before exiting, so other processes get their turn.
 type DB struct {
-	bolt   *bolt.DB
-	path   string
-	ro     bool
-	header header
+	bolt *bolt.DB
+	// pg is set instead of bolt for a PostgreSQL database.
+	pg          *pgStore
+	path        string
+	source      string // the --db value it was opened with
+	ro          bool
+	header      header
+	lockTimeout time.Duration
 }
 
 // boltOptions is the one place bbolt options are built: the lock timeout is
@@ -53,6 +57,9 @@ func boltOptions(readOnly bool, timeout time.Duration) *bolt.Options {
 
 // Open opens an existing database, migrating an older schema first.
 func Open(o Options) (*DB, error) {
+	if IsURL(o.Path) {
+		return openPG(o)
+	}
 	st, err := os.Stat(o.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errs.Unusablef("no database at %s", o.Path).WithHint("run `deskctl init --admin LOGIN --email ADDR --name NAME` to create one, or point --db at an existing file")
@@ -95,10 +102,14 @@ func Open(o Options) (*DB, error) {
 		wdb.Close()
 		return Open(o)
 	case version < SchemaVersion:
-		if err := db.Update(func(tx *Tx) error { return migrate(tx.btx, version) }); err != nil {
+		if err := db.Update(func(tx *Tx) error { return migrate(boltTx{tx.btx}, version) }); err != nil {
 			db.Close()
 			return nil, errs.Wrap(errs.Unusable, err, "migrating %s from schema %d to %d", o.Path, version, SchemaVersion)
 		}
+	}
+	if err := db.refuseIncompleteCopy(o.Damaged); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if !o.Damaged {
 		if bad := db.header.invalidMeta(); len(bad) > 0 {
@@ -135,6 +146,9 @@ func Open(o Options) (*DB, error) {
 // what fill writes (the first administrator) commit together or not at all.
 // It refuses to touch an existing file.
 func Create(path string, timeout time.Duration, fill ...func(*Tx) error) (*DB, error) {
+	if IsURL(path) {
+		return createPG(path, timeout, fill...)
+	}
 	if _, err := os.Stat(path); err == nil {
 		return nil, errs.Conflictf("a database already exists at %s", path).
 			WithHint("deskctl init never touches an existing database; pass --db NEW_PATH or remove the file yourself")
@@ -156,11 +170,11 @@ func Create(path string, timeout time.Duration, fill ...func(*Tx) error) (*DB, e
 		return nil, err
 	}
 	err = db.bolt.Update(func(btx *bolt.Tx) error {
-		if err := migrate(btx, 0); err != nil {
+		if err := migrate(boltTx{btx}, 0); err != nil {
 			return err
 		}
 		for _, fn := range fill {
-			if err := fn(&Tx{btx: btx}); err != nil {
+			if err := fn(newBoltTx(btx)); err != nil {
 				return err
 			}
 		}
@@ -270,6 +284,13 @@ var errNotDeskctl = errors.New("not a deskctl database")
 
 func (db *DB) schemaVersion() (uint64, error) {
 	var v uint64
+	if db.pg != nil {
+		err := db.viewPG(func(tx *pgTx) (err error) {
+			v, err = readVersion(tx)
+			return err
+		})
+		return v, err
+	}
 	err := db.View(func(tx *Tx) error {
 		btx := tx.btx
 		b := btx.Bucket(bucketMeta)
@@ -301,17 +322,30 @@ func (db *DB) schemaVersion() (uint64, error) {
 	return v, nil
 }
 
-// Path is the file behind db.
+// Path is the file behind db, or the PostgreSQL server and database
+// (without credentials).
 func (db *DB) Path() string { return db.path }
 
-// Close releases the file lock.
-func (db *DB) Close() error { return db.bolt.Close() }
+// IsPostgres reports whether db is a PostgreSQL database.
+func (db *DB) IsPostgres() bool { return db.pg != nil }
+
+// Close releases the file lock. A PostgreSQL connection goes back to the
+// process's pool.
+func (db *DB) Close() error {
+	if db.pg != nil {
+		return nil
+	}
+	return db.bolt.Close()
+}
 
 // View runs fn in a read transaction. Damaged pages met on the way are an
 // errs.Unusable error, not a crash.
 func (db *DB) View(fn func(*Tx) error) error {
+	if db.pg != nil {
+		return db.viewPG(func(t *pgTx) error { return fn(&Tx{kv: t}) })
+	}
 	return guard(db.path, func() error {
-		return db.bolt.View(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx}) })
+		return db.bolt.View(func(btx *bolt.Tx) error { return fn(newBoltTx(btx)) })
 	})
 }
 
@@ -321,8 +355,11 @@ func (db *DB) Update(fn func(*Tx) error) error {
 	if db.ro {
 		return errs.Unusablef("database %s was opened read-only", db.path)
 	}
+	if db.pg != nil {
+		return db.updatePG(false, func(t *pgTx) error { return fn(&Tx{kv: t}) })
+	}
 	return guard(db.path, func() error {
-		return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx}) })
+		return db.bolt.Update(func(btx *bolt.Tx) error { return fn(newBoltTx(btx)) })
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
+	"github.com/deskctl/deskctl/internal/pgtest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -21,6 +22,16 @@ import (
 // test ends, closes it and runs bbolt's page-level consistency check.
 func openTestStore(t *testing.T) *DB {
 	t.Helper()
+	if onPostgres {
+		db, err := Create(pgtest.NewDatabase(t), time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustUpdate(t, db, func(tx *Tx) error {
+			return tx.PutGroup(helpdesk.Group{Name: helpdesk.Everyone})
+		})
+		return db
+	}
 	path := filepath.Join(t.TempDir(), "desk.db")
 	db, err := Create(path, time.Second)
 	if err != nil {
@@ -616,7 +627,7 @@ func TestCheckFindsStaleIndexEntries(t *testing.T) {
 	db := openTestStore(t)
 	addUsers(t, db, "bob")
 	mustUpdate(t, db, func(tx *Tx) error {
-		return tx.btx.Bucket(bucketMemberOf).Put(pair("user:bob", "ghosts"), nil)
+		return tx.bucket(bucketMemberOf).Put(pair("user:bob", "ghosts"), nil)
 	})
 	mustView(t, db, func(tx *Tx) error {
 		ps := tx.Check()
@@ -794,7 +805,7 @@ func fileAtSchema(t *testing.T, v int, fill func(*bolt.Tx) error) (*DB, string) 
 	}
 	err = b.Update(func(tx *bolt.Tx) error {
 		for i := 0; i < v; i++ {
-			if err := migrations[i](tx); err != nil {
+			if err := migrations[i](boltTx{tx}); err != nil {
 				return err
 			}
 		}
@@ -862,6 +873,9 @@ func TestOpenWaitsForTheLockThenGivesUp(t *testing.T) {
 func TestReadOnlyRefusesUpdate(t *testing.T) {
 	db := openTestStore(t)
 	path := db.Path()
+	if onPostgres {
+		path = db.source
+	}
 	db.Close()
 	ro, err := Open(Options{Path: path, ReadOnly: true, LockTimeout: time.Second})
 	if err != nil {
@@ -964,9 +978,9 @@ func TestAuditAppendAndFilter(t *testing.T) {
 
 // rawAuditEdit changes the stored audit bucket directly, as someone editing
 // the file with a bbolt tool would.
-func rawAuditEdit(t *testing.T, db *DB, fn func(b *bolt.Bucket) error) {
+func rawAuditEdit(t *testing.T, db *DB, fn func(b kvBucket) error) {
 	t.Helper()
-	if err := db.Bolt().Update(func(tx *bolt.Tx) error { return fn(tx.Bucket(bucketAudit)) }); err != nil {
+	if err := db.Update(func(tx *Tx) error { return fn(tx.bucket(bucketAudit)) }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -974,11 +988,11 @@ func rawAuditEdit(t *testing.T, db *DB, fn func(b *bolt.Bucket) error) {
 func TestVerifyAuditDetectsTampering(t *testing.T) {
 	cases := []struct {
 		name    string
-		tamper  func(b *bolt.Bucket) error
+		tamper  func(b kvBucket) error
 		wantSeq uint64
 		reason  string
 	}{
-		{"edited field", func(b *bolt.Bucket) error {
+		{"edited field", func(b kvBucket) error {
 			var r map[string]any
 			if err := json.Unmarshal(b.Get(be64(3)), &r); err != nil {
 				return err
@@ -987,7 +1001,7 @@ func TestVerifyAuditDetectsTampering(t *testing.T) {
 			raw, _ := json.Marshal(r)
 			return b.Put(be64(3), raw)
 		}, 3, "edited"},
-		{"edited change with its hash recomputed", func(b *bolt.Bucket) error {
+		{"edited change with its hash recomputed", func(b kvBucket) error {
 			var r helpdesk.AuditRecord
 			if err := json.Unmarshal(b.Get(be64(2)), &r); err != nil {
 				return err
@@ -997,13 +1011,13 @@ func TestVerifyAuditDetectsTampering(t *testing.T) {
 			raw, _ := json.Marshal(r)
 			return b.Put(be64(2), raw)
 		}, 3, "previous-hash link"},
-		{"deleted in the middle", func(b *bolt.Bucket) error { return b.Delete(be64(3)) }, 4, "sequence jumps from 2 to 4"},
-		{"deleted first", func(b *bolt.Bucket) error { return b.Delete(be64(1)) }, 2, "sequence jumps from 0 to 2"},
-		{"reordered", func(b *bolt.Bucket) error {
+		{"deleted in the middle", func(b kvBucket) error { return b.Delete(be64(3)) }, 4, "sequence jumps from 2 to 4"},
+		{"deleted first", func(b kvBucket) error { return b.Delete(be64(1)) }, 2, "sequence jumps from 0 to 2"},
+		{"reordered", func(b kvBucket) error {
 			two, three := append([]byte(nil), b.Get(be64(2))...), append([]byte(nil), b.Get(be64(3))...)
 			return errors.Join(b.Put(be64(2), three), b.Put(be64(3), two))
 		}, 2, "stored under key 2 but claims sequence 3"},
-		{"undecodable", func(b *bolt.Bucket) error { return b.Put(be64(4), []byte("{not json")) }, 4, "cannot be decoded"},
+		{"undecodable", func(b kvBucket) error { return b.Put(be64(4), []byte("{not json")) }, 4, "cannot be decoded"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -1030,7 +1044,7 @@ func TestVerifyAuditDetectsTampering(t *testing.T) {
 // the audit bucket's sequence still remembers how many records were written.
 func TestVerifyAuditDetectsDeletedNewestRecord(t *testing.T) {
 	db, _ := auditFixture(t)
-	rawAuditEdit(t, db, func(b *bolt.Bucket) error { return b.Delete(be64(5)) })
+	rawAuditEdit(t, db, func(b kvBucket) error { return b.Delete(be64(5)) })
 	mustView(t, db, func(tx *Tx) error {
 		_, p, err := tx.VerifyAudit()
 		if p == nil {
@@ -1042,7 +1056,7 @@ func TestVerifyAuditDetectsDeletedNewestRecord(t *testing.T) {
 
 func TestAppendAuditAfterUndecodableLastRecordFails(t *testing.T) {
 	db, _ := auditFixture(t)
-	rawAuditEdit(t, db, func(b *bolt.Bucket) error { return b.Put(be64(5), []byte("{")) })
+	rawAuditEdit(t, db, func(b kvBucket) error { return b.Put(be64(5), []byte("{")) })
 	err := db.Update(func(tx *Tx) error {
 		_, err := tx.AppendAudit(helpdesk.AuditRecord{Actor: "alice", Command: "x", Subject: "y"})
 		return err

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Index fields for tickets. Every ticket has exactly one key per listing
@@ -266,7 +265,7 @@ type ticketSet interface {
 
 // keyRange is the ticket numbers under one index prefix.
 type keyRange struct {
-	c       *bolt.Cursor
+	c       kvCursor
 	prefix  []byte
 	started bool
 	cur     uint64 // the last answer, valid when started and ok
@@ -302,7 +301,7 @@ func (r *keyRange) number(k, _ []byte) (uint64, bool) {
 
 // seekAtMost positions c on the last key not above prefix+be64(upTo), or
 // before the first key when there is none.
-func seekAtMost(c *bolt.Cursor, prefix []byte, upTo uint64) ([]byte, []byte) {
+func seekAtMost(c kvCursor, prefix []byte, upTo uint64) ([]byte, []byte) {
 	// Seek just past the range: the prefix followed by be64(upTo+1), or past every number.
 	upper := append(append([]byte(nil), prefix...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
 	if upTo < math.MaxUint64 {
@@ -349,7 +348,7 @@ func (in intersection) seek(upTo uint64) (uint64, bool) {
 }
 
 // walkBackwards visits keys with prefix, from the highest ticket number down.
-func walkBackwards(c *bolt.Cursor, prefix []byte, before int, fn func([]byte) (bool, error)) error {
+func walkBackwards(c kvCursor, prefix []byte, before int, fn func([]byte) (bool, error)) error {
 	for k, _ := seekAtMost(c, prefix, highest(before)); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
 		if len(k) != len(prefix)+8 {
 			continue
@@ -378,7 +377,7 @@ func (tx *Tx) TicketsPer(field string) map[string]int {
 }
 
 // TicketCount returns how many tickets exist.
-func (tx *Tx) TicketCount() int { return tx.bucket(bucketTickets).Stats().KeyN }
+func (tx *Tx) TicketCount() int { return tx.bucket(bucketTickets).count() }
 
 // TicketLabel is "#N" for messages.
 func TicketLabel(n int) string { return "#" + strconv.Itoa(n) }

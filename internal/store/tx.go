@@ -15,14 +15,19 @@ import (
 // Tx is one transaction. Values returned by accessors are decoded copies,
 // safe to use after the transaction ends.
 type Tx struct {
+	kv kvTx
+	// btx is the bbolt transaction underneath, nil on PostgreSQL; only
+	// file maintenance (page checks, backups) uses it.
 	btx *bolt.Tx
 }
 
-// Writable reports whether changes are allowed.
-func (tx *Tx) Writable() bool { return tx.btx.Writable() }
+func newBoltTx(btx *bolt.Tx) *Tx { return &Tx{kv: boltTx{btx}, btx: btx} }
 
-func (tx *Tx) bucket(name []byte) *bolt.Bucket {
-	b := tx.btx.Bucket(name)
+// Writable reports whether changes are allowed.
+func (tx *Tx) Writable() bool { return tx.kv.writable() }
+
+func (tx *Tx) bucket(name []byte) kvBucket {
+	b := tx.kv.bucket(name)
 	if b == nil {
 		// Every bucket is created by migrations; a missing one means damage.
 		panic(fmt.Sprintf("store: bucket %s missing", name))
@@ -53,7 +58,7 @@ func recordKind(v any) string {
 	return strings.ToLower(name)
 }
 
-func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+func getJSON(b kvBucket, key []byte, v any) (bool, error) {
 	raw := b.Get(key)
 	if raw == nil {
 		return false, nil
@@ -64,7 +69,7 @@ func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
 	return true, nil
 }
 
-func putJSON(b *bolt.Bucket, key []byte, v any) error {
+func putJSON(b kvBucket, key []byte, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -89,7 +94,7 @@ func pair(a, b string) []byte {
 }
 
 // prefixKeys returns the second halves of every pair key starting with a\x00.
-func prefixKeys(b *bolt.Bucket, a string) []string {
+func prefixKeys(b kvBucket, a string) []string {
 	prefix := pair(a, "")
 	var out []string
 	c := b.Cursor()
@@ -99,7 +104,7 @@ func prefixKeys(b *bolt.Bucket, a string) []string {
 	return out
 }
 
-func keys(b *bolt.Bucket) []string {
+func keys(b kvBucket) []string {
 	var out []string
 	_ = b.ForEach(func(k, _ []byte) error {
 		out = append(out, string(k))
@@ -238,4 +243,22 @@ func (tx *Tx) PutSetting(key, value string) error {
 		return tx.bucket(bucketSettings).Delete([]byte(key))
 	}
 	return tx.bucket(bucketSettings).Put([]byte(key), []byte(value))
+}
+
+// formKey in the meta bucket keys the approval page's form fields, shared
+// by every `deskctl serve` on the database so that a form one server shows
+// can be posted to another behind a load balancer.
+var formKey = []byte("form_key")
+
+// FormKey returns the stored form key, storing candidate first when there
+// is none (in a write transaction).
+func (tx *Tx) FormKey(candidate []byte) ([]byte, error) {
+	meta := tx.bucket(bucketMeta)
+	if k := meta.Get(formKey); len(k) >= 32 {
+		return append([]byte(nil), k...), nil
+	}
+	if err := meta.Put(formKey, candidate); err != nil {
+		return nil, err
+	}
+	return candidate, nil
 }

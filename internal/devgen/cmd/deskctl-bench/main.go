@@ -39,6 +39,8 @@ import (
 
 type config struct {
 	dir, deskctl, opa, before string
+	postgres                  string
+	compare                   bool
 	runs, tickets             int
 	importToo, goBench, list  bool
 	startup, complete         bool
@@ -57,6 +59,8 @@ func main() {
 	flag.BoolVar(&c.complete, "complete", false, "time only the floor and the completion of ticket numbers (`__complete ticket show PREFIX`) for the users picked for `ticket list`")
 	flag.BoolVar(&c.startup, "startup", false, "time only start-up: the floor, a minimal Go binary, access can/explain and OPA's eval (with -before, its version and can too)")
 	flag.StringVar(&c.before, "before", "", "another deskctl binary (an earlier build) timed beside -deskctl for every `ticket list` (or completion), in the same rounds")
+	flag.StringVar(&c.postgres, "postgres", "", "a PostgreSQL database URL: copy the benchmark database there (db copy, timed) and time each command on it beside the file, in the same rounds")
+	flag.BoolVar(&c.compare, "compare", false, "with -postgres: copy the benchmark database there and back, and compare audit heads, policy exports and 1 000 sampled access can answers (no timings)")
 	pick := flag.String("pick-list-users", "", "print the users and filters for `ticket list` picked from this database as JSON, and exit")
 	flag.Parse()
 	if *pick != "" {
@@ -102,7 +106,8 @@ type result struct {
 type command struct {
 	name     string
 	argv     []string
-	expected int // exit status
+	expected int      // exit status
+	env      []string // added to the common environment (the PostgreSQL twin's DESKCTL_DB)
 }
 
 func run(c config, out io.Writer) error {
@@ -147,6 +152,12 @@ func run(c config, out io.Writer) error {
 		if _, err := once(c.deskctl, env, "__devgen", "--tests", tests, "--opa-dir", opaDir); err != nil {
 			return err
 		}
+	}
+	if c.compare {
+		if c.postgres == "" {
+			return fmt.Errorf("-compare needs -postgres URL")
+		}
+		return roundTrip(c, env, db)
 	}
 	var sc devgen.Scenario
 	raw, err := os.ReadFile(filepath.Join(opaDir, "scenario.json"))
@@ -206,6 +217,14 @@ func run(c config, out io.Writer) error {
 	case !c.startup:
 		cmds = append(cmds, listCommands(c, listUsers, filters)...)
 	}
+	if c.postgres != "" {
+		s, err := copyToPostgres(c, env, db)
+		if err != nil {
+			return err
+		}
+		extra = append(extra, single("db copy of the file to PostgreSQL", "deskctl db copy --from bench.db --to URL", s))
+		cmds = append(cmds, postgresTwins(c, cmds)...)
+	}
 	if c.opa != "" {
 		q := func(input, query string) []string {
 			return []string{c.opa, "eval", "-d", filepath.Join(opaDir, "deskctl.rego"), "-d", filepath.Join(opaDir, "data.json"),
@@ -235,7 +254,7 @@ func run(c config, out io.Writer) error {
 	}
 	for _, cmd := range cmds {
 		for range warm {
-			s, err := exec1(cmd.argv, env)
+			s, err := exec1(cmd.argv, append(env, cmd.env...))
 			if err != nil {
 				return err
 			}
@@ -248,7 +267,7 @@ func run(c config, out io.Writer) error {
 	samples := make([][]sample, len(cmds))
 	for r := range c.runs {
 		for i, cmd := range cmds {
-			s, err := exec1(cmd.argv, env)
+			s, err := exec1(cmd.argv, append(env, cmd.env...))
 			if err != nil {
 				return err
 			}
@@ -637,4 +656,42 @@ func printInProcess(out io.Writer, bs []goBench) {
 		}
 		fmt.Fprintf(out, "| %s | %s | %.0f | %.0f | %s |\n", b.Name, dur(time.Duration(b.NsPerOp)), b.BPerOp, b.AllocsOp, ratio)
 	}
+}
+
+// copyToPostgres fills the -postgres database from the file once: a
+// database that already holds the same audit head is kept.
+func copyToPostgres(c config, env []string, db string) (sample, error) {
+	pgEnv := append(append([]string(nil), env...), "DESKCTL_DB="+c.postgres)
+	check := exec.Command(c.deskctl, "audit", "verify", "--head")
+	check.Env = append(os.Environ(), pgEnv...)
+	pgHead, pgErr := check.Output()
+	check = exec.Command(c.deskctl, "audit", "verify", "--head")
+	check.Env = append(os.Environ(), env...)
+	fileHead, err := check.Output()
+	if err != nil {
+		return sample{}, fmt.Errorf("audit head of %s: %w", db, err)
+	}
+	if pgErr == nil && string(pgHead) == string(fileHead) {
+		logf("%s already holds the benchmark database", c.postgres)
+		return sample{}, nil
+	}
+	logf("copying %s to PostgreSQL", db)
+	return once(c.deskctl, env, "db", "copy", "--from", db, "--to", c.postgres)
+}
+
+// postgresTwins repeats the commands that read or write the database on
+// the -postgres database.
+func postgresTwins(c config, cmds []command) []command {
+	var out []command
+	for _, cmd := range cmds {
+		if strings.HasPrefix(cmd.name, "floor") || strings.HasPrefix(cmd.name, "bare") || strings.HasPrefix(cmd.name, "minimal") ||
+			strings.HasPrefix(cmd.name, "policy test") || strings.Contains(cmd.name, "(before)") {
+			continue
+		}
+		twin := cmd
+		twin.name = cmd.name + " [postgres]"
+		twin.env = []string{"DESKCTL_DB=" + c.postgres}
+		out = append(out, twin)
+	}
+	return out
 }

@@ -1,0 +1,791 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// PostgreSQL keeps each bucket in a table of its own, deskctl_kv_<bucket>,
+// holding (k bytea primary key, v bytea) in the same byte order bbolt keeps,
+// and the buckets' sequences in deskctl_sequences. Reporting views over the
+// JSON records (pgviews.go) give a DBA plain SQL over tickets, users, groups,
+// grants and the audit log.
+//
+// Writers take turns: every write transaction first takes one
+// transaction-scoped advisory lock, so ticket numbers, audit sequence numbers
+// and outbox claims are allocated by one writer at a time across every host,
+// exactly as bbolt's single writer allocates them in the file. Readers run
+// in REPEATABLE READ snapshots and never wait for writers.
+
+// writerLock is the advisory lock key every write transaction holds.
+const writerLock int64 = 0x6465736b63746c // "deskctl"
+
+// IsURL reports whether a --db value names a PostgreSQL database rather
+// than a file.
+func IsURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// RedactURL hides the password of a PostgreSQL URL, for messages and
+// `config show`; anything else is returned as given.
+func RedactURL(db string) string {
+	if !IsURL(db) {
+		return db
+	}
+	cfg, err := pgconn.ParseConfig(db)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return describePG(cfg)
+}
+
+// describePG names a server and database without credentials:
+// "postgres://user@host:port/db".
+func describePG(cfg *pgconn.Config) string {
+	return fmt.Sprintf("postgres://%s@%s/%s", cfg.User, net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)), cfg.Database)
+}
+
+// pgPools holds one connection pool per URL for the life of the process:
+// `deskctl serve` opens the database per request, and a pool keeps that
+// cheap and reconnects by itself after the server comes back.
+var pgPools sync.Map // url → *pgxpool.Pool
+
+type pgStore struct {
+	pool *pgxpool.Pool
+	name string // describePG of the URL
+	// tables holds the buckets present when the database was opened.
+	tables map[string]bool
+}
+
+func pgPool(url string) (*pgxpool.Pool, string, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, "", errs.Wrap(errs.Usage, err, "%s is not a usable PostgreSQL URL", RedactURL(url)).
+			WithHint("use postgres://USER@HOST:PORT/DATABASE; the password may come from PGPASSWORD or ~/.pgpass")
+	}
+	name := describePG(cfg.ConnConfig.Config.Copy())
+	if p, ok := pgPools.Load(url); ok {
+		return p.(*pgxpool.Pool), name, nil
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	// One round trip per statement: a command runs a few dozen distinct
+	// statements once each, so preparing them first would double the trips.
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	cfg.MaxConns = 8
+	cfg.MinConns = 0
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, "", pgError(name, err)
+	}
+	if prev, loaded := pgPools.LoadOrStore(url, pool); loaded {
+		pool.Close()
+		return prev.(*pgxpool.Pool), name, nil
+	}
+	return pool, name, nil
+}
+
+// pgError turns a failure talking to PostgreSQL into an error of the exit
+// code contract: an unreachable server or a lost connection is Busy (retry
+// later), a lock wait over the timeout is Busy, anything the server refused
+// for another reason is Unusable.
+func pgError(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errs.KindOf(err) != errs.Internal || errors.Is(err, errPGFailed) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "55P03": // lock_not_available
+			return errs.Busyf("another deskctl process is writing to %s", name).
+				WithHint("wait for it to finish and retry, or raise --lock-timeout")
+		case pe.Code == "3D000": // invalid_catalog_name
+			return errs.Unusablef("PostgreSQL at %s: %s", name, pe.Message).
+				WithHint("create it (createdb) and run `deskctl init --db URL`")
+		case pe.Code == "28P01" || pe.Code == "28000":
+			return errs.Unusablef("PostgreSQL at %s refused the login: %s", name, pe.Message).
+				WithHint("check the user and password (PGPASSWORD, ~/.pgpass or the URL)")
+		case strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03":
+			return errs.Wrap(errs.Busy, err, "lost the connection to PostgreSQL at %s", name).
+				WithHint("nothing of this command was saved; retry when the server is back")
+		case pe.Code == "40001" || pe.Code == "40P01":
+			return errs.Wrap(errs.Busy, err, "PostgreSQL at %s aborted the transaction to resolve a conflict", name).
+				WithHint("nothing of this command was saved; retry it")
+		}
+		return errs.Wrap(errs.Unusable, err, "PostgreSQL at %s refused a statement", name).
+			WithHint("run `deskctl db check` against it; the server log names the cause")
+	}
+	if errors.Is(err, context.DeadlineExceeded) || isNetError(err) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		strings.Contains(err.Error(), "failed to connect") || strings.Contains(err.Error(), "conn closed") ||
+		strings.Contains(err.Error(), "unexpected EOF") {
+		return errs.Wrap(errs.Busy, netCause(err), "cannot reach PostgreSQL at %s", name).
+			WithHint("check that the server is up and reachable, then retry; nothing of this command was saved")
+	}
+	return errs.Wrap(errs.Unusable, err, "PostgreSQL at %s failed", name)
+}
+
+var errPGFailed = errors.New("postgres failure")
+
+// netCause is the network failure underneath a connection error, without
+// pgx's per-address listing ("connect: connection refused").
+func netCause(err error) error {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return fmt.Errorf("cannot resolve %s: %s", dns.Name, dns.Err)
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne)
+}
+
+// openPG connects and checks the schema, migrating an older one.
+func openPG(o Options) (*DB, error) {
+	pool, name, err := pgPool(o.Path)
+	if err != nil {
+		return nil, err
+	}
+	s := &pgStore{pool: pool, name: name}
+	db := &DB{pg: s, path: name, source: o.Path, ro: o.ReadOnly, lockTimeout: effectiveTimeout(o.LockTimeout)}
+	meta, err := s.probe()
+	if err != nil {
+		return nil, err
+	}
+	if meta == nil {
+		return nil, errs.Unusablef("no deskctl database at %s", name).
+			WithHint("run `deskctl init --db URL --admin LOGIN --email ADDR --name NAME` to create one there, or `deskctl db copy --from FILE --to URL` to move a file there")
+	}
+	raw := meta[string(schemaKey)]
+	if len(raw) != 8 {
+		return nil, errs.Unusablef("database %s is damaged: its schema version is unreadable", name).
+			WithHint("restore it from your PostgreSQL backups")
+	}
+	version := fromBE64(raw)
+	switch {
+	case version > SchemaVersion:
+		return nil, errs.Unusablef("database %s has schema version %d; this deskctl understands up to %d", name, version, SchemaVersion).
+			WithHint("upgrade deskctl to a release that knows schema %d", version)
+	case version < SchemaVersion && o.NoMigrate:
+		return nil, errs.Unusablef("database %s has schema version %d and needs a migration first", name, version).
+			WithHint("run any deskctl command that is not a completion, e.g. deskctl db check")
+	case version < SchemaVersion:
+		err := db.updatePG(false, func(tx *pgTx) error {
+			// Another server may have migrated while this one waited.
+			v, err := readVersion(tx)
+			if err != nil || v >= SchemaVersion {
+				return err
+			}
+			return s.migrate(tx, v)
+		})
+		if err != nil {
+			return nil, errs.Wrap(errs.Unusable, err, "migrating %s from schema %d to %d", name, version, SchemaVersion)
+		}
+		if err := s.loadTables(); err != nil {
+			return nil, err
+		}
+	}
+	if from, ok := meta[string(copyMarker)]; ok && !o.Damaged {
+		return nil, incompleteCopy(name, from)
+	}
+	if !o.Damaged {
+		var missing []string
+		for _, b := range allBuckets {
+			if !s.tables[string(b)] {
+				missing = append(missing, string(b))
+			}
+		}
+		if len(missing) > 0 {
+			return nil, errs.Unusablef("database %s is damaged: table %s is missing", name, pgTable(missing[0])).
+				WithHint("run `deskctl db check` to list every problem, then restore it from your PostgreSQL backups")
+		}
+	}
+	return db, nil
+}
+
+// createPG makes the deskctl tables in an empty database and runs fill in
+// the same transaction.
+func createPG(url string, timeout time.Duration, fill ...func(*Tx) error) (*DB, error) {
+	pool, name, err := pgPool(url)
+	if err != nil {
+		return nil, err
+	}
+	s := &pgStore{pool: pool, name: name}
+	db := &DB{pg: s, path: name, source: url, lockTimeout: effectiveTimeout(timeout)}
+	err = db.updatePG(false, func(tx *pgTx) error {
+		var exists bool
+		if err := tx.tx.QueryRow(tx.ctx, `SELECT to_regclass($1) IS NOT NULL`, pgTable(string(bucketMeta))).Scan(&exists); err != nil {
+			return err
+		}
+		if exists {
+			return errs.Conflictf("a deskctl database already exists at %s", name).
+				WithHint("deskctl init never touches an existing database; point --db at an empty database")
+		}
+		if err := s.migrate(tx, 0); err != nil {
+			return err
+		}
+		for _, fn := range fill {
+			if err := fn(&Tx{kv: tx}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadTables(); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+func (s *pgStore) migrate(tx *pgTx, from uint64) error {
+	if err := migrate(tx, from); err != nil {
+		return err
+	}
+	return createViews(tx)
+}
+
+// probe reads, in one round trip, which deskctl tables exist and the meta
+// bucket (schema version, copy marker); meta is nil when there is no
+// deskctl database.
+func (s *pgStore) probe() (map[string][]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var b pgx.Batch
+	b.Queue(`SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'deskctl\_kv\_%'`)
+	b.Queue(`SELECT k, v FROM ` + pgTable(string(bucketMeta)))
+	res := s.pool.SendBatch(ctx, &b)
+	defer res.Close()
+	rows, err := res.Query()
+	if err != nil {
+		return nil, pgError(s.name, err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, pgError(s.name, err)
+	}
+	s.tables = map[string]bool{}
+	for _, n := range names {
+		s.tables[strings.TrimPrefix(n, "deskctl_kv_")] = true
+	}
+	rows, err = res.Query()
+	if err == nil {
+		meta := map[string][]byte{}
+		for rows.Next() {
+			var k, v []byte
+			if err = rows.Scan(&k, &v); err != nil {
+				break
+			}
+			meta[string(k)] = v
+		}
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if err == nil {
+			return meta, nil
+		}
+	}
+	if !s.tables[string(bucketMeta)] {
+		return nil, nil
+	}
+	return nil, pgError(s.name, err)
+}
+
+func (s *pgStore) loadTables() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'deskctl\_kv\_%'`)
+	if err != nil {
+		return pgError(s.name, err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return pgError(s.name, err)
+	}
+	s.tables = map[string]bool{}
+	for _, n := range names {
+		s.tables[strings.TrimPrefix(n, "deskctl_kv_")] = true
+	}
+	return nil
+}
+
+func readVersion(tx *pgTx) (uint64, error) {
+	b := tx.bucket(bucketMeta)
+	if b == nil {
+		return 0, nil
+	}
+	raw := b.Get(schemaKey)
+	if tx.err != nil {
+		return 0, tx.err
+	}
+	if len(raw) != 8 {
+		return 0, fmt.Errorf("schema version key is damaged")
+	}
+	return fromBE64(raw), nil
+}
+
+// viewPG runs fn in a read-only snapshot.
+func (db *DB) viewPG(fn func(*pgTx) error) error {
+	return db.runPG(pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, false, fn)
+}
+
+// updatePG runs fn in a write transaction holding the writer lock.
+func (db *DB) updatePG(_ bool, fn func(*pgTx) error) error {
+	return db.runPG(pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, true, fn)
+}
+
+func (db *DB) runPG(opts pgx.TxOptions, write bool, fn func(*pgTx) error) error {
+	s := db.pg
+	ctx := context.Background()
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return pgError(s.name, err)
+	}
+	defer conn.Release()
+	ptx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		return pgError(s.name, err)
+	}
+	t := &pgTx{ctx: ctx, tx: ptx, write: write, store: s}
+	defer func() { _ = ptx.Rollback(context.Background()) }()
+	if write {
+		// One round trip (no arguments: the simple protocol runs both).
+		lock := fmt.Sprintf("SET LOCAL lock_timeout = %d; SELECT pg_advisory_xact_lock(%d)", db.lockTimeout.Milliseconds(), writerLock)
+		if _, err := ptx.Exec(ctx, lock); err != nil {
+			return pgError(s.name, err)
+		}
+		if pgBeforeWrite != nil {
+			pgBeforeWrite()
+		}
+	}
+	ferr := fn(t)
+	if t.err != nil {
+		// A read failed inside fn: whatever fn concluded from the missing
+		// data is void.
+		return pgError(s.name, t.err)
+	}
+	if ferr != nil {
+		return ferr
+	}
+	if err := t.flush(); err != nil {
+		return pgError(s.name, err)
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) {
+			return pgError(s.name, err) // the server refused: nothing was saved
+		}
+		// The commit was sent but its answer never came: it may have landed.
+		return errs.Wrap(errs.Busy, netCause(err), "lost the connection to PostgreSQL at %s while committing", s.name).
+			WithHint("the change may or may not have been saved: look (e.g. deskctl audit log --limit 5) before running the command again")
+	}
+	return nil
+}
+
+// pgBeforeWrite, when set by tests, runs once a write transaction holds the
+// writer lock.
+var pgBeforeWrite func()
+
+func pgTable(bucket string) string { return "deskctl_kv_" + bucket }
+
+// pgTx is one PostgreSQL transaction seen as the key/value layer. Writes are
+// queued and sent in one round trip before the next read and at commit.
+type pgTx struct {
+	ctx     context.Context
+	tx      pgx.Tx
+	write   bool
+	store   *pgStore
+	err     error // the first failure; the transaction is void after it
+	pending pgx.Batch
+	created map[string]bool
+	// Read-only transactions: point reads per bucket, and the buckets
+	// fetched whole (pgcache.go).
+	reads map[string]int
+	cache map[string][]kvPair
+}
+
+func (t *pgTx) writable() bool { return t.write }
+
+func (t *pgTx) bucket(name []byte) kvBucket {
+	if !t.store.tables[string(name)] && !t.created[string(name)] {
+		return nil
+	}
+	return &pgBucket{t: t, name: string(name), table: pgx.Identifier{pgTable(string(name))}.Sanitize()}
+}
+
+func (t *pgTx) createBucket(name []byte) (kvBucket, error) {
+	table := pgx.Identifier{pgTable(string(name))}.Sanitize()
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
+	if _, err := t.tx.Exec(t.ctx, `CREATE TABLE IF NOT EXISTS `+table+` (k bytea PRIMARY KEY, v bytea NOT NULL)`); err != nil {
+		return nil, err
+	}
+	if _, err := t.tx.Exec(t.ctx, `CREATE TABLE IF NOT EXISTS deskctl_sequences (bucket text PRIMARY KEY, value bigint NOT NULL)`); err != nil {
+		return nil, err
+	}
+	if t.created == nil {
+		t.created = map[string]bool{}
+	}
+	t.created[string(name)] = true
+	return t.bucket(name), nil
+}
+
+// fail records the first error; every later call does nothing.
+func (t *pgTx) fail(err error) {
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+func (t *pgTx) flush() error {
+	if t.err != nil {
+		return t.err
+	}
+	if t.pending.Len() == 0 {
+		return nil
+	}
+	err := t.tx.SendBatch(t.ctx, &t.pending).Close()
+	t.pending = pgx.Batch{}
+	if err != nil {
+		t.fail(err)
+	}
+	return err
+}
+
+// query runs a read after sending queued writes.
+func (t *pgTx) query(sql string, args ...any) (pgx.Rows, bool) {
+	if t.flush() != nil {
+		return nil, false
+	}
+	rows, err := t.tx.Query(t.ctx, sql, args...)
+	if err != nil {
+		t.fail(err)
+		return nil, false
+	}
+	return rows, true
+}
+
+func (t *pgTx) queue(sql string, args ...any) error {
+	if t.err != nil {
+		return t.err
+	}
+	if !t.write {
+		return errs.Internalf("write in a read-only transaction")
+	}
+	t.pending.Queue(sql, args...)
+	if t.pending.Len() >= 2000 {
+		return t.flush()
+	}
+	return nil
+}
+
+type pgBucket struct {
+	t     *pgTx
+	name  string
+	table string
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func (b *pgBucket) Get(key []byte) []byte {
+	if rows := b.cached(); rows != nil {
+		return cachedGet(rows, key)
+	}
+	rows, ok := b.t.query(`SELECT v FROM `+b.table+` WHERE k = $1`, key)
+	if !ok {
+		return nil
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			b.t.fail(err)
+		}
+		return nil
+	}
+	var v []byte
+	if err := rows.Scan(&v); err != nil {
+		b.t.fail(err)
+		return nil
+	}
+	return nonNil(v)
+}
+
+func (b *pgBucket) Put(key, value []byte) error {
+	return b.t.queue(`INSERT INTO `+b.table+` (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v`,
+		append([]byte(nil), key...), append([]byte{}, value...))
+}
+
+func (b *pgBucket) Delete(key []byte) error {
+	return b.t.queue(`DELETE FROM `+b.table+` WHERE k = $1`, append([]byte(nil), key...))
+}
+
+func (b *pgBucket) ForEach(fn func(k, v []byte) error) error {
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return b.t.err
+}
+
+func (b *pgBucket) Sequence() uint64 {
+	rows, ok := b.t.query(`SELECT value FROM deskctl_sequences WHERE bucket = $1`, b.name)
+	if !ok {
+		return 0
+	}
+	n, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		b.t.fail(err)
+		return 0
+	}
+	if len(n) == 0 {
+		return 0
+	}
+	return uint64(n[0])
+}
+
+func (b *pgBucket) NextSequence() (uint64, error) {
+	if !b.t.write {
+		return 0, errs.Internalf("write in a read-only transaction")
+	}
+	return b.sequenceQuery(`INSERT INTO deskctl_sequences (bucket, value) VALUES ($1, 1)
+		ON CONFLICT (bucket) DO UPDATE SET value = deskctl_sequences.value + 1 RETURNING value`, b.name)
+}
+
+func (b *pgBucket) setSequence(n uint64) error {
+	_, err := b.sequenceQuery(`INSERT INTO deskctl_sequences (bucket, value) VALUES ($1, $2)
+		ON CONFLICT (bucket) DO UPDATE SET value = EXCLUDED.value RETURNING value`, b.name, int64(n))
+	return err
+}
+
+func (b *pgBucket) sequenceQuery(sql string, args ...any) (uint64, error) {
+	rows, ok := b.t.query(sql, args...)
+	if !ok {
+		return 0, b.t.err
+	}
+	n, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64])
+	if err != nil {
+		b.t.fail(err)
+		return 0, err
+	}
+	return uint64(n), nil
+}
+
+func (b *pgBucket) count() int {
+	rows, ok := b.t.query(`SELECT count(*) FROM ` + b.table)
+	if !ok {
+		return 0
+	}
+	n, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64])
+	if err != nil {
+		b.t.fail(err)
+	}
+	return int(n)
+}
+
+func (b *pgBucket) Cursor() kvCursor {
+	if rows := b.cached(); rows != nil {
+		return &memCursor{rows: rows, i: -1}
+	}
+	return &pgCursor{b: b}
+}
+
+type kvPair struct{ k, v []byte }
+
+// pgCursor reads ahead in batches that grow as a walk goes on, so a point
+// lookup costs one small query and a long scan few round trips.
+type pgCursor struct {
+	b    *pgBucket
+	rows []kvPair
+	i    int  // position in rows
+	asc  bool // direction rows were read in
+	more bool // the database may hold rows beyond the batch
+	size int
+}
+
+const pgFirstBatch, pgMaxBatch = 16, 4096
+
+func (c *pgCursor) fetch(asc bool, cond string, arg []byte) ([]byte, []byte) {
+	if c.size == 0 {
+		c.size = pgFirstBatch
+	} else if c.size < pgMaxBatch {
+		c.size *= 4
+	}
+	order := "ASC"
+	if !asc {
+		order = "DESC"
+	}
+	sql := `SELECT k, v FROM ` + c.b.table
+	var args []any
+	if cond != "" {
+		sql += ` WHERE k ` + cond + ` $1`
+		args = append(args, arg)
+	}
+	sql += ` ORDER BY k ` + order + fmt.Sprintf(` LIMIT %d`, c.size)
+	c.rows, c.i, c.asc, c.more = nil, 0, asc, false
+	rows, ok := c.b.t.query(sql, args...)
+	if !ok {
+		return nil, nil
+	}
+	for rows.Next() {
+		var p kvPair
+		if err := rows.Scan(&p.k, &p.v); err != nil {
+			rows.Close()
+			c.b.t.fail(err)
+			c.rows = nil
+			return nil, nil
+		}
+		p.v = nonNil(p.v)
+		c.rows = append(c.rows, p)
+	}
+	if err := rows.Err(); err != nil {
+		c.b.t.fail(err)
+		c.rows = nil
+		return nil, nil
+	}
+	c.more = len(c.rows) == c.size
+	return c.at()
+}
+
+func (c *pgCursor) at() ([]byte, []byte) {
+	if c.i < 0 || c.i >= len(c.rows) {
+		return nil, nil
+	}
+	return c.rows[c.i].k, c.rows[c.i].v
+}
+
+func (c *pgCursor) First() ([]byte, []byte) { c.size = 0; return c.fetch(true, "", nil) }
+func (c *pgCursor) Last() ([]byte, []byte)  { c.size = 0; return c.fetch(false, "", nil) }
+
+func (c *pgCursor) Seek(key []byte) ([]byte, []byte) {
+	if j, ok := c.within(key); ok {
+		c.i = j
+		return c.at()
+	}
+	c.size = 0
+	return c.fetch(true, ">=", append([]byte(nil), key...))
+}
+
+// step moves one key in direction asc.
+func (c *pgCursor) step(asc bool) ([]byte, []byte) {
+	if c.rows == nil {
+		return nil, nil
+	}
+	if c.i < 0 || c.i >= len(c.rows) {
+		// Past an end: bbolt leaves the cursor there; do the same.
+		return nil, nil
+	}
+	cur := c.rows[c.i].k
+	if asc == c.asc {
+		c.i++
+		if c.i < len(c.rows) {
+			return c.at()
+		}
+		if !c.more {
+			return nil, nil
+		}
+	}
+	op := ">"
+	if !asc {
+		op = "<"
+	}
+	return c.fetch(asc, op, cur)
+}
+
+func (c *pgCursor) Next() ([]byte, []byte) { return c.step(true) }
+func (c *pgCursor) Prev() ([]byte, []byte) {
+	if c.rows != nil && c.asc && c.i >= len(c.rows) && !c.more {
+		// Seek landed past the last key: bbolt's Prev then gives the last
+		// key of the bucket, which callers use to find "at most" keys.
+		return c.Last()
+	}
+	return c.step(false)
+}
+
+// errNoFileOps refuses the file-only maintenance commands on PostgreSQL,
+// whose own tools do the job better.
+func errNoFileOps(cmd string) error {
+	return errs.Usagef("%s works on database files; PostgreSQL databases are backed up with its own tools", cmd).
+		WithHint("use pg_dump -Fc -f deskctl.dump URL and pg_restore -d URL deskctl.dump (or your server's continuous backup); `deskctl db copy --from URL --to FILE` makes a deskctl file from it")
+}
+
+func (db *DB) pgStats(s Stats) (Stats, error) {
+	err := db.viewPG(func(t *pgTx) error {
+		rows, ok := t.query(`SELECT pg_database_size(current_database())`)
+		if ok {
+			n, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64])
+			if err != nil {
+				return err
+			}
+			s.FileBytes = n
+		}
+		v, err := readVersion(t)
+		if err != nil {
+			return err
+		}
+		s.Schema = v
+		for _, name := range allBuckets {
+			if b := t.bucket(name); b != nil {
+				s.Counts[string(name)] = b.count()
+			}
+		}
+		return nil
+	})
+	return s, err
+}
+
+// within finds the first buffered key at or after key when the buffer
+// answers that for certain: in a read-only snapshot, and with key between
+// the lowest and highest buffered keys (a batch holds every key between
+// its ends). Merging index ranges seeks back and forth over the same keys,
+// and this keeps those seeks off the network.
+func (c *pgCursor) within(key []byte) (int, bool) {
+	n := len(c.rows)
+	if c.b.t.write || n == 0 {
+		return 0, false
+	}
+	lo, hi := c.rows[0].k, c.rows[n-1].k
+	if !c.asc {
+		lo, hi = hi, lo
+	}
+	if bytes.Compare(key, lo) < 0 || bytes.Compare(key, hi) > 0 {
+		return 0, false
+	}
+	if c.asc {
+		return sort.Search(n, func(i int) bool { return bytes.Compare(c.rows[i].k, key) >= 0 }), true
+	}
+	// Descending: the last index whose key is still at or after key.
+	j := sort.Search(n, func(i int) bool { return bytes.Compare(c.rows[i].k, key) < 0 })
+	return j - 1, true
+}
