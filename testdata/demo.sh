@@ -14,13 +14,14 @@ set -euo pipefail
 bin=$(realpath "${1:-bin/deskctl}")
 helper=$(realpath "${2:-bin/deskctl-demo}")
 work=$(mktemp -d)
-pids=()
+sink_pid='' serve_pid=''
 cleanup() {
 	# Stop only the servers this tour started, then remove its files.
-	if ((${#pids[@]})); then
-		kill "${pids[@]}" 2>/dev/null || true
-		wait "${pids[@]}" 2>/dev/null || true
-	fi
+	local pid
+	for pid in $serve_pid $sink_pid; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -125,7 +126,7 @@ section "deskctl serve: the approver's page"
 # A mail server on this machine that keeps every message, and deskctl pointed at it.
 mkdir "$work/mail"
 "$helper" mailsink "$work/mail" &
-pids+=($!)
+sink_pid=$!
 for _ in $(seq 100); do [[ -s $work/mail/addr ]] && break; sleep 0.1; done
 smtp=$(<"$work/mail/addr")
 port=$("$helper" freeport)
@@ -136,7 +137,7 @@ export DESKCTL_PUBLIC_URL=http://127.0.0.1:$port
 printf '\n$ deskctl serve --listen 127.0.0.1:%s &\n' "$port"
 # "$bin", not the deskctl function: $! must be the server's own process.
 "$bin" serve --listen "127.0.0.1:$port" 2>"$work/serve.log" &
-pids+=($!)
+serve_pid=$!
 for _ in $(seq 100); do grep -q '^serving' "$work/serve.log" && break; sleep 0.1; done
 grep '^serving' "$work/serve.log" || { cat "$work/serve.log" >&2; exit 1; }
 run deskctl --as carol ticket create --subject "Second monitor for the front desk"
@@ -150,9 +151,9 @@ printf '\n# dan opens the Approve link; the page, as text:\n'
 "$helper" page "$link"
 printf '\n# Nothing is decided until dan confirms on the page (a POST from its form).\n'
 run deskctl approval show 3
-kill "${pids[-1]}"
-wait "${pids[-1]}" || true
-unset 'pids[-1]'
+kill "$serve_pid"
+wait "$serve_pid" || true
+serve_pid=''
 printf '\n# deskctl serve stopped (SIGTERM):\n'
 grep 'shutting down' "$work/serve.log" | sed 's/^time=[^ ]* //'
 
