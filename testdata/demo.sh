@@ -2,15 +2,29 @@
 # A scripted tour of deskctl against a fresh database in a temporary directory.
 # It prints every command, like a terminal transcript, followed by its output.
 #
-#   bash testdata/demo.sh [PATH-TO-DESKCTL]      (make demo builds bin/deskctl and runs this)
+#   bash testdata/demo.sh [PATH-TO-DESKCTL [PATH-TO-DESKCTL-DEMO]]
+#
+# make demo builds bin/deskctl and bin/deskctl-demo (internal/devgen/cmd/deskctl-demo:
+# a mail server that keeps what deskctl sends, a free port, a page as text) and runs this.
 #
 # To extend the tour, add `run deskctl …` lines (a command expected to succeed)
 # or `refused deskctl …` lines (a command expected to fail: its exit code is shown).
 set -euo pipefail
 
 bin=$(realpath "${1:-bin/deskctl}")
+helper=$(realpath "${2:-bin/deskctl-demo}")
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+sink_pid='' serve_pid=''
+cleanup() {
+	# Stop only the servers this tour started, then remove its files.
+	local pid
+	for pid in $serve_pid $sink_pid; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
 
 # Keep the caller's own deskctl setup (database, config file, acting user) out of the tour.
 while read -r v; do unset "$v"; done < <(compgen -e DESKCTL_)
@@ -108,6 +122,41 @@ refused deskctl --as bob approval request 2 --approver alice
 run deskctl mail queue
 run deskctl --as dan approval approve 2 --comment "ok, buy it"
 run deskctl --as bob ticket show 2
+
+section "deskctl serve: the approver's page"
+# A mail server on this machine that keeps every message, and deskctl pointed at it.
+mkdir "$work/mail"
+"$helper" mailsink "$work/mail" &
+sink_pid=$!
+for _ in $(seq 100); do [[ -s $work/mail/addr ]] && break; sleep 0.1; done
+smtp=$(<"$work/mail/addr")
+port=$("$helper" freeport)
+printf '\n$ export DESKCTL_SMTP_HOST=%s DESKCTL_SMTP_PORT=%s DESKCTL_SMTP_TLS=none DESKCTL_SMTP_FROM=helpdesk@example.com\n' "${smtp%:*}" "${smtp##*:}"
+printf '$ export DESKCTL_PUBLIC_URL=http://127.0.0.1:%s    # where approvers reach deskctl serve\n' "$port"
+export DESKCTL_SMTP_HOST=${smtp%:*} DESKCTL_SMTP_PORT=${smtp##*:} DESKCTL_SMTP_TLS=none DESKCTL_SMTP_FROM=helpdesk@example.com
+export DESKCTL_PUBLIC_URL=http://127.0.0.1:$port
+printf '\n$ deskctl serve --listen 127.0.0.1:%s &\n' "$port"
+# "$bin", not the deskctl function: $! must be the server's own process.
+"$bin" serve --listen "127.0.0.1:$port" 2>"$work/serve.log" &
+serve_pid=$!
+for _ in $(seq 100); do grep -q '^serving' "$work/serve.log" && break; sleep 0.1; done
+grep '^serving' "$work/serve.log" || { cat "$work/serve.log" >&2; exit 1; }
+run deskctl --as carol ticket create --subject "Second monitor for the front desk"
+run deskctl ticket authorize 3 --resource network
+run deskctl --as bob approval request 3 --approver dan --note "180 EUR"
+mailed=$(grep -l 'ticket #3' "$work/mail/"*.txt | tail -1)
+printf '\n# The mail dan receives (%s):\n' "${mailed##*/}"
+sed -n '/asks for your approval/,/^Reject/p' "$mailed"
+link=$(grep -o 'http://[^ ]*decision=approve' "$mailed")
+printf '\n# dan opens the Approve link; the page, as text:\n'
+"$helper" page "$link"
+printf '\n# Nothing is decided until dan confirms on the page (a POST from its form).\n'
+run deskctl approval show 3
+kill "$serve_pid"
+wait "$serve_pid" || true
+serve_pid=''
+printf '\n# deskctl serve stopped (SIGTERM):\n'
+grep 'shutting down' "$work/serve.log" | sed 's/^time=[^ ]* //'
 
 section "Permissions as code: export, validate, test offline, plan"
 run deskctl policy export

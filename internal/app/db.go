@@ -22,12 +22,17 @@ type CheckResult struct {
 // CheckDB runs bbolt's and deskctl's consistency checks. It needs no acting
 // user: it must work on a file too damaged to say who is an administrator.
 func (s *Service) CheckDB() (CheckResult, error) {
-	out := CheckResult{Path: s.DBName(), Problems: []store.Problem{}}
 	if err := s.requireServedAdmin(); err != nil {
-		return out, err
+		return CheckResult{Path: s.DBName(), Problems: []store.Problem{}}, err
 	}
+	return s.checkFile(s.DBPath)
+}
+
+// checkFile runs db check on the database file at path.
+func (s *Service) checkFile(path string) (CheckResult, error) {
+	out := CheckResult{Path: store.RedactURL(path), Problems: []store.Problem{}}
 	// Damaged: a file with missing buckets is what this command reports on.
-	db, err := store.Open(store.Options{Path: s.DBPath, ReadOnly: true, LockTimeout: s.LockTimeout, Damaged: true})
+	db, err := store.Open(store.Options{Path: path, ReadOnly: true, LockTimeout: s.LockTimeout, Damaged: true})
 	if err != nil {
 		return out, err
 	}
@@ -37,30 +42,43 @@ func (s *Service) CheckDB() (CheckResult, error) {
 	return out, err
 }
 
+// BackupResult is `db backup`: the size of the copy and, unless the check
+// was skipped, what db check found in it.
+type BackupResult struct {
+	Bytes int64        `json:"bytes"`
+	Check *CheckResult `json:"check"`
+}
+
 // BackupDB writes a hot, consistent copy to path (administrators only: it
-// holds the whole database). An existing file at path is replaced only with
-// force, and never the database itself.
-func (s *Service) BackupDB(path string, force bool) (int64, error) {
+// holds the whole database), then, with check, runs db check on the copy.
+// An existing file at path is replaced only with force, and never the
+// database itself.
+func (s *Service) BackupDB(path string, force, check bool) (BackupResult, error) {
+	var out BackupResult
 	if st, err := os.Stat(path); err == nil {
 		switch db, _ := os.Stat(s.DBPath); {
 		case st.IsDir():
-			return 0, errs.Usagef("%s is a directory", path).WithHint("name the backup file, e.g. %s", filepath.Join(path, "deskctl-"+s.now().Format("2006-01-02")+".db"))
+			return out, errs.Usagef("%s is a directory", path).WithHint("name the backup file, e.g. %s", filepath.Join(path, "deskctl-"+s.now().Format("2006-01-02")+".db"))
 		case db != nil && os.SameFile(st, db):
-			return 0, errs.Usagef("%s is the database itself", path).WithHint("write the backup to another file")
+			return out, errs.Usagef("%s is the database itself", path).WithHint("write the backup to another file")
 		case !force:
-			return 0, errs.Conflictf("%s already exists", path).WithHint("pass --force to replace it, or choose another name")
+			return out, errs.Conflictf("%s already exists", path).WithHint("pass --force to replace it, or choose another name")
 		}
 	}
-	var n int64
 	err := s.read(func(c *Ctx) error {
 		if err := c.RequireAdmin(); err != nil {
 			return err
 		}
 		var err error
-		n, err = c.Tx.Backup(path)
+		out.Bytes, err = c.Tx.Backup(path)
 		return err
 	})
-	return n, err
+	if err != nil || !check {
+		return out, err
+	}
+	r, err := s.checkFile(path)
+	out.Check = &r
+	return out, err
 }
 
 // RestoreResult is `db restore`: what was replaced by what, and the audit

@@ -34,8 +34,8 @@ func TestRestoreRecordsTheRollback(t *testing.T) {
 		t.Fatal(err)
 	}
 	backup := filepath.Join(t.TempDir(), "one.db")
-	if _, err := s.BackupDB(backup, false); err != nil {
-		t.Fatal(err)
+	if b, err := s.BackupDB(backup, false, true); err != nil || b.Check == nil || !b.Check.Healthy {
+		t.Fatalf("backup: %+v, %v; want a healthy checked copy", b, err)
 	}
 	backupHead := mustVerify(t, s).Head
 	if _, err := s.AddUser(UserInput{Login: "carol", Email: "carol@example.com"}); err != nil {

@@ -166,11 +166,12 @@ func TestListTicketsMatchesRoleOfEveryTicket(t *testing.T) {
 				c := &Ctx{Tx: tx, Actor: u, Engine: access.New(tx)}
 				for range 40 {
 					q := TicketQuery{
-						State:     states[rng.Intn(len(states))],
-						Resource:  opt(append(slices.Clone(resources), "-", "removed")...),
-						Requester: opt(users...),
-						Assignee:  opt(append(slices.Clone(users), "-")...),
-						Limit:     1 + rng.Intn(12),
+						State:      states[rng.Intn(len(states))],
+						Resource:   opt(append(slices.Clone(resources), "-", "removed")...),
+						Requester:  opt(users...),
+						Assignee:   opt(append(slices.Clone(users), "-")...),
+						NoChildren: rng.Intn(2) == 0,
+						Limit:      1 + rng.Intn(12),
 					}
 					if rng.Intn(3) == 0 {
 						q.Before = 1 + rng.Intn(tickets+1)

@@ -151,9 +151,11 @@ func visibleTicket(c *Ctx, n int) (helpdesk.Ticket, access.RoleInfo, error) {
 	return t, role, nil
 }
 
-// TicketQuery is `ticket list`.
+// TicketQuery is `ticket list`. Resource includes the tickets of the
+// resources below it, at any depth, unless NoChildren is set.
 type TicketQuery struct {
 	State, Resource, Requester, Assignee string
+	NoChildren                           bool
 	Limit                                int
 	Before                               int
 }
@@ -205,7 +207,8 @@ func eachVisibleTicket(c *Ctx, q store.TicketQuery, fn func(helpdesk.Ticket) (bo
 }
 
 func (q TicketQuery) store() store.TicketQuery {
-	return store.TicketQuery{State: q.State, Resource: q.Resource, Requester: q.Requester, Assignee: q.Assignee, Before: q.Before}
+	return store.TicketQuery{State: q.State, Resource: q.Resource, SubResources: !q.NoChildren,
+		Requester: q.Requester, Assignee: q.Assignee, Before: q.Before}
 }
 
 // collect is the visitor of a ticket walk that keeps the tickets the actor

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"slices"
+
 	"github.com/deskctl/deskctl/internal/config"
 	"github.com/deskctl/deskctl/internal/output"
 	"github.com/spf13/cobra"
@@ -22,7 +24,10 @@ func newCmdConfigShow(f *Factory) *cobra.Command {
 		Use:   "show",
 		Short: "Print every effective value and where it came from",
 		Long: `Print every configuration key, its effective value and its source (flag, env,
-file or default). Secrets such as smtp.password are redacted.
+file or default). Secrets such as smtp.password are redacted. When nothing names the
+acting user, user shows the OS login that commands act as (source "OS login"; it must
+be a registered, enabled deskctl user), or, with a server, that the server decides
+from the token or the socket's peer.
 JSON fields: key, value, source, env, secret.` +
 			exitStatus("2  a bad value, or a config file or smtp.password-file that other users can read or change, or that cannot be read"),
 		Example: "  deskctl config show\n  DESKCTL_SMTP_HOST=mail.example.com deskctl config show -o json",
@@ -32,17 +37,36 @@ JSON fields: key, value, source, env, secret.` +
 			if err != nil {
 				return err
 			}
+			entries := effectiveUser(c)
 			t := output.Tab{Columns: output.Cols("KEY", "VALUE*", "SOURCE", "ENV+")}
-			for _, e := range c.Entries() {
+			for _, e := range entries {
 				t.Rows = append(t.Rows, []string{e.Key, e.Value, e.Source, e.Env})
 			}
-			if err := f.print(c.Entries(), t); err != nil {
+			if err := f.print(entries, t); err != nil {
 				return err
 			}
 			// Other commands go on without it; here it is the point.
 			return c.SMTP.PasswordErr
 		},
 	}
+}
+
+// effectiveUser is c's entries with the default of user filled in as
+// commands resolve it: the OS login locally, the server's say remotely.
+func effectiveUser(c *config.Config) []config.Entry {
+	entries := slices.Clone(c.Entries())
+	for i, e := range entries {
+		if e.Key != "user" || e.Source != "default" {
+			continue
+		}
+		switch login := osLogin(); {
+		case c.Server != "":
+			entries[i].Source = "server (token or socket peer)"
+		case login != "":
+			entries[i].Value, entries[i].Source = login, "OS login"
+		}
+	}
+	return entries
 }
 
 func newCmdConfigPath(f *Factory) *cobra.Command {

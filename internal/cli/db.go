@@ -45,37 +45,49 @@ JSON fields: path, healthy, problems (area, detail).` +
 			if err != nil {
 				return err
 			}
-			tab := output.Tab{Columns: output.Cols("AREA", "PROBLEM*")}
-			for _, p := range r.Problems {
-				tab.Rows = append(tab.Rows, []string{p.Area, p.Detail})
-			}
-			p, err := f.Printer()
-			if err != nil {
-				return err
-			}
-			if r.Healthy && !p.Structured() {
-				fmt.Fprintf(f.IO.Out, "%s is healthy\n", r.Path)
-			} else if err := p.Print(r, tab); err != nil {
-				return err
-			}
-			if !r.Healthy {
-				return errs.Negativef("%d problem(s) in %s", len(r.Problems), r.Path).WithHint("restore a backup taken before the damage: deskctl db restore FILE --force")
-			}
-			return nil
+			return f.printCheck(r, r, "", "restore a backup taken before the damage: deskctl db restore FILE --force")
 		},
 	}
 }
 
+// printCheck shows what db check found in a file: one line when it is
+// healthy, else its problems, followed by a negative answer with hint; a
+// structured format gets data whole. what names the file in the messages
+// ("" for the database).
+func (f *Factory) printCheck(data any, r app.CheckResult, what, hint string) error {
+	tab := output.Tab{Columns: output.Cols("AREA", "PROBLEM*")}
+	for _, p := range r.Problems {
+		tab.Rows = append(tab.Rows, []string{p.Area, p.Detail})
+	}
+	p, err := f.Printer()
+	if err != nil {
+		return err
+	}
+	if r.Healthy && !p.Structured() {
+		fmt.Fprintf(f.IO.Out, "%s%s is healthy\n", what, r.Path)
+	} else if err := p.Print(data, tab); err != nil {
+		return err
+	}
+	if !r.Healthy {
+		return errs.Negativef("%d problem(s) in %s%s", len(r.Problems), what, r.Path).WithHint("%s", hint)
+	}
+	return nil
+}
+
 func newCmdDBBackup(f *Factory) *cobra.Command {
-	var force bool
+	var force, noCheck bool
 	cmd := &cobra.Command{
-		Use:   "backup FILE [--force]",
-		Short: "Write a hot, consistent copy of the database (admin)",
+		Use:   "backup FILE [--force] [--no-check]",
+		Short: "Write a hot, consistent copy of the database and check it (admin)",
 		Long: `Copy the database from one read transaction, while other commands keep working.
 The copy is written beside FILE and renamed into place (mode 0600). An existing FILE is
 replaced only with --force; the database itself never. Needs the admin permission: the
-copy holds everything.` +
-			exitStatus("2  FILE is a directory or the database itself", "4  you lack the admin permission", "5  FILE exists and --force was not given"),
+copy holds everything. Then the copy gets the checks of db check, and the result is
+printed: "backup FILE is healthy", or its problems (the copy is faithful, so the database
+has them too). --no-check skips the check, for a file so large the time matters.
+JSON fields: bytes, check (path, healthy, problems; null with --no-check).` +
+			exitStatus("1  the copy was written, but db check found problems in it (listed)",
+				"2  FILE is a directory or the database itself", "4  you lack the admin permission", "5  FILE exists and --force was not given"),
 		Example: "  deskctl db backup /backups/deskctl-$(date +%F).db",
 		Args:    usageArgs(1, 1, "a FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -83,15 +95,23 @@ copy holds everything.` +
 			if err != nil {
 				return err
 			}
-			n, err := svc.BackupDB(args[0], force)
+			r, err := svc.BackupDB(args[0], force, !noCheck)
 			if err != nil {
 				return err
 			}
-			f.notef("backed up %s to %s (%d bytes)", svc.DBName(), args[0], n)
-			return nil
+			f.notef("backed up %s to %s (%d bytes)", svc.DBName(), args[0], r.Bytes)
+			if r.Check == nil {
+				p, err := f.Printer()
+				if err != nil || !p.Structured() {
+					return err
+				}
+				return p.Print(r, output.Tab{})
+			}
+			return f.printCheck(r, *r.Check, "backup ", "the copy is faithful, so the database has these problems too: see deskctl db check")
 		},
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing FILE")
+	cmd.Flags().BoolVar(&noCheck, "no-check", false, "do not run db check on the copy")
 	return cmd
 }
 

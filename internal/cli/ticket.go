@@ -141,13 +141,14 @@ func newCmdTicketList(f *Factory) *cobra.Command {
 	var q app.TicketQuery
 	var all bool
 	cmd := &cobra.Command{
-		Use:     "list [--state S] [--resource R] [--requester U] [--assignee U] [--limit N | --all]",
+		Use:     "list [--state S] [--resource R [--no-children]] [--requester U] [--assignee U] [--limit N | --all]",
 		Aliases: []string{"ls"},
 		Short:   "List tickets you have a role on, newest first",
 		Long: `List tickets you have a role on (tickets you cannot see are never listed), newest
 first, at most --limit of them (50 unless told). When more match, a note on stderr
 says so and gives the --before N that shows the next page; --all lists every one.
---resource - lists requests (no resource yet).
+--resource R includes the tickets of R's sub-resources at any depth (--no-children:
+R's own only); --resource - lists requests (no resource yet).
 JSON fields: number, subject, description, requester, resource, state, priority,
 category, due, assignee, links, created, updated.` + exitStatus(),
 		Example: "  deskctl ticket list --state new --resource network\n  deskctl ticket list --requester dave -o json\n  deskctl ticket list --all -o csv > tickets.csv",
@@ -158,6 +159,9 @@ category, due, assignee, links, created, updated.` + exitStatus(),
 			}
 			if all && cmd.Flags().Changed("limit") {
 				return errs.Usagef("--limit and --all exclude each other")
+			}
+			if q.NoChildren && q.Resource == "" {
+				return errs.Usagef("--no-children applies to --resource").WithHint("name the resource: --resource R --no-children")
 			}
 			svc, err := f.Service()
 			if err != nil {
@@ -189,6 +193,7 @@ category, due, assignee, links, created, updated.` + exitStatus(),
 	fl := cmd.Flags()
 	fl.StringVar(&q.State, "state", "", "request|new|in-progress|waiting|closed")
 	fl.StringVar(&q.Resource, "resource", "", "resource name, or - for requests")
+	fl.BoolVar(&q.NoChildren, "no-children", false, "with --resource: leave out the tickets of its sub-resources")
 	fl.StringVar(&q.Requester, "requester", "", "requester login")
 	fl.StringVar(&q.Assignee, "assignee", "", "assignee login, or - for unassigned")
 	fl.IntVar(&q.Limit, "limit", 50, "at most N tickets")

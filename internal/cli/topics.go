@@ -27,10 +27,10 @@ func addHelpTopics(root *cobra.Command) {
   0  success (for checks: the answer is yes / valid / all tests passed)
   1  a well-formed negative answer: access can says no, policy validate found
      problems, policy test had failures, policy plan --exit-code saw changes,
-     audit verify or db check found damage, mail flush left mail undelivered,
-     mail test was refused or found no server; the question of a command
-     that asks before it changes something was not answered yes (nothing
-     was changed)
+     audit verify or db check found damage (db backup: in its copy), mail
+     flush left mail undelivered, mail test was refused or found no server;
+     the question of a command that asks before it changes something was
+     not answered yes (nothing was changed)
   2  usage error: unknown command or flag, missing or malformed argument or
      value (text with a control or bidirectional formatting character
      included), policy or tests files over --max-file-size, a config file (or

@@ -222,7 +222,8 @@ func BenchmarkUseCaseExplain(b *testing.B) {
 }
 
 // BenchmarkUseCaseListFiltered is `ticket list --state new --resource R`:
-// the first page (50) of the tickets the user may see, newest first.
+// the first page (50) of the tickets the user may see in R and the resources
+// below it, newest first.
 func BenchmarkUseCaseListFiltered(b *testing.B) {
 	_, sc := benchWorld(b)
 	svc := benchService(b, sc.User)
@@ -254,6 +255,7 @@ func BenchmarkUseCaseListWorst(b *testing.B) {
 		{"all", app.TicketQuery{}},
 		{"state", app.TicketQuery{State: string(helpdesk.StateNew)}},
 		{"resource", app.TicketQuery{Resource: f.Resource}},
+		{"resource-own", app.TicketQuery{Resource: f.Resource, NoChildren: true}},
 		{"assignee", app.TicketQuery{Assignee: f.Assignee}},
 		{"requester", app.TicketQuery{Requester: f.Requester}},
 	}

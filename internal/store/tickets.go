@@ -133,17 +133,53 @@ func (tx *Tx) DeleteTicket(n int) error {
 
 // TicketQuery filters a ticket list. Empty fields match everything.
 type TicketQuery struct {
-	State     string
-	Resource  string // "-" for requests (no resource)
-	Requester string
-	Assignee  string
-	Before    int // only tickets numbered below this (paging); 0 = no bound
+	State    string
+	Resource string // "-" for requests (no resource)
+	// SubResources widens Resource to every resource below it, at any depth.
+	SubResources bool
+	Requester    string
+	Assignee     string
+	Before       int // only tickets numbered below this (paging); 0 = no bound
+
+	// resources are the names Resource admits, filled in by withResources.
+	resources []string
+}
+
+// withResources fills in the resource names q admits: Resource and, with
+// SubResources, the resources below it, found through the child index.
+func (tx *Tx) withResources(q TicketQuery) TicketQuery {
+	q.resources = nil
+	if q.Resource == "" {
+		return q
+	}
+	q.resources = []string{q.Resource}
+	if !q.SubResources || q.Resource == "-" {
+		return q
+	}
+	for i := 0; i < len(q.resources); i++ {
+		for _, c := range tx.Children(q.resources[i]) {
+			// A damaged child index could hold a cycle; name each resource once.
+			if !slices.Contains(q.resources, c) {
+				q.resources = append(q.resources, c)
+			}
+		}
+	}
+	return q
+}
+
+// admits reports whether q's resource filter lets a ticket of resource r
+// ("-" for a request) through.
+func (q TicketQuery) admits(r string) bool {
+	if q.resources == nil {
+		return q.Resource == "" || q.Resource == r
+	}
+	return slices.Contains(q.resources, r)
 }
 
 // matches reports whether t passes every filter of q.
 func (q TicketQuery) matches(t helpdesk.Ticket) bool {
 	return (q.State == "" || string(t.State) == q.State) &&
-		(q.Resource == "" || noneIfEmpty(t.Resource) == q.Resource) &&
+		q.admits(noneIfEmpty(t.Resource)) &&
 		(q.Requester == "" || t.Requester == q.Requester) &&
 		(q.Assignee == "" || noneIfEmpty(t.Assignee) == q.Assignee)
 }
@@ -159,8 +195,13 @@ func (tx *Tx) visit(q TicketQuery, num uint64, fn func(helpdesk.Ticket) (bool, e
 }
 
 // EachTicket visits matching tickets newest first until fn returns false.
-// It walks the most selective index for the query.
+// It walks the most selective index for the query; a resource with
+// sub-resources is the merge of their ranges.
 func (tx *Tx) EachTicket(q TicketQuery, fn func(helpdesk.Ticket) (bool, error)) error {
+	q = tx.withResources(q)
+	if len(q.resources) > 1 {
+		return tx.walkSet(tx.matching(q), q, fn)
+	}
 	field, value := "", ""
 	switch {
 	case q.State != "" && q.Resource != "":
@@ -197,7 +238,13 @@ type TicketScope struct {
 // the ranges of q's filters, walked newest first by seeking), so only the
 // tickets handed to fn are read and decoded, however many are skipped.
 func (tx *Tx) EachTicketIn(scope TicketScope, q TicketQuery, fn func(helpdesk.Ticket) (bool, error)) error {
-	set := tx.inScope(scope, q)
+	q = tx.withResources(q)
+	return tx.walkSet(tx.inScope(scope, q), q, fn)
+}
+
+// walkSet visits the tickets of set that match q, newest first, from below
+// q.Before, until fn returns false.
+func (tx *Tx) walkSet(set ticketSet, q TicketQuery, fn func(helpdesk.Ticket) (bool, error)) error {
 	for upTo := highest(q.Before); upTo > 0; {
 		n, ok := set.seek(upTo)
 		if !ok {
@@ -211,40 +258,64 @@ func (tx *Tx) EachTicketIn(scope TicketScope, q TicketQuery, fn func(helpdesk.Ti
 	return nil
 }
 
-// inScope is the set of ticket numbers in scope that match q, as index ranges.
-func (tx *Tx) inScope(scope TicketScope, q TicketQuery) ticketSet {
-	idx := tx.bucket(bucketTicketIndex)
-	rng := func(field, value string) ticketSet {
-		return &keyRange{c: idx.Cursor(), prefix: append(pair(field, value), 0)}
-	}
-	var seen union
-	for _, r := range scope.Resources {
-		switch {
-		case q.Resource != "" && r != q.Resource:
-		case q.State != "":
-			seen = append(seen, rng(idxStateRes, q.State+"/"+r))
-		default:
-			seen = append(seen, rng(idxResource, r))
-		}
-	}
-	if scope.Requester != "" && (q.Requester == "" || q.Requester == scope.Requester) {
-		own := intersection{rng(idxRequester, scope.Requester)}
+// indexRange is the ticket numbers under one value of an index field.
+func (tx *Tx) indexRange(field, value string) ticketSet {
+	return &keyRange{c: tx.bucket(bucketTicketIndex).Cursor(), prefix: append(pair(field, value), 0)}
+}
+
+// ofResources is the tickets of the resources in rs, in q's state when it
+// names one.
+func (tx *Tx) ofResources(q TicketQuery, rs []string) union {
+	var u union
+	for _, r := range rs {
 		if q.State != "" {
-			own = append(own, rng(idxState, q.State))
+			u = append(u, tx.indexRange(idxStateRes, q.State+"/"+r))
+		} else {
+			u = append(u, tx.indexRange(idxResource, r))
 		}
-		if q.Resource != "" {
-			own = append(own, rng(idxResource, q.Resource))
+	}
+	return u
+}
+
+// matching is the set of ticket numbers that match q (withResources
+// applied, Resource set), as index ranges.
+func (tx *Tx) matching(q TicketQuery) ticketSet {
+	return tx.narrowed(q, tx.ofResources(q, q.resources))
+}
+
+// narrowed is set cut down to q's requester and assignee.
+func (tx *Tx) narrowed(q TicketQuery, set ticketSet) ticketSet {
+	all := intersection{set}
+	if q.Requester != "" {
+		all = append(all, tx.indexRange(idxRequester, q.Requester))
+	}
+	if q.Assignee != "" {
+		all = append(all, tx.indexRange(idxAssignee, q.Assignee))
+	}
+	return all
+}
+
+// inScope is the set of ticket numbers in scope that match q (withResources
+// applied), as index ranges.
+func (tx *Tx) inScope(scope TicketScope, q TicketQuery) ticketSet {
+	var rs []string
+	for _, r := range scope.Resources {
+		if q.admits(r) {
+			rs = append(rs, r)
+		}
+	}
+	seen := tx.ofResources(q, rs)
+	if scope.Requester != "" && (q.Requester == "" || q.Requester == scope.Requester) {
+		own := intersection{tx.indexRange(idxRequester, scope.Requester)}
+		switch {
+		case q.Resource != "":
+			own = append(own, tx.ofResources(q, q.resources))
+		case q.State != "":
+			own = append(own, tx.indexRange(idxState, q.State))
 		}
 		seen = append(seen, own)
 	}
-	all := intersection{seen}
-	if q.Requester != "" {
-		all = append(all, rng(idxRequester, q.Requester))
-	}
-	if q.Assignee != "" {
-		all = append(all, rng(idxAssignee, q.Assignee))
-	}
-	return all
+	return tx.narrowed(q, seen)
 }
 
 // highest is the highest ticket number a page below before may hold.

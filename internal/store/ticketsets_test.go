@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"math/rand"
 	"slices"
 	"testing"
@@ -45,18 +46,35 @@ func TestEachTicketInScope(t *testing.T) {
 	}
 }
 
-// The set a scoped walk visits is decided from index keys alone: for random
-// tickets, scopes and queries, the numbers it yields are exactly those of the
-// tickets that are in scope and match, found by reading every ticket.
+// The set a walk visits is decided from index keys alone: for random
+// tickets, scopes and queries (a resource alone or with the resources below
+// it), the numbers a scoped walk yields are exactly those of the tickets that
+// are in scope and match, found by reading every ticket; an unscoped walk
+// yields those that match.
 func TestScopeIsDecidedFromKeys(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	db := openTestStore(t)
 	users := []string{"ann", "ben", "cid", "dee"}
 	resources := []string{"", "a", "b", "c", "d", "e"}
+	// a > b > c, a > d; e stands alone; f was never created.
+	parent := map[string]string{"b": "a", "c": "b", "d": "a"}
+	below := func(r, top string) bool {
+		for ; r != ""; r = parent[r] {
+			if r == top {
+				return true
+			}
+		}
+		return false
+	}
 	states := []helpdesk.State{helpdesk.StateRequest, helpdesk.StateNew, helpdesk.StateInProgress, helpdesk.StateClosed}
 	pick := func(from []string) string { return from[rng.Intn(len(from))] }
 	var all []helpdesk.Ticket
 	mustUpdate(t, db, func(tx *Tx) error {
+		for _, r := range resources[1:] {
+			if err := tx.PutResource(helpdesk.Resource{Name: r, Parent: parent[r]}); err != nil {
+				return err
+			}
+		}
 		for range 400 {
 			n, err := tx.NextTicketNumber()
 			if err != nil {
@@ -80,6 +98,26 @@ func TestScopeIsDecidedFromKeys(t *testing.T) {
 		}
 		return pick(from)
 	}
+	// matches is the query's filter, written out from the ticket's fields.
+	matches := func(q TicketQuery, tk helpdesk.Ticket) bool {
+		res := noneIfEmpty(tk.Resource)
+		return (q.State == "" || string(tk.State) == q.State) &&
+			(q.Resource == "" || res == q.Resource || (q.SubResources && below(tk.Resource, q.Resource))) &&
+			(q.Requester == "" || tk.Requester == q.Requester) &&
+			(q.Assignee == "" || noneIfEmpty(tk.Assignee) == q.Assignee) &&
+			(q.Before == 0 || tk.Number < q.Before)
+	}
+	walk := func(set ticketSet, before int) []int {
+		var got []int
+		for upTo := highest(before); upTo > 0; {
+			n, ok := set.seek(upTo)
+			if !ok {
+				break
+			}
+			got, upTo = append(got, int(n)), n-1
+		}
+		return got
+	}
 	cases := 2000
 	if onPostgres {
 		cases = 300 // each case is a few dozen round trips to the server
@@ -92,30 +130,94 @@ func TestScopeIsDecidedFromKeys(t *testing.T) {
 			}
 		}
 		scope.Requester = opt(users...)
-		q := TicketQuery{State: opt("request", "new", "in-progress", "closed"), Resource: opt("-", "a", "b", "f"),
-			Requester: opt(users...), Assignee: opt("-", "ann", "ben"), Before: rng.Intn(3) * rng.Intn(420)}
-		var want []int
+		q := TicketQuery{State: opt("request", "new", "in-progress", "closed"), Resource: opt("-", "a", "b", "c", "e", "f"),
+			SubResources: rng.Intn(2) == 0, Requester: opt(users...), Assignee: opt("-", "ann", "ben"), Before: rng.Intn(3) * rng.Intn(420)}
+		var want, wantScoped []int
 		for _, tk := range slices.Backward(all) {
-			in := slices.Contains(scope.Resources, noneIfEmpty(tk.Resource)) || (scope.Requester != "" && tk.Requester == scope.Requester)
-			if in && q.matches(tk) && (q.Before == 0 || tk.Number < q.Before) {
-				want = append(want, tk.Number)
+			if !matches(q, tk) {
+				continue
+			}
+			want = append(want, tk.Number)
+			if slices.Contains(scope.Resources, noneIfEmpty(tk.Resource)) || (scope.Requester != "" && tk.Requester == scope.Requester) {
+				wantScoped = append(wantScoped, tk.Number)
 			}
 		}
-		var got []int
+		var got, gotScoped []int
 		mustView(t, db, func(tx *Tx) error {
-			set := tx.inScope(scope, q)
-			for upTo := highest(q.Before); upTo > 0; {
-				n, ok := set.seek(upTo)
-				if !ok {
-					break
-				}
-				got, upTo = append(got, int(n)), n-1
-			}
-			return nil
+			gotScoped = walk(tx.inScope(scope, tx.withResources(q)), q.Before)
+			return tx.EachTicket(q, func(tk helpdesk.Ticket) (bool, error) {
+				got = append(got, tk.Number)
+				return true, nil
+			})
 		})
-		if !slices.Equal(got, want) {
-			t.Fatalf("case %d: scope %+v, query %+v:\n got %v\nwant %v", i, scope, q, got, want)
+		if !slices.Equal(gotScoped, wantScoped) {
+			t.Fatalf("case %d: scope %+v, query %+v:\n got %v\nwant %v", i, scope, q, gotScoped, wantScoped)
 		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("case %d: unscoped, query %+v:\n got %v\nwant %v", i, q, got, want)
+		}
+	}
+}
+
+// A resource's tickets include those of the resources below it, at any
+// depth, when the query asks for sub-resources, merged newest first.
+func TestEachTicketWithSubResources(t *testing.T) {
+	db := openTestStore(t)
+	addUsers(t, db, "ann")
+	mustUpdate(t, db, func(tx *Tx) error {
+		return errors.Join(tx.PutResource(helpdesk.Resource{Name: "network"}),
+			tx.PutResource(helpdesk.Resource{Name: "network-wifi", Parent: "network"}),
+			tx.PutResource(helpdesk.Resource{Name: "wifi-guest", Parent: "network-wifi"}),
+			tx.PutResource(helpdesk.Resource{Name: "printers"}))
+	})
+	// 1 network · 2 wifi-guest · 3 printers · 4 network-wifi (closed) · 5 request · 6 network-wifi
+	specs := []struct {
+		resource string
+		state    helpdesk.State
+	}{
+		{"network", helpdesk.StateNew}, {"wifi-guest", helpdesk.StateNew}, {"printers", helpdesk.StateNew},
+		{"network-wifi", helpdesk.StateClosed}, {"", helpdesk.StateRequest}, {"network-wifi", helpdesk.StateNew},
+	}
+	mustUpdate(t, db, func(tx *Tx) error {
+		for i, s := range specs {
+			if err := tx.PutTicket(helpdesk.Ticket{Number: i + 1, Subject: "t", Requester: "ann", Resource: s.resource,
+				State: s.state, Priority: helpdesk.PriorityNormal}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	cases := []struct {
+		name string
+		q    TicketQuery
+		want []int
+	}{
+		{"the resource alone", TicketQuery{Resource: "network"}, []int{1}},
+		{"with every level below", TicketQuery{Resource: "network", SubResources: true}, []int{6, 4, 2, 1}},
+		{"a middle resource", TicketQuery{Resource: "network-wifi", SubResources: true}, []int{6, 4, 2}},
+		{"a leaf", TicketQuery{Resource: "wifi-guest", SubResources: true}, []int{2}},
+		{"in a state", TicketQuery{Resource: "network", SubResources: true, State: "new"}, []int{6, 2, 1}},
+		{"a page", TicketQuery{Resource: "network", SubResources: true, Before: 4}, []int{2, 1}},
+		{"requests have none below", TicketQuery{Resource: "-", SubResources: true}, []int{5}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			equal(t, "tickets", ticketNumbers(t, db, c.q, 0), c.want)
+			var scoped []int
+			mustView(t, db, func(tx *Tx) error {
+				return tx.EachTicketIn(TicketScope{Resources: []string{"-", "network-wifi", "wifi-guest"}}, c.q, func(tk helpdesk.Ticket) (bool, error) {
+					scoped = append(scoped, tk.Number)
+					return true, nil
+				})
+			})
+			var want []int
+			for _, n := range c.want {
+				if n != 1 && n != 3 {
+					want = append(want, n)
+				}
+			}
+			equal(t, "tickets in scope", scoped, want)
+		})
 	}
 }
 

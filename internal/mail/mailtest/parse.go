@@ -31,6 +31,10 @@ type Received struct {
 	ParseErr error
 }
 
+// Parse reads a raw message into its header, subject and text and HTML
+// parts, as the server does with every message it accepts.
+func Parse(raw []byte) Received { return parse(raw) }
+
 func parse(raw []byte) Received {
 	r := Received{Raw: raw}
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
