@@ -53,7 +53,7 @@ RACE_PKGS := ./internal/store/... ./internal/web/... ./internal/mail/... ./inter
 RACE_CLI  := ^Test(StressConcurrent|Concurrent|Approval)
 
 test: ## run every test (what CI runs): the whole suite, then the race detector
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 45m ./...
 	CGO_ENABLED=1 $(GO) test -race -short -count=1 -timeout 20m $(RACE_PKGS)
 	CGO_ENABLED=1 $(GO) test -race -short -count=1 -timeout 20m -run '$(RACE_CLI)' ./internal/cli
 
