@@ -268,6 +268,8 @@ func (d *decoder) document(doc *yaml.Node) {
 			d.list(kv.val, keyActions, "action", d.action)
 		case keySettings:
 			d.settings(kv.val)
+		case keySchema:
+			d.schemaRef(kv.val)
 		default:
 			// x- keys are free for the file's own use, typically templates
 			// that entries merge with "<<: *name".
@@ -358,6 +360,15 @@ func (d *decoder) version(n *yaml.Node) {
 	}
 	if n.Value != strconv.Itoa(Version) {
 		d.fs.add(d.pos(n), CodeVersion, "unsupported version %q; this deskctl reads version %d", n.Value, Version)
+	}
+}
+
+// schemaRef checks "$schema", which only editors read: JSON editors take
+// the schema of a document from it.
+func (d *decoder) schemaRef(n *yaml.Node) {
+	n = d.resolve(n)
+	if n.Kind != yaml.ScalarNode || isNull(n) || n.ShortTag() != "!!str" {
+		d.fs.add(d.pos(n), CodeType, "$schema must be the path or URL of the schema, not %s", describe(n))
 	}
 }
 

@@ -103,7 +103,8 @@ func TestDocsListEveryKey(t *testing.T) {
 
 func TestSchemaAgreesWithTheLoader(t *testing.T) {
 	valid := []string{examplePolicy, "", "x-templates: {a: 1}\n", "users: ~\nsettings: {approvals.enabled: false}\n",
-		"groups: [{name: g, description: ~, members: ~, rights: ~}]\nusers: [{login: a, name: A, email: a@example.com, active: ~}]\n"}
+		"groups: [{name: g, description: ~, members: ~, rights: ~}]\nusers: [{login: a, name: A, email: a@example.com, active: ~}]\n",
+		`{"$schema": "https://example.com/policy.schema.json", "users": []}`}
 	for _, doc := range valid {
 		if errs := schemaErrors(t, []byte(doc)); len(errs) != 0 {
 			t.Errorf("schema refuses a valid policy: %q\n%s", errs, doc)
@@ -125,6 +126,7 @@ func TestSchemaAgreesWithTheLoader(t *testing.T) {
 		"unknown setting":       "settings: {approvals.enable: true}\n",
 		"duration":              "settings: {approvals.link-ttl: 3d}\n",
 		"rights as a string":    "groups: [{name: g, rights: close}]\n",
+		"$schema as a number":   `{"$schema": 3}`,
 	}
 	for name, doc := range invalid {
 		if errs := schemaErrors(t, []byte(doc)); len(errs) == 0 {
