@@ -267,7 +267,9 @@ func newCmdPolicyExport(f *Factory) *cobra.Command {
 		Use:   "export [-o yaml|json]",
 		Short: "Write the database as a policy file (admin)",
 		Long: `Write the whole directory, custom actions, grants and settings as a policy document.
-Exporting, applying to a fresh database and exporting again gives the same document.` + exitStatus(),
+Exporting, applying to a fresh database and exporting again gives the same document.
+YAML starts with "# yaml-language-server: $schema=policy.schema.json", which points
+editors at the schema ` + "`deskctl policy schema`" + ` writes, saved beside the file.` + exitStatus(),
 		Example: "  deskctl policy export > policy.yaml\n  deskctl policy export -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {

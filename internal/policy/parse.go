@@ -24,7 +24,9 @@ type Source struct {
 }
 
 // Read reads policy files. A directory stands for the *.yaml, *.yml and
-// *.json files directly inside it, in name order. The error is for files
+// *.json files directly inside it, in name order, except *.schema.json: the
+// schema that editors find through the modeline of an exported policy
+// lives beside the files it describes. The error is for files
 // that cannot be read at all, or that together hold more than maxBytes
 // (DefaultMaxBytes when zero or less).
 func Read(maxBytes int64, paths ...string) ([]Source, error) {
@@ -82,6 +84,10 @@ func Merge(srcs []Source) (*Policy, []Finding) {
 	return pol, sortFindings(all)
 }
 
+// schemaSuffix ends the names of JSON Schema files, which a directory of
+// policy files may hold but which are no policy.
+const schemaSuffix = ".schema.json"
+
 func policyFilesIn(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -91,7 +97,7 @@ func policyFilesIn(dir string) ([]string, error) {
 	for _, e := range entries {
 		switch strings.ToLower(filepath.Ext(e.Name())) {
 		case ".yaml", ".yml", ".json":
-			if !e.IsDir() {
+			if !e.IsDir() && !strings.HasSuffix(strings.ToLower(e.Name()), schemaSuffix) {
 				out = append(out, filepath.Join(dir, e.Name()))
 			}
 		}

@@ -408,6 +408,7 @@ func TestLoadDirectory(t *testing.T) {
 	writeFile(t, dir, "b.yml", "groups: [{name: g, members: [alice]}]\n")
 	writeFile(t, dir, "a.json", `{"users": [{"login": "alice", "name": "A", "email": "a@example.com", "rights": ["admin"]}]}`)
 	writeFile(t, dir, "notes.txt", "not a policy")
+	writeFile(t, dir, "policy.schema.json", string(JSONSchema()))
 	if err := os.Mkdir(filepath.Join(dir, "sub.yaml"), 0o700); err != nil {
 		t.Fatal(err)
 	}
