@@ -65,18 +65,27 @@ func printFindings(f *Factory, fs []policy.Finding) {
 
 func newCmdPolicyValidate(f *Factory) *cobra.Command {
 	var maxBytes int64
+	var format string
 	cmd := &cobra.Command{
-		Use:   "validate FILE...",
+		Use:   "validate FILE... [--format text|github|sarif]",
 		Short: "Check policy files offline (syntax and meaning)",
 		Long: `Check policy files without a database: unknown keys and rights (with the closest
 suggestion), unknown members, group cycles, permissions not grantable to resources,
 edit-all-tickets without read-all-tickets, duplicate names, invalid logins and emails,
 no active administrator. Each finding prints as file:line:col: message.
-JSON: an array of {file, line, col, severity, code, message}.` +
+JSON: an array of {file, line, col, severity, code, message}.
+
+For CI, --format github prints GitHub Actions workflow commands
+(::error file=F,line=L,col=C::message), which annotate the files of a pull request;
+--format sarif prints a SARIF 2.1.0 log (rules are the finding codes) for code
+scanning uploads. The exit status is the same in every format.` +
 			exitStatus("1  the files have findings (errors; warnings alone exit 0)", tooLargeStatus),
-		Example: "  deskctl policy validate policy/*.yaml",
+		Example: "  deskctl policy validate policy/*.yaml\n  deskctl policy validate policy/ --format github\n  deskctl policy validate policy/ --format sarif > policy.sarif",
 		Args:    usageArgs(1, -1, "at least one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.checkFindingsFormat(format); err != nil {
+				return err
+			}
 			_, findings, err := policy.Check(maxBytes, args...)
 			if err != nil {
 				return err
@@ -88,11 +97,16 @@ JSON: an array of {file, line, col, severity, code, message}.` +
 			if err != nil {
 				return err
 			}
-			if pr.Structured() {
+			switch {
+			case format != findingsFormats[0]:
+				if err := f.writeFindings(format, findings); err != nil {
+					return err
+				}
+			case pr.Structured():
 				if err := pr.Print(findings, output.Tab{}); err != nil {
 					return err
 				}
-			} else {
+			default:
 				for _, x := range findings {
 					fmt.Fprintln(f.IO.Out, x.String())
 				}
@@ -107,6 +121,7 @@ JSON: an array of {file, line, col, severity, code, message}.` +
 		},
 	}
 	maxFileSizeFlag(cmd, &maxBytes)
+	findingsFormatFlag(cmd, &format)
 	return cmd
 }
 
