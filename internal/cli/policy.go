@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/deskctl/deskctl/internal/app"
@@ -172,7 +173,7 @@ func newCmdPolicyPlan(f *Factory) *cobra.Command {
 grant, revoke, set) and, more important, effective access changes per user
 ("+ bob gains close via group:support ← group:tier1 ← bob").
 JSON fields: changes (op, subject, detail), access (op, user, right or resource and
-access, via), applied.` +
+access, paths as access explain gives them, via), applied (docs/json.md).` +
 			exitStatus("1  with --exit-code: there are changes", tooLargeStatus),
 		Example: "  deskctl policy plan policy/*.yaml\n  deskctl policy plan policy/*.yaml --exit-code -o json",
 		Args:    usageArgs(1, -1, "at least one FILE"),
@@ -288,11 +289,15 @@ editors at the schema ` + "`deskctl policy schema`" + ` writes, saved beside the
 		Example: "  deskctl policy export > policy.yaml\n  deskctl policy export -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			of, filter, err := f.outputFormat()
+			if err != nil {
+				return err
+			}
 			format := "yaml"
-			if f.output == "json" {
+			if of == output.JSON {
 				format = "json"
-			} else if f.output != "yaml" && f.output != "table" && f.output != "" {
-				return errs.Usagef("policy export writes yaml or json, not %s", f.output)
+			} else if of != output.YAML && of != output.Table {
+				return errs.Usagef("policy export writes yaml or json, not %s", of)
 			}
 			svc, err := f.Service()
 			if err != nil {
@@ -301,6 +306,9 @@ editors at the schema ` + "`deskctl policy schema`" + ` writes, saved beside the
 			out, err := svc.ExportPolicy(format)
 			if err != nil {
 				return err
+			}
+			if filter != nil {
+				return filter.Write(f.IO.Out, json.RawMessage(out))
 			}
 			_, err = f.IO.Out.Write(out)
 			return err
@@ -316,7 +324,14 @@ func newCmdPolicySchema(f *Factory) *cobra.Command {
 		Example: "  deskctl policy schema > policy.schema.json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := f.IO.Out.Write(policy.JSONSchema())
+			_, filter, err := f.outputFormat()
+			if err != nil {
+				return err
+			}
+			if filter != nil {
+				return filter.Write(f.IO.Out, json.RawMessage(policy.JSONSchema()))
+			}
+			_, err = f.IO.Out.Write(policy.JSONSchema())
 			return err
 		},
 	}

@@ -78,12 +78,17 @@ type Printer struct {
 	Format Format
 	TTY    bool // stdout is a terminal
 	Color  bool // colour allowed (terminal and NO_COLOR unset)
+	// Filter, when set, turns the JSON document into text (--jq, --template).
+	Filter *Filter
 }
 
 // Print writes data (json/yaml) or its table form (everything else).
 func (p *Printer) Print(data any, tab Tab) error {
 	switch p.Format {
 	case JSON:
+		if p.Filter != nil {
+			return p.Filter.Write(p.Out, data)
+		}
 		return WriteJSON(p.Out, data)
 	case YAML:
 		return WriteYAML(p.Out, data)
