@@ -55,8 +55,8 @@ server authenticates (docs/security.md).` + exitStatus(),
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	})
-	pf.StringVar(&f.jq, "jq", "", "filter the JSON output with a jq expression, e.g. '.[].login' (implies -o json; docs/json.md)")
-	pf.StringVar(&f.template, "template", "", "format the JSON output with a Go template, e.g. '{{range .}}{{.login}}{{\"\\n\"}}{{end}}' (implies -o json)")
+	pf.StringVar(&f.jq, "jq", "", "filter the JSON output with the jq expression `EXPR`, e.g. '.[].login' (implies -o json; docs/json.md)")
+	pf.StringVar(&f.template, "template", "", "format the JSON output with the Go template `TEXT`, e.g. '{{range .}}{{.login}}{{\"\\n\"}}{{end}}' (implies -o json)")
 	_ = root.RegisterFlagCompletionFunc("jq", cobra.NoFileCompletions)
 	_ = root.RegisterFlagCompletionFunc("template", cobra.NoFileCompletions)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
