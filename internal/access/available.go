@@ -29,17 +29,17 @@ const (
 // now?" (or, from Can without a ticket, "does this user hold this right?").
 type Check struct {
 	Action    string    `json:"action"`
-	Ticket    int       `json:"ticket,omitempty"`
+	Ticket    int       `json:"ticket"`
 	Available bool      `json:"available"`
 	Condition Condition `json:"condition"`
 	// Reason is one sentence for people, e.g. "ticket is closed; close applies to new, in-progress, waiting".
 	Reason string `json:"reason"`
 	// Fix is a concrete next step, usually a deskctl command line; empty when there is none.
-	Fix string `json:"fix,omitempty"`
+	Fix string `json:"fix"`
 	// Granted and Paths say whether and how the user holds the action,
 	// whatever the outcome of the other conditions.
 	Granted bool   `json:"granted"`
-	Paths   []Path `json:"paths,omitempty"`
+	Paths   []Path `json:"paths"`
 }
 
 // Available decides whether action is available to login on t. The

@@ -34,7 +34,7 @@ type RightExplanation struct {
 	Category helpdesk.Category  `json:"category"`
 	Granted  bool               `json:"granted"`
 	Paths    []Path             `json:"paths"`
-	Check    *Check             `json:"check,omitempty"`
+	Check    *Check             `json:"check"`
 }
 
 // Explanation is everything `access explain USER` reports.
@@ -43,7 +43,7 @@ type Explanation struct {
 	Name   string `json:"name"`
 	Active bool   `json:"active"`
 	// Note explains an unusual state, e.g. a disabled user.
-	Note string `json:"note,omitempty"`
+	Note string `json:"note"`
 	// Groups are the user's effective groups (everyone included for an
 	// active user), sorted by name, each with its membership chains.
 	Groups    []GroupMembership             `json:"groups"`
@@ -52,7 +52,7 @@ type Explanation struct {
 	// or holds dispatcher or read-all-tickets. For other users the display
 	// rule lists only all-users actions and held permissions.
 	Supporter bool               `json:"supporter"`
-	Role      *RoleInfo          `json:"role,omitempty"`
+	Role      *RoleInfo          `json:"role"`
 	Rights    []RightExplanation `json:"rights"`
 	// Hidden counts the rights the display rule left out (ExplainOptions.All lists them).
 	Hidden int `json:"hidden"`
@@ -133,7 +133,6 @@ func (e *Engine) Explain(login string, opt ExplainOptions) (Explanation, error) 
 			if err != nil {
 				return Explanation{}, err
 			}
-			c.Paths = nil // already on the right explanation
 			re.Check = &c
 		}
 		x.Rights = append(x.Rights, re)
@@ -226,16 +225,17 @@ type InheritedRight struct {
 // SubjectExplanation is what `access explain group:G` or `resource:R` reports.
 type SubjectExplanation struct {
 	Subject     string `json:"subject"`
-	Description string `json:"description,omitempty"`
+	Description string `json:"description"`
 	// Parent is a resource's parent resource.
-	Parent string `json:"parent,omitempty"`
+	Parent string `json:"parent"`
 	// Granted lists the rights granted to the subject itself, in catalog order.
 	Granted []string `json:"granted"`
 	// Inherited lists, for a group, the rights granted to groups it is nested
 	// in, with the chains. Resources inherit nothing.
 	Inherited []InheritedRight `json:"inherited"`
-	// Groups are, for a group, the groups it is nested in, with chains.
-	Groups []GroupMembership `json:"groups,omitempty"`
+	// Groups are, for a group, the groups it is nested in, with chains;
+	// empty for a resource.
+	Groups []GroupMembership `json:"groups"`
 	// Members are the active users who receive the subject's rights: for a
 	// group every user in it directly or through nested groups (every active
 	// user for everyone), for a resource its direct members.
@@ -243,9 +243,10 @@ type SubjectExplanation struct {
 	MemberCount int      `json:"member_count"`
 	// TicketMembers are, for a resource, the users who are Resource Members
 	// of its tickets: its own members, or those of TicketMembersFrom, the
-	// nearest ancestor with members, when it has none of its own.
-	TicketMembers     []helpdesk.ResourceMember `json:"ticket_members,omitempty"`
-	TicketMembersFrom string                    `json:"ticket_members_from,omitempty"`
+	// nearest ancestor with members, when it has none of its own. Empty
+	// for a group.
+	TicketMembers     []helpdesk.ResourceMember `json:"ticket_members"`
+	TicketMembersFrom string                    `json:"ticket_members_from"`
 }
 
 // ExplainSubject explains a group or a resource (users go through Explain).
@@ -253,7 +254,8 @@ func (e *Engine) ExplainSubject(s helpdesk.Subject) (SubjectExplanation, error) 
 	if err := e.loadCatalog(); err != nil {
 		return SubjectExplanation{}, err
 	}
-	x := SubjectExplanation{Subject: s.String(), Granted: []string{}, Inherited: []InheritedRight{}, Members: []string{}}
+	x := SubjectExplanation{Subject: s.String(), Granted: []string{}, Inherited: []InheritedRight{}, Members: []string{},
+		Groups: []GroupMembership{}, TicketMembers: []helpdesk.ResourceMember{}}
 	switch s.Kind {
 	case helpdesk.KindGroup:
 		g, ok, err := e.group(s.Name)
@@ -314,7 +316,8 @@ func (e *Engine) ExplainSubject(s helpdesk.Subject) (SubjectExplanation, error) 
 		if err != nil {
 			return x, err
 		}
-		x.TicketMembers, x.TicketMembersFrom = res.Members, res.From
+		x.TicketMembersFrom = res.From
+		x.TicketMembers = append(x.TicketMembers, res.Members...)
 	default:
 		return x, errs.Usagef("explain %s with the user form", s).WithHint("run: deskctl access explain %s", s.Name)
 	}

@@ -96,7 +96,7 @@ func (p Path) String() string {
 type pathJSON struct {
 	Grant  string          `json:"grant" yaml:"grant"`
 	Chain  Chain           `json:"chain" yaml:"chain"`
-	Access helpdesk.Access `json:"access,omitempty" yaml:"access,omitempty"`
+	Access helpdesk.Access `json:"access" yaml:"access"`
 	Text   string          `json:"text" yaml:"text"`
 }
 
@@ -105,7 +105,7 @@ func (p Path) export() pathJSON {
 }
 
 // MarshalJSON writes {"grant": "group:support", "chain": [...], "access": "write", "text": "…"};
-// access appears only for resource paths and text is String().
+// access is empty except for resource paths, and text is String().
 func (p Path) MarshalJSON() ([]byte, error) { return json.Marshal(p.export()) }
 
 // MarshalYAML writes the same fields as MarshalJSON.
@@ -250,9 +250,9 @@ func (e *Engine) walkUp(start helpdesk.Subject, first []string,
 // paths lists every way right idx reaches user n.
 func (e *Engine) paths(n *userNode, idx int) ([]Path, error) {
 	if !n.u.Active {
-		return nil, nil
+		return []Path{}, nil
 	}
-	var out []Path
+	out := []Path{}
 	own, err := e.grantsOf(n.subject())
 	if err != nil {
 		return nil, err
@@ -374,6 +374,9 @@ func disabledCheck(c Check, n *userNode) Check {
 	c.Condition = CondUserDisabled
 	c.Reason = fmt.Sprintf("%s is disabled; a disabled user holds no rights and has no role on any ticket", n.u.Login)
 	c.Fix = "deskctl user enable " + n.u.Login
+	if c.Paths == nil {
+		c.Paths = []Path{}
+	}
 	return c
 }
 

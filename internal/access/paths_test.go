@@ -40,11 +40,11 @@ func TestPathJSON(t *testing.T) {
 		want string
 	}{
 		{Path{Grant: g("support"), Chain: Chain{g("support"), g("tier1"), u("bob")}},
-			`{"grant":"group:support","chain":["group:support","group:tier1","user:bob"],"text":"group:support ← group:tier1 ← bob"}`},
+			`{"grant":"group:support","chain":["group:support","group:tier1","user:bob"],"access":"","text":"group:support ← group:tier1 ← bob"}`},
 		{Path{Grant: r("network"), Chain: Chain{r("network"), u("bob")}, Access: helpdesk.AccessWrite},
 			`{"grant":"resource:network","chain":["resource:network","user:bob"],"access":"write","text":"resource:network (write)"}`},
 		{Path{Grant: u("bob"), Chain: Chain{u("bob")}},
-			`{"grant":"user:bob","chain":["user:bob"],"text":"direct"}`},
+			`{"grant":"user:bob","chain":["user:bob"],"access":"","text":"direct"}`},
 	}
 	for _, tc := range tests {
 		b, err := json.Marshal(tc.p)

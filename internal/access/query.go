@@ -1,6 +1,10 @@
 package access
 
 import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+
 	"github.com/deskctl/deskctl/internal/helpdesk"
 )
 
@@ -10,7 +14,7 @@ type Holder struct {
 	Login string `json:"login"`
 	Name  string `json:"name"`
 	// Role is the user's role on the ticket, when a ticket was given.
-	Role  Role   `json:"role,omitempty"`
+	Role  Role   `json:"role"`
 	Paths []Path `json:"paths"`
 }
 
@@ -106,10 +110,76 @@ func (e *Engine) WhoCan(right string, t *helpdesk.Ticket) ([]Holder, error) {
 }
 
 // Matrix is users × rights: Cells[i][j] says whether Users[i] holds Rights[j].
+// In JSON and YAML each row names its user and its rights (see MarshalJSON).
 type Matrix struct {
-	Users  []string `json:"users"`
-	Rights []string `json:"rights"`
-	Cells  [][]bool `json:"cells"`
+	Users  []string
+	Rights []string
+	Cells  [][]bool
+}
+
+// matrixRow is one user's row of a Matrix as JSON: the user and, per right
+// in column order, whether they hold it.
+type matrixRow struct {
+	User   string          `json:"user"`
+	Rights json.RawMessage `json:"rights"`
+}
+
+type matrixJSON struct {
+	Users  []string    `json:"users"`
+	Rights []string    `json:"rights"`
+	Rows   []matrixRow `json:"rows"`
+}
+
+// MarshalJSON writes {"users": [...], "rights": [...], "rows": [{"user":
+// "bob", "rights": {"close": true, "admin": false, ...}}, ...]}: named
+// fields instead of bare booleans, the rights of a row in column order.
+func (m Matrix) MarshalJSON() ([]byte, error) {
+	out := matrixJSON{Users: m.Users, Rights: m.Rights, Rows: make([]matrixRow, len(m.Users))}
+	if out.Users == nil {
+		out.Users = []string{}
+	}
+	if out.Rights == nil {
+		out.Rights = []string{}
+	}
+	for i, u := range m.Users {
+		var b bytes.Buffer
+		b.WriteByte('{')
+		for j, r := range m.Rights {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			name, err := json.Marshal(r)
+			if err != nil {
+				return nil, err
+			}
+			b.Write(name)
+			b.WriteByte(':')
+			b.WriteString(strconv.FormatBool(i < len(m.Cells) && j < len(m.Cells[i]) && m.Cells[i][j]))
+		}
+		b.WriteByte('}')
+		out.Rows[i] = matrixRow{User: u, Rights: b.Bytes()}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (m *Matrix) UnmarshalJSON(data []byte) error {
+	var in matrixJSON
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	*m = Matrix{Users: in.Users, Rights: in.Rights, Cells: make([][]bool, len(in.Rows))}
+	for i, row := range in.Rows {
+		var held map[string]bool
+		if err := json.Unmarshal(row.Rights, &held); err != nil {
+			return err
+		}
+		m.Cells[i] = make([]bool, len(in.Rights))
+		for j, r := range in.Rights {
+			m.Cells[i][j] = held[r]
+		}
+	}
+	return nil
 }
 
 // Matrix computes which of users hold which of rights. An empty users list

@@ -1,6 +1,8 @@
 package access
 
 import (
+	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/deskctl/deskctl/internal/errs"
@@ -135,4 +137,26 @@ func equalBools(a, b []bool) bool {
 		}
 	}
 	return true
+}
+
+func TestMatrixJSON(t *testing.T) {
+	m := Matrix{Users: []string{"bob", "carol"}, Rights: []string{"reply", "close"}, Cells: [][]bool{{true, false}, {false, true}}}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"users":["bob","carol"],"rights":["reply","close"],"rows":[{"user":"bob","rights":{"reply":true,"close":false}},{"user":"carol","rights":{"reply":false,"close":true}}]}`
+	if string(raw) != want {
+		t.Errorf("JSON:\n got %s\nwant %s", raw, want)
+	}
+	var back Matrix
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, m) {
+		t.Errorf("round trip: %+v, want %+v", back, m)
+	}
+	if raw, _ := json.Marshal(Matrix{}); string(raw) != `{"users":[],"rights":[],"rows":[]}` {
+		t.Errorf("empty matrix: %s", raw)
+	}
 }

@@ -38,19 +38,19 @@ type RoleInfo struct {
 	Role      Role `json:"role"`
 	ReadOnly  bool `json:"read_only"`
 	Requester bool `json:"requester"`
-	Disabled  bool `json:"disabled,omitempty"`
+	Disabled  bool `json:"disabled"`
 	// Reason is one sentence for people, e.g. "Resource Member: member of
 	// network-wifi's parent network (write)".
 	Reason string `json:"reason"`
 	// Resource is the resource whose membership gives the Resource Member
 	// role: the ticket's resource, or the ancestor whose members stand in for
 	// a sub-resource without members of its own.
-	Resource string          `json:"resource,omitempty"`
-	Access   helpdesk.Access `json:"access,omitempty"`
+	Resource string          `json:"resource"`
+	Access   helpdesk.Access `json:"access"`
 	// Permission is dispatcher or read-all-tickets when the role comes from
 	// that permission, with the paths through which it is held.
-	Permission string `json:"permission,omitempty"`
-	Paths      []Path `json:"paths,omitempty"`
+	Permission string `json:"permission"`
+	Paths      []Path `json:"paths"`
 }
 
 // Role returns login's role on t, following these rules in order:
@@ -79,7 +79,7 @@ func (e *Engine) Role(login string, t *helpdesk.Ticket) (RoleInfo, error) {
 
 func (e *Engine) role(n *userNode, t *helpdesk.Ticket) (RoleInfo, error) {
 	login := n.u.Login
-	info := RoleInfo{Ticket: t.Number, Requester: t.Requester == login}
+	info := RoleInfo{Ticket: t.Number, Requester: t.Requester == login, Paths: []Path{}}
 	if !n.u.Active {
 		info.Disabled = true
 		info.Reason = fmt.Sprintf("%s is disabled and has no role on any ticket", login)
@@ -171,7 +171,7 @@ func (e *Engine) pathsByName(n *userNode, right string) ([]Path, error) {
 	}
 	i, ok := e.rightIdx[right]
 	if !ok {
-		return nil, nil
+		return []Path{}, nil
 	}
 	return e.paths(n, i)
 }

@@ -119,7 +119,7 @@ func TestLastUsedIsWrittenAtMostOncePerMinute(t *testing.T) {
 		if err != nil || len(ts) != 1 {
 			t.Fatal(ts, err)
 		}
-		return ts[0].LastUsed
+		return ts[0].LastUsed.Time
 	}
 	call(t, srv, tok, "ListUsers", `{"args":[]}`)
 	first := lastUsed()

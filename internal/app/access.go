@@ -181,8 +181,8 @@ type ExplainInput struct {
 
 // ExplainResult holds either a user's or a group/resource's explanation.
 type ExplainResult struct {
-	User    *access.Explanation        `json:"user,omitempty"`
-	Subject *access.SubjectExplanation `json:"subject,omitempty"`
+	User    *access.Explanation        `json:"user"`
+	Subject *access.SubjectExplanation `json:"subject"`
 }
 
 func (s *Service) Explain(in ExplainInput) (ExplainResult, error) {

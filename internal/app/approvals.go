@@ -27,11 +27,11 @@ type ApprovalView struct {
 	RequestedBy   string    `json:"requested_by"`
 	RequestedAt   time.Time `json:"requested_at"`
 	Note          string    `json:"note"`
-	DecidedBy     string    `json:"decided_by,omitempty"`
-	DecidedAt     time.Time `json:"decided_at,omitzero"`
-	Comment       string    `json:"comment,omitempty"`
-	CancelledBy   string    `json:"cancelled_by,omitempty"`
-	LinkExpires   time.Time `json:"link_expires,omitzero"` // zero until the approver mail is sent
+	DecidedBy     string    `json:"decided_by"`
+	DecidedAt     OptTime   `json:"decided_at"`
+	Comment       string    `json:"comment"`
+	CancelledBy   string    `json:"cancelled_by"`
+	LinkExpires   OptTime   `json:"link_expires"` // null until the approver mail is sent
 	Round         int       `json:"round"`
 	Reminders     int       `json:"reminders"`
 	Badge         string    `json:"badge"`
@@ -39,7 +39,7 @@ type ApprovalView struct {
 
 func approvalView(tx *store.Tx, a helpdesk.Approval, subject string) ApprovalView {
 	return ApprovalView{a.Ticket, subject, string(a.State), a.Approver, displayName(tx, a.Approver), a.RequestedBy, a.RequestedAt, a.Note,
-		a.DecidedBy, a.DecidedAt, a.Comment, a.CancelledBy, a.Expires, a.Round, a.Reminders, approvalBadge(tx, a).Text}
+		a.DecidedBy, OptTime{a.DecidedAt}, a.Comment, a.CancelledBy, OptTime{a.Expires}, a.Round, a.Reminders, approvalBadge(tx, a).Text}
 }
 
 // approvalBadge is the Approval row text: "Awaiting from Carol Jones".

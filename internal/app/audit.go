@@ -18,18 +18,18 @@ type AuditEntry struct {
 	Actor   string          `json:"actor"`
 	Command string          `json:"command"`
 	Subject string          `json:"subject"`
-	Before  json.RawMessage `json:"before,omitempty"`
-	After   json.RawMessage `json:"after,omitempty"`
+	Before  json.RawMessage `json:"before"`
+	After   json.RawMessage `json:"after"`
 	// Prev is the hash of the record before (empty for the first), so an
 	// exported log can be checked link by link.
 	Prev string `json:"prev"`
 	Hash string `json:"hash"`
 	// How the change arrived: file, socket or token; the OS user (file,
 	// socket), the token's name, and who really acted when impersonating.
-	Via       string `json:"via,omitempty"`
-	OSUser    string `json:"os_user,omitempty"`
-	Token     string `json:"token,omitempty"`
-	RealActor string `json:"real_actor,omitempty"`
+	Via       string `json:"via"`
+	OSUser    string `json:"os_user"`
+	Token     string `json:"token"`
+	RealActor string `json:"real_actor"`
 }
 
 // AuditQuery filters `audit log`.
@@ -66,11 +66,11 @@ func (s *Service) AuditLog(q AuditQuery) ([]AuditEntry, error) {
 type AuditVerification struct {
 	Records int                    `json:"records"`
 	OK      bool                   `json:"ok"`
-	Problem *helpdesk.ChainProblem `json:"problem,omitempty"`
+	Problem *helpdesk.ChainProblem `json:"problem"`
 	// Head names the newest record as SEQ:HASH: kept outside the database
 	// (a CI log, a ticket), it lets a later verify prove that nothing up to
 	// it was removed or rewritten since.
-	Head string `json:"head,omitempty"`
+	Head string `json:"head"`
 }
 
 // ParseAnchor reads an anchor given to `audit verify --anchor`: the head

@@ -88,7 +88,7 @@ type RestoreResult struct {
 	Backup string `json:"backup"`
 	// BackupAsOf is the time of the backup's newest audit record: the last
 	// change it holds (zero when it has no audit record).
-	BackupAsOf time.Time `json:"backup_as_of,omitzero"`
+	BackupAsOf OptTime `json:"backup_as_of"`
 	// BackupHead is the backup's audit head, SEQ:HASH.
 	BackupHead string `json:"backup_head"`
 	// ReplacedHead is the audit head of the database that was replaced;
@@ -134,13 +134,13 @@ func (s *Service) RestoreDB(path string, force bool) (RestoreResult, error) {
 			return err
 		}
 		if ok {
-			out.BackupAsOf, out.BackupHead = last.Time, headOf(last)
+			out.BackupAsOf, out.BackupHead = OptTime{last.Time}, headOf(last)
 		}
 		if !out.AdminChecked {
 			out.By = s.claimedActor()
 		}
 		note := fmt.Sprintf("restored from backup taken at %s with audit head %s, by %s",
-			timeOrUnknown(out.BackupAsOf), orNone(out.BackupHead), out.By)
+			timeOrUnknown(out.BackupAsOf.Time), orNone(out.BackupHead), out.By)
 		if !out.AdminChecked {
 			note += " (not checked as administrator: no readable database was replaced)"
 		}

@@ -216,12 +216,12 @@ type TokenView struct {
 	Name     string    `json:"name"`
 	User     string    `json:"user"`
 	Created  time.Time `json:"created"`
-	Expires  time.Time `json:"expires,omitzero"`
-	LastUsed time.Time `json:"last_used,omitzero"`
+	Expires  OptTime   `json:"expires"`
+	LastUsed OptTime   `json:"last_used"`
 }
 
 func tokenView(t helpdesk.APIToken) TokenView {
-	return TokenView{t.ID, t.Name, t.User, t.Created, t.Expires, t.LastUsed}
+	return TokenView{t.ID, t.Name, t.User, t.Created, OptTime{t.Expires}, OptTime{t.LastUsed}}
 }
 
 // NewToken is a created token with its secret, shown this once.
@@ -358,12 +358,12 @@ type AuthStatus struct {
 	Admin bool   `json:"admin"`
 	Via   string `json:"via"`
 	// OSUser is the OS login (file and socket).
-	OSUser string `json:"os_user,omitempty"`
-	Token  string `json:"token,omitempty"`
+	OSUser string `json:"os_user"`
+	Token  string `json:"token"`
 	// Expires is the token's expiry (zero: never, or no token).
-	Expires time.Time `json:"expires,omitzero"`
+	Expires OptTime `json:"expires"`
 	// RealUser is the authenticated user when acting as User.
-	RealUser string `json:"real_user,omitempty"`
+	RealUser string `json:"real_user"`
 }
 
 // WhoAmI reports the acting user and the channel that vouched for them.
@@ -371,7 +371,7 @@ func (s *Service) WhoAmI() (AuthStatus, error) {
 	var out AuthStatus
 	err := s.read(func(c *Ctx) error {
 		out = AuthStatus{User: c.Actor.Login, Name: c.Actor.Name, Admin: c.RequireAdmin() == nil, Via: c.id.via,
-			OSUser: c.id.osUser, Token: c.id.token, Expires: c.id.expires, RealUser: c.id.realActor}
+			OSUser: c.id.osUser, Token: c.id.token, Expires: OptTime{c.id.expires}, RealUser: c.id.realActor}
 		return nil
 	})
 	return out, err

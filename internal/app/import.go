@@ -189,8 +189,8 @@ type ImportResult struct {
 	Imported int `json:"imported"`
 	Skipped  int `json:"skipped"` // ids imported before
 	Batches  int `json:"batches"`
-	First    int `json:"first,omitempty"`
-	Last     int `json:"last,omitempty"`
+	First    int `json:"first"`
+	Last     int `json:"last"`
 }
 
 // ImportBatch is how many tickets one write transaction carries unless the

@@ -29,15 +29,15 @@ type Delivery struct {
 	Sent   []string `json:"sent"`   // recipients the server accepted
 	Queued []string `json:"queued"` // recipients still waiting in the outbox
 	// Reason explains why mail is still queued (SMTP not configured, server down…).
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason"`
 	// Failed are recipients whose mail the server refused for good: it is
 	// marked failed and never retried. FailReason carries the server's
 	// reply, Resend how to send it again.
-	Failed     []string `json:"failed,omitempty"`
-	FailReason string   `json:"fail_reason,omitempty"`
-	Resend     string   `json:"resend,omitempty"`
+	Failed     []string `json:"failed"`
+	FailReason string   `json:"fail_reason"`
+	Resend     string   `json:"resend"`
 	// Warning is about the links in the mail (public-url not set, plain http).
-	Warning string `json:"warning,omitempty"`
+	Warning string `json:"warning"`
 }
 
 // queueMail adds a message to the outbox inside the use case's transaction.
@@ -361,14 +361,14 @@ type MailView struct {
 	ID          uint64    `json:"id"`
 	State       string    `json:"state"`
 	Kind        string    `json:"kind"`
-	Ticket      int       `json:"ticket,omitempty"`
+	Ticket      int       `json:"ticket"`
 	To          string    `json:"to"`
 	Subject     string    `json:"subject"`
 	Created     time.Time `json:"created"`
 	Attempts    int       `json:"attempts"`
-	LastError   string    `json:"last_error,omitempty"`
-	NextAttempt time.Time `json:"next_attempt,omitzero"`
-	SentAt      time.Time `json:"sent_at,omitzero"`
+	LastError   string    `json:"last_error"`
+	NextAttempt OptTime   `json:"next_attempt"`
+	SentAt      OptTime   `json:"sent_at"`
 }
 
 // MailQueue lists outbox entries; all=false hides sent mail.
@@ -383,7 +383,7 @@ func (s *Service) MailQueue(all bool) ([]MailView, error) {
 			if !all && (m.State == store.MailSent || m.State == store.MailDropped) {
 				continue
 			}
-			out = append(out, MailView{m.ID, m.State, m.Kind, m.Ticket, m.To, m.Subject, m.Created, m.Attempts, m.LastError, m.NextAttempt, m.SentAt})
+			out = append(out, MailView{m.ID, m.State, m.Kind, m.Ticket, m.To, m.Subject, m.Created, m.Attempts, m.LastError, OptTime{m.NextAttempt}, OptTime{m.SentAt}})
 		}
 		return err
 	})
@@ -411,8 +411,7 @@ func (s *Service) FlushMail(force bool) (FlushResult, error) {
 	if err != nil {
 		return FlushResult{}, err
 	}
-	var r FlushResult
-	r.Waiting = waiting
+	r := FlushResult{Delivery: Delivery{}.withLists(), Waiting: waiting}
 	if s.Mail == nil || !s.Mail.SMTP.Configured() {
 		if len(ids) > 0 {
 			return r, errs.Conflictf("%d mail(s) queued but SMTP is not configured", len(ids)).
@@ -420,8 +419,18 @@ func (s *Service) FlushMail(force bool) (FlushResult, error) {
 		}
 		return r, nil
 	}
-	r.Delivery = s.deliverAll(context.Background(), context.Background(), ids, force)
+	r.Delivery = s.deliverAll(context.Background(), context.Background(), ids, force).withLists()
 	return r, nil
+}
+
+// withLists gives d empty lists where it has none, as printed output wants.
+func (d Delivery) withLists() Delivery {
+	for _, l := range []*[]string{&d.Sent, &d.Queued, &d.Failed} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	return d
 }
 
 // TestMail sends a test message straight away (not through the outbox),

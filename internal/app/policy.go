@@ -68,19 +68,22 @@ func (s *Service) ExportPolicy(format string) ([]byte, error) {
 type Change struct {
 	Op      string `json:"op"` // add | update | remove | disable
 	Subject string `json:"subject"`
-	Detail  string `json:"detail,omitempty"`
+	Detail  string `json:"detail"`
 }
 
 // AccessChange is one change of effective access.
 type AccessChange struct {
 	Op    string `json:"op"` // gains | loses
 	User  string `json:"user"`
-	Right string `json:"right,omitempty"`
+	Right string `json:"right"`
 	// Resource is set instead of Right for a change in whose tickets the
 	// user works: the tickets of Resource, with Access (read or write).
-	Resource string `json:"resource,omitempty"`
-	Access   string `json:"access,omitempty"`
-	Via      string `json:"via,omitempty"`
+	Resource string `json:"resource"`
+	Access   string `json:"access"`
+	// Paths are the ways the right or the work arrives (gains) or arrived
+	// (losses), as access explain reports them; Via is their text.
+	Paths []access.Path `json:"paths"`
+	Via   string        `json:"via"`
 }
 
 // Plan is what applying a policy would change.
@@ -423,30 +426,47 @@ func accessDiff(before, after policy.State) ([]AccessChange, error) {
 		for _, r := range ma.Rights {
 			if ha[u][r] && !hb[u][r] {
 				paths, _ := ea.Paths(u, r)
-				out = append(out, AccessChange{Op: "gains", User: u, Right: r, Via: pathText(paths)})
+				out = append(out, rightChange("gains", u, r, paths))
 			}
 		}
 		for _, r := range mb.Rights {
 			if hb[u][r] && !ha[u][r] {
 				paths, _ := eb.Paths(u, r)
-				out = append(out, AccessChange{Op: "loses", User: u, Right: r, Via: pathText(paths)})
+				out = append(out, rightChange("loses", u, r, paths))
 			}
 		}
 		for _, r := range slices.Sorted(maps.Keys(wb[u])) {
 			if b, a := wb[u][r], wa[u][r]; a.access != b.access {
-				out = append(out, AccessChange{Op: "loses", User: u, Resource: r, Access: b.access, Via: b.via})
+				out = append(out, b.change("loses", u, r))
 			}
 		}
 		for _, r := range slices.Sorted(maps.Keys(wa[u])) {
 			if b, a := wb[u][r], wa[u][r]; a.access != b.access {
-				out = append(out, AccessChange{Op: "gains", User: u, Resource: r, Access: a.access, Via: a.via})
+				out = append(out, a.change("gains", u, r))
 			}
 		}
 	}
 	return out, nil
 }
 
-type work struct{ access, via string }
+func rightChange(op, user, right string, paths []access.Path) AccessChange {
+	if paths == nil {
+		paths = []access.Path{}
+	}
+	return AccessChange{Op: op, User: user, Right: right, Paths: paths, Via: pathText(paths)}
+}
+
+// work is how a user works a resource's tickets: with access, as a member
+// of staff (the resource itself, or the nearest ancestor with members).
+type work struct{ access, staff, via string }
+
+// change is the access change of user in the tickets of resource: its path
+// is the membership of staff.
+func (w work) change(op, user, resource string) AccessChange {
+	staff := helpdesk.ResourceSubject(w.staff)
+	p := access.Path{Grant: staff, Chain: access.Chain{staff, helpdesk.UserSubject(user)}, Access: helpdesk.Access(w.access)}
+	return AccessChange{Op: op, User: user, Resource: resource, Access: w.access, Paths: []access.Path{p}, Via: w.via}
+}
 
 // ticketWork maps each active user to the resources whose tickets they work
 // as members, with their access and whose membership gives it: a resource's
@@ -477,7 +497,7 @@ func ticketWork(e *access.Engine, s policy.State) map[string]map[string]work {
 			if out[m.Login] == nil {
 				out[m.Login] = map[string]work{}
 			}
-			out[m.Login][r.Name] = work{string(m.Access), via}
+			out[m.Login][r.Name] = work{string(m.Access), staff, via}
 		}
 	}
 	return out

@@ -43,8 +43,8 @@ type EntryView struct {
 	Actor      string    `json:"actor"`
 	Action     string    `json:"action"`
 	Text       string    `json:"text"`
-	From       string    `json:"from,omitempty"`
-	To         string    `json:"to,omitempty"`
+	From       string    `json:"from"`
+	To         string    `json:"to"`
 	Visibility string    `json:"visibility"`
 	System     bool      `json:"system"`
 }
@@ -231,7 +231,7 @@ type TicketDetail struct {
 	TicketView
 	Role       access.RoleInfo `json:"role"`
 	Available  []string        `json:"available_actions"`
-	Approval   *ApprovalBadge  `json:"approval,omitempty"`
+	Approval   *ApprovalBadge  `json:"approval"`
 	LogEntries int             `json:"log_entries"`
 }
 
@@ -303,11 +303,12 @@ type ActionRequest struct {
 	Input  helpdesk.ActionInput
 }
 
-// ActionResult is what a ticket action did.
+// ActionResult is what a ticket action did: the ticket as the actions left
+// it (as it was, when deleted) and the log entries they added.
 type ActionResult struct {
 	Ticket  TicketView  `json:"ticket"`
 	Entries []EntryView `json:"entries"`
-	Deleted bool        `json:"deleted,omitempty"`
+	Deleted bool        `json:"deleted"`
 }
 
 // DoAction runs one or more actions on one ticket in one transaction; every
@@ -335,6 +336,7 @@ func (s *Service) DoAction(reqs ...ActionRequest) (ActionResult, error) {
 				return err
 			}
 			if r.Action == helpdesk.ActDelete {
+				out = ActionResult{Ticket: ticketView(t), Entries: []EntryView{}, Deleted: true}
 				return deleteTicket(c, t)
 			}
 			if err := checkActionTargets(c, &t, r); err != nil {
@@ -360,9 +362,6 @@ func (s *Service) DoAction(reqs ...ActionRequest) (ActionResult, error) {
 		return c.Audit(ticketSubject(t.Number), before, out.Ticket)
 	})
 	_ = d
-	if err == nil && out.Ticket.Number == 0 {
-		out.Deleted = true
-	}
 	return out, err
 }
 

@@ -107,7 +107,8 @@ supporters nowhere only all-users actions (and permissions they hold) are listed
 groups it is nested in, and who receives them.
 
 You may explain yourself; explaining others needs the admin permission.
-JSON: {"user": {...}} or {"subject": {...}} with the fields documented in docs/permissions.md.` + exitStatus(),
+JSON: {"user": {...}, "subject": null} for a user, {"user": null, "subject": {...}} for a
+group or resource, with the fields documented in docs/json.md.` + exitStatus(),
 		Example:           "  deskctl access explain bob\n  deskctl access explain bob --ticket 42\n  deskctl access explain bob --right close -o json\n  deskctl access explain group:tier1",
 		Args:              usageArgs(1, 1, "a USER, group:NAME or resource:NAME"),
 		ValidArgsFunction: completeFrom(f, app.CompleteUsers),
@@ -349,7 +350,7 @@ func newCmdAccessMatrix(f *Factory) *cobra.Command {
 		Use:   "matrix [--users a,b] [--rights r1,r2]",
 		Short: "Users × rights table (✓ held, · not held); -o csv for spreadsheets",
 		Long: `Print a users × rights table (admin). Default: every user and every right.
-JSON fields: users, rights, cells (cells[i][j]: users[i] holds rights[j]).
+JSON fields: users, rights, rows (user, rights: {RIGHT: true|false, ...} in column order).
 With -o csv, as in every command, a cell that starts with =, +, -, @, tab or
 carriage return gets a leading ' so a spreadsheet does not run it as a formula.` + exitStatus(),
 		Example: "  deskctl access matrix --rights close,reply,admin\n  deskctl access matrix -o csv > rights.csv",

@@ -56,7 +56,7 @@ internal, field, builtin, requires_right, not_for_resources, requester_only.` + 
 			if err != nil {
 				return err
 			}
-			return f.print(rs, rightsTab(rs))
+			return f.print(app.RightViews(rs), rightsTab(rs))
 		},
 	}
 }
@@ -83,11 +83,7 @@ field, builtin, requires_right, not_for_resources, requester_only, granted_to.` 
 			if r.Kind == helpdesk.KindAction && to == "" {
 				to = "unchanged"
 			}
-			data := struct {
-				helpdesk.Right
-				GrantedTo []string `json:"granted_to"`
-			}{r, holders}
-			return f.print(data, output.KV(r.Name, [2]string{"Name", r.Name}, [2]string{"Kind", string(r.Kind)},
+			return f.print(app.RightDetail{RightView: app.RightViews([]helpdesk.Right{r})[0], GrantedTo: holders}, output.KV(r.Name, [2]string{"Name", r.Name}, [2]string{"Kind", string(r.Kind)},
 				[2]string{"Category", string(r.Category)}, [2]string{"Description", r.Description},
 				[2]string{"From states", statesText(r.FromStates)}, [2]string{"To state", to},
 				[2]string{"Requires text", yesNo(r.RequiresText)}, [2]string{"Internal", yesNo(r.Internal)},
@@ -165,7 +161,7 @@ its log entry is hidden from the requester. Grant it like any right; run it with
 			if err != nil {
 				return err
 			}
-			return f.print(r, rightsTab([]helpdesk.Right{r}))
+			return f.print(app.RightViews([]helpdesk.Right{r})[0], rightsTab([]helpdesk.Right{r}))
 		},
 	}
 	fl := cmd.Flags()

@@ -1335,7 +1335,7 @@ func TestApprovalFailedReminderKeepsTheLink(t *testing.T) {
 	if p := s.fetch(http.MethodGet, first); p.status != http.StatusOK {
 		t.Errorf("the first link after a reminder that was not sent: %d %q", p.status, p.heading())
 	}
-	if v := s.approval(n); !v.LinkExpires.Equal(expires) {
+	if v := s.approval(n); !v.LinkExpires.Equal(expires.Time) {
 		t.Errorf("link expiry %v after the failed reminder, want the first link's %v", v.LinkExpires, expires)
 	}
 	s.smtp.Restart()

@@ -52,8 +52,8 @@ ran the command on the database file, socket and the OS user the server's kernel
 reported, or token and the token's name. When an administrator acted as another user
 through the server, ACTOR reads "alice as bob". An auth-failed record is a request the
 server could not authenticate (it names the client, never the token).
-JSON fields: seq, time, actor, command, subject, before, after, prev, hash, and when
-known via, os_user, token, real_actor.` + exitStatus(),
+JSON fields: seq, time, actor, command, subject, before, after, prev, hash, via,
+os_user, token, real_actor (docs/json.md).` + exitStatus(),
 		Example: "  deskctl audit log --since 24h\n  deskctl audit log --actor alice --subject group:support -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -24,6 +24,8 @@ type Factory struct {
 	// Set by the root command's persistent flags.
 	configFile string
 	output     string
+	jq         string
+	template   string
 
 	root *cobra.Command
 
@@ -99,14 +101,42 @@ func (f *Factory) Remote(server, token string) (*client.Client, error) {
 	return client.New(client.Options{Server: server, Token: token, As: c.User})
 }
 
-// Printer returns a printer for the -o flag.
+// Printer returns a printer for the -o, --jq and --template flags.
 func (f *Factory) Printer() (*output.Printer, error) {
+	format, filter, err := f.outputFormat()
+	if err != nil {
+		return nil, err
+	}
+	return &output.Printer{Out: f.IO.Out, Format: format, TTY: f.IO.OutTTY, Color: f.IO.Color, Width: f.IO.Width, ASCII: f.IO.ASCII, Filter: filter}, nil
+}
+
+// outputFormat reads -o, --jq and --template. --jq and --template work on
+// the JSON document, so either implies -o json; with another -o, or both
+// at once, they are a usage error.
+func (f *Factory) outputFormat() (output.Format, *output.Filter, error) {
 	format := output.Table
 	if f.output != "" {
 		var err error
 		if format, err = output.ParseFormat(f.output); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 	}
-	return &output.Printer{Out: f.IO.Out, Format: format, TTY: f.IO.OutTTY, Color: f.IO.Color, Width: f.IO.Width, ASCII: f.IO.ASCII}, nil
+	if f.jq == "" && f.template == "" {
+		return format, nil, nil
+	}
+	flag, parse, text := "--jq", output.ParseJQ, f.jq
+	if f.template != "" {
+		if f.jq != "" {
+			return "", nil, errs.Usagef("--jq and --template cannot be combined").WithHint("use one of them")
+		}
+		flag, parse, text = "--template", output.ParseTemplate, f.template
+	}
+	if f.root != nil && f.root.PersistentFlags().Changed("output") && format != output.JSON {
+		return "", nil, errs.Usagef("%s works on JSON output, not -o %s", flag, format).WithHint("leave out -o, or use -o json")
+	}
+	filter, err := parse(text)
+	if err != nil {
+		return "", nil, err
+	}
+	return output.JSON, filter, nil
 }

@@ -43,7 +43,12 @@ func (f *Factory) reportDelivery(d app.Delivery) {
 	}
 }
 
-func ts(t time.Time) string {
+// ts prints a time, time.Time or app.OptTime, to the minute in local time;
+// "" when unset.
+func ts(t interface {
+	IsZero() bool
+	Local() time.Time
+}) string {
 	if t.IsZero() {
 		return ""
 	}

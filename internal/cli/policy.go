@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/deskctl/deskctl/internal/app"
@@ -65,18 +66,27 @@ func printFindings(f *Factory, fs []policy.Finding) {
 
 func newCmdPolicyValidate(f *Factory) *cobra.Command {
 	var maxBytes int64
+	var format string
 	cmd := &cobra.Command{
-		Use:   "validate FILE...",
+		Use:   "validate FILE... [--format text|github|sarif]",
 		Short: "Check policy files offline (syntax and meaning)",
 		Long: `Check policy files without a database: unknown keys and rights (with the closest
 suggestion), unknown members, group cycles, permissions not grantable to resources,
 edit-all-tickets without read-all-tickets, duplicate names, invalid logins and emails,
 no active administrator. Each finding prints as file:line:col: message.
-JSON: an array of {file, line, col, severity, code, message}.` +
+JSON: an array of {file, line, col, severity, code, message}.
+
+For CI, --format github prints GitHub Actions workflow commands
+(::error file=F,line=L,col=C::message), which annotate the files of a pull request;
+--format sarif prints a SARIF 2.1.0 log (rules are the finding codes) for code
+scanning uploads. The exit status is the same in every format.` +
 			exitStatus("1  the files have findings (errors; warnings alone exit 0)", tooLargeStatus),
-		Example: "  deskctl policy validate policy/*.yaml",
+		Example: "  deskctl policy validate policy/*.yaml\n  deskctl policy validate policy/ --format github\n  deskctl policy validate policy/ --format sarif > policy.sarif",
 		Args:    usageArgs(1, -1, "at least one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.checkFindingsFormat(format); err != nil {
+				return err
+			}
 			_, findings, err := policy.Check(maxBytes, args...)
 			if err != nil {
 				return err
@@ -88,11 +98,16 @@ JSON: an array of {file, line, col, severity, code, message}.` +
 			if err != nil {
 				return err
 			}
-			if pr.Structured() {
+			switch {
+			case format != findingsFormats[0]:
+				if err := f.writeFindings(format, findings); err != nil {
+					return err
+				}
+			case pr.Structured():
 				if err := pr.Print(findings, output.Tab{}); err != nil {
 					return err
 				}
-			} else {
+			default:
 				for _, x := range findings {
 					fmt.Fprintln(f.IO.Out, x.String())
 				}
@@ -107,6 +122,7 @@ JSON: an array of {file, line, col, severity, code, message}.` +
 		},
 	}
 	maxFileSizeFlag(cmd, &maxBytes)
+	findingsFormatFlag(cmd, &format)
 	return cmd
 }
 
@@ -161,7 +177,7 @@ access), then the full plan through the pager ($DESKCTL_PAGER, else $PAGER, else
 less -FRX), or printed in full with --detail. Piped or redirected, the full plan is
 printed as it is.
 JSON fields: changes (op, subject, detail), access (op, user, right or resource and
-access, via), applied.` +
+access, paths as access explain gives them, via), applied (docs/json.md).` +
 			exitStatus("1  with --exit-code: there are changes", tooLargeStatus),
 		Example: "  deskctl policy plan policy/*.yaml\n  deskctl policy plan policy/*.yaml --detail\n  deskctl policy plan policy/*.yaml --exit-code -o json",
 		Args:    usageArgs(1, -1, "at least one FILE"),
@@ -304,15 +320,21 @@ func newCmdPolicyExport(f *Factory) *cobra.Command {
 		Use:   "export [-o yaml|json]",
 		Short: "Write the database as a policy file (admin)",
 		Long: `Write the whole directory, custom actions, grants and settings as a policy document.
-Exporting, applying to a fresh database and exporting again gives the same document.` + exitStatus(),
+Exporting, applying to a fresh database and exporting again gives the same document.
+YAML starts with "# yaml-language-server: $schema=policy.schema.json", which points
+editors at the schema ` + "`deskctl policy schema`" + ` writes, saved beside the file.` + exitStatus(),
 		Example: "  deskctl policy export > policy.yaml\n  deskctl policy export -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			of, filter, err := f.outputFormat()
+			if err != nil {
+				return err
+			}
 			format := "yaml"
-			if f.output == "json" {
+			if of == output.JSON {
 				format = "json"
-			} else if f.output != "yaml" && f.output != "table" && f.output != "" {
-				return errs.Usagef("policy export writes yaml or json, not %s", f.output)
+			} else if of != output.YAML && of != output.Table {
+				return errs.Usagef("policy export writes yaml or json, not %s", of)
 			}
 			svc, err := f.Service()
 			if err != nil {
@@ -321,6 +343,9 @@ Exporting, applying to a fresh database and exporting again gives the same docum
 			out, err := svc.ExportPolicy(format)
 			if err != nil {
 				return err
+			}
+			if filter != nil {
+				return filter.Write(f.IO.Out, json.RawMessage(out))
 			}
 			_, err = f.IO.Out.Write(out)
 			return err
@@ -336,7 +361,14 @@ func newCmdPolicySchema(f *Factory) *cobra.Command {
 		Example: "  deskctl policy schema > policy.schema.json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := f.IO.Out.Write(policy.JSONSchema())
+			_, filter, err := f.outputFormat()
+			if err != nil {
+				return err
+			}
+			if filter != nil {
+				return filter.Write(f.IO.Out, json.RawMessage(policy.JSONSchema()))
+			}
+			_, err = f.IO.Out.Write(policy.JSONSchema())
 			return err
 		},
 	}

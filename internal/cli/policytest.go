@@ -31,7 +31,7 @@ type PolicyTestOptions struct {
 // --coverage the grants no test exercised.
 type policyTestOutput struct {
 	policy.Report
-	Uncovered []policy.UncoveredGrant `json:"uncovered,omitempty"`
+	Uncovered []policy.UncoveredGrant `json:"uncovered"`
 }
 
 func newCmdPolicyTest(f *Factory) *cobra.Command {

@@ -33,15 +33,13 @@ server authenticates (docs/security.md).` + exitStatus(),
 		Version:       versionString(),
 	}
 	f.root = root
-	// Check the output format before any work, so a typo in -o never
-	// follows a committed change.
+	// Check the output format, a --jq expression and a --template before
+	// any work, so a typo in them never follows a committed change.
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		if f.output != "" {
-			if _, err := output.ParseFormat(f.output); err != nil {
-				return err
-			}
+		if _, _, err := f.outputFormat(); err != nil {
+			return err
 		}
-		return nil
+		return f.refuseFilterWithoutJSON(cmd)
 	}
 	pf := root.PersistentFlags()
 	pf.String("db", "", "database file (env DESKCTL_DB; default $XDG_DATA_HOME/deskctl/deskctl.db)")
@@ -57,6 +55,10 @@ server authenticates (docs/security.md).` + exitStatus(),
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	})
+	pf.StringVar(&f.jq, "jq", "", "filter the JSON output with the jq expression `EXPR`, e.g. '.[].login' (implies -o json; docs/json.md)")
+	pf.StringVar(&f.template, "template", "", "format the JSON output with the Go template `TEXT`, e.g. '{{range .}}{{.login}}{{\"\\n\"}}{{end}}' (implies -o json)")
+	_ = root.RegisterFlagCompletionFunc("jq", cobra.NoFileCompletions)
+	_ = root.RegisterFlagCompletionFunc("template", cobra.NoFileCompletions)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &errs.Error{Kind: errs.Usage, Msg: err.Error()}
 	})
@@ -89,6 +91,7 @@ server authenticates (docs/security.md).` + exitStatus(),
 	root.SetCompletionCommandGroupID("ops")
 	addHelpTopics(root)
 	documentCompletion(root)
+	markWithoutJSON(root)
 	return root
 }
 

@@ -359,7 +359,7 @@ func (f *Factory) runActions(reqs ...app.ActionRequest) error {
 			return err
 		}
 		if p.Structured() {
-			return p.Print(map[string]any{"deleted": reqs[0].Ticket}, output.Tab{})
+			return p.Print(r, output.Tab{})
 		}
 		return nil
 	}

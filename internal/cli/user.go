@@ -163,7 +163,7 @@ func newCmdUserList(f *Factory) *cobra.Command {
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List users",
-		Long:    `List every user. JSON fields: login, name, email, active, created, os_login (when bound).` + exitStatus(),
+		Long:    `List every user. JSON fields: login, name, email, active, created, os_login ("" when not bound).` + exitStatus(),
 		Example: "  deskctl user list\n  deskctl user list -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -190,8 +190,8 @@ func newCmdUserShow(f *Factory) *cobra.Command {
 		Long: `Show a user, the groups that list them directly, their resource memberships and
 the rights granted to them directly. For every effective right and its paths use
 ` + "`deskctl access explain LOGIN`." + `
-JSON fields: login, name, email, active, created, os_login (when bound), groups, resources (resource,
-access), direct_rights.` + exitStatus(),
+JSON fields: login, name, email, active, created, os_login ("" when not bound), groups,
+resources (resource, access), direct_rights.` + exitStatus(),
 		Example:           "  deskctl user show bob",
 		Args:              usageArgs(1, 1, "a LOGIN"),
 		ValidArgsFunction: completeFrom(f, app.CompleteUsers),

@@ -21,10 +21,12 @@ type VersionInfo struct {
 	Commit  string `json:"commit"`
 	Date    string `json:"date"`
 	Go      string `json:"go"`
+	// JSONVersion is the version of the JSON output contract (docs/json.md).
+	JSONVersion int `json:"json_version"`
 }
 
 func versionInfo() VersionInfo {
-	v := VersionInfo{Version: version, Commit: commit, Date: date, Go: runtime.Version()}
+	v := VersionInfo{Version: version, Commit: commit, Date: date, Go: runtime.Version(), JSONVersion: output.ContractVersion}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if v.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			v.Version = bi.Main.Version
@@ -58,13 +60,14 @@ func newCmdVersion(f *Factory) *cobra.Command {
 		Use:   "version",
 		Short: "Print version, commit, build date and Go version",
 		Long: `Print deskctl's version, the commit and date it was built from, and the Go version. It never opens the database.
-JSON fields: version, commit, date, go.` + exitStatus(),
+JSON fields: version, commit, date, go, json_version (the version of the JSON output
+contract, docs/json.md).` + exitStatus(),
 		Example: "  deskctl version\n  deskctl version -o json",
 		Args:    usageArgs(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := versionInfo()
 			return f.print(v, output.KV("", [2]string{"version", v.Version}, [2]string{"commit", v.Commit},
-				[2]string{"date", v.Date}, [2]string{"go", v.Go}))
+				[2]string{"date", v.Date}, [2]string{"go", v.Go}, [2]string{"json version", itoa(v.JSONVersion)}))
 		},
 	}
 }

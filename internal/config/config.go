@@ -66,7 +66,7 @@ type Entry struct {
 	Value  string `json:"value"`
 	Source string `json:"source"` // flag | env | file | default
 	Env    string `json:"env"`
-	Secret bool   `json:"secret,omitempty"`
+	Secret bool   `json:"secret"`
 }
 
 type key struct {

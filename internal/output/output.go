@@ -95,12 +95,17 @@ type Printer struct {
 	// ASCII draws tables on a terminal with +, - and | instead of
 	// box-drawing characters (TERM=dumb).
 	ASCII bool
+	// Filter, when set, turns the JSON document into text (--jq, --template).
+	Filter *Filter
 }
 
 // Print writes data (json/yaml) or its table form (everything else).
 func (p *Printer) Print(data any, tab Tab) error {
 	switch p.Format {
 	case JSON:
+		if p.Filter != nil {
+			return p.Filter.Write(p.Out, data)
+		}
 		return WriteJSON(p.Out, data)
 	case YAML:
 		return WriteYAML(p.Out, data)

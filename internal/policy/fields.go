@@ -32,6 +32,7 @@ const (
 	keyResources = "resources"
 	keyActions   = "actions"
 	keySettings  = "settings"
+	keySchema    = "$schema"
 
 	keyLogin        = "login"
 	keyName         = "name"
@@ -74,6 +75,7 @@ var topFields = []field{
 	{keyResources, false, "Units tickets are authorized into, with their members.", listOf(ref("resource"))},
 	{keyActions, false, "Custom ticket actions, added to the built-in catalog.", listOf(ref("action"))},
 	{keySettings, false, "Helpdesk settings, key to value.", ref("settings")},
+	{keySchema, false, "Path or URL of this format's JSON Schema, for editors; deskctl does not read it.", map[string]any{"type": "string"}},
 }
 
 var userFields = []field{

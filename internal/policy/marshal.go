@@ -11,9 +11,19 @@ import (
 	"github.com/deskctl/deskctl/internal/errs"
 )
 
-// Export writes the policy describing s; see Marshal.
+// SchemaModeline is the first line of an exported YAML policy: it tells
+// editors with the YAML language server where the format's JSON Schema is,
+// the file `deskctl policy schema` writes (docs/policy.md, Editor support).
+const SchemaModeline = "# yaml-language-server: $schema=policy.schema.json\n"
+
+// Export writes the policy describing s; see Marshal. YAML starts with
+// SchemaModeline.
 func Export(s State, format string) ([]byte, error) {
-	return Marshal(FromState(s), format)
+	out, err := Marshal(FromState(s), format)
+	if err != nil || (format != "yaml" && format != "") {
+		return out, err
+	}
+	return append([]byte(SchemaModeline), out...), nil
 }
 
 // Marshal writes p in canonical form as "yaml" or "json": entities sorted

@@ -24,7 +24,9 @@ type Source struct {
 }
 
 // Read reads policy files. A directory stands for the *.yaml, *.yml and
-// *.json files directly inside it, in name order. The error is for files
+// *.json files directly inside it, in name order, except *.schema.json: the
+// schema that editors find through the modeline of an exported policy
+// lives beside the files it describes. The error is for files
 // that cannot be read at all, or that together hold more than maxBytes
 // (DefaultMaxBytes when zero or less).
 func Read(maxBytes int64, paths ...string) ([]Source, error) {
@@ -82,6 +84,10 @@ func Merge(srcs []Source) (*Policy, []Finding) {
 	return pol, sortFindings(all)
 }
 
+// schemaSuffix ends the names of JSON Schema files, which a directory of
+// policy files may hold but which are no policy.
+const schemaSuffix = ".schema.json"
+
 func policyFilesIn(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -91,7 +97,7 @@ func policyFilesIn(dir string) ([]string, error) {
 	for _, e := range entries {
 		switch strings.ToLower(filepath.Ext(e.Name())) {
 		case ".yaml", ".yml", ".json":
-			if !e.IsDir() {
+			if !e.IsDir() && !strings.HasSuffix(strings.ToLower(e.Name()), schemaSuffix) {
 				out = append(out, filepath.Join(dir, e.Name()))
 			}
 		}
@@ -268,6 +274,8 @@ func (d *decoder) document(doc *yaml.Node) {
 			d.list(kv.val, keyActions, "action", d.action)
 		case keySettings:
 			d.settings(kv.val)
+		case keySchema:
+			d.schemaRef(kv.val)
 		default:
 			// x- keys are free for the file's own use, typically templates
 			// that entries merge with "<<: *name".
@@ -358,6 +366,15 @@ func (d *decoder) version(n *yaml.Node) {
 	}
 	if n.Value != strconv.Itoa(Version) {
 		d.fs.add(d.pos(n), CodeVersion, "unsupported version %q; this deskctl reads version %d", n.Value, Version)
+	}
+}
+
+// schemaRef checks "$schema", which only editors read: JSON editors take
+// the schema of a document from it.
+func (d *decoder) schemaRef(n *yaml.Node) {
+	n = d.resolve(n)
+	if n.Kind != yaml.ScalarNode || isNull(n) || n.ShortTag() != "!!str" {
+		d.fs.add(d.pos(n), CodeType, "$schema must be the path or URL of the schema, not %s", describe(n))
 	}
 }
 

@@ -38,7 +38,13 @@ func TestParseFindings(t *testing.T) {
 			"    name: Bob: Jr"),
 			[]string{"p.yaml:3: mapping values are not allowed in this context"}},
 		{"top level is a list", "- a\n- b\n",
-			[]string{"p.yaml:1:1: a policy document is a mapping with the keys version, users, groups, resources, actions, settings; found a list"}},
+			[]string{"p.yaml:1:1: a policy document is a mapping with the keys version, users, groups, resources, actions, settings, $schema; found a list"}},
+		{"$schema is for editors and must be a string", lines(
+			"$schema: [policy.schema.json]",
+			"version: 1"),
+			[]string{"p.yaml:1:10: $schema must be the path or URL of the schema, not a list"}},
+		{"$schema as a number", "$schema: 3\n",
+			[]string{"p.yaml:1:10: $schema must be the path or URL of the schema, not a number"}},
 		{"x- keys are left alone at the top level only", lines(
 			"x-anything: [1, 2]",
 			"users:",
@@ -128,7 +134,7 @@ func TestParseFindings(t *testing.T) {
 			"    login: bob"),
 			[]string{"p.yaml:2:9: '<<' merges a mapping or a list of mappings, not a number"}},
 		{"control characters are escaped in findings", "\"a\\x1b[2Jb\": 1\n",
-			[]string{`p.yaml:1:1: unknown key 'a\x1b[2Jb' in the policy; valid keys are version, users, groups, resources, actions, settings`}},
+			[]string{`p.yaml:1:1: unknown key 'a\x1b[2Jb' in the policy; valid keys are version, users, groups, resources, actions, settings, $schema`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -308,7 +314,8 @@ func TestParseAliasBombStops(t *testing.T) {
 }
 
 func TestParseJSON(t *testing.T) {
-	json := "{\n\t\"version\": 1,\n\t\"users\": [\n\t\t{\"login\": \"alice\", \"name\": \"Alice\", \"email\": \"alice@example.com\", \"rights\": [\"admin\"], \"active\": true}\n\t],\n" +
+	// Editors read "$schema" in JSON the way YAML editors read the modeline.
+	json := "{\n\t\"$schema\": \"policy.schema.json\",\n\t\"version\": 1,\n\t\"users\": [\n\t\t{\"login\": \"alice\", \"name\": \"Alice\", \"email\": \"alice@example.com\", \"rights\": [\"admin\"], \"active\": true}\n\t],\n" +
 		"\t\"resources\": [{\"name\": \"net\", \"members\": [{\"user\": \"alice\", \"access\": \"write\"}]}],\n" +
 		"\t\"settings\": {\"approvals.enabled\": \"false\"}\n}\n"
 	p, fs := Parse("p.json", []byte(json))
@@ -327,7 +334,7 @@ func TestParseJSON(t *testing.T) {
 	if !reflect.DeepEqual(p.State(), q.State()) {
 		t.Errorf("JSON and YAML describe different states:\n%+v\n%+v", p.State(), q.State())
 	}
-	if got := p.Users[0].At("email"); got != (Pos{"p.json", 4, 48}) {
+	if got := p.Users[0].At("email"); got != (Pos{"p.json", 5, 48}) {
 		t.Errorf("email at %v", got)
 	}
 	// A JSON syntax error is reported with its line.
@@ -401,6 +408,7 @@ func TestLoadDirectory(t *testing.T) {
 	writeFile(t, dir, "b.yml", "groups: [{name: g, members: [alice]}]\n")
 	writeFile(t, dir, "a.json", `{"users": [{"login": "alice", "name": "A", "email": "a@example.com", "rights": ["admin"]}]}`)
 	writeFile(t, dir, "notes.txt", "not a policy")
+	writeFile(t, dir, "policy.schema.json", string(JSONSchema()))
 	if err := os.Mkdir(filepath.Join(dir, "sub.yaml"), 0o700); err != nil {
 		t.Fatal(err)
 	}

@@ -26,9 +26,9 @@ const Version = 1
 // unknown. The zero Pos belongs to entities that did not come from a file
 // (FromState).
 type Pos struct {
-	File string `json:"file,omitempty"`
-	Line int    `json:"line,omitempty"`
-	Col  int    `json:"col,omitempty"`
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Col  int    `json:"col"`
 }
 
 // IsZero reports whether p names no place at all.
@@ -237,9 +237,9 @@ const (
 
 // Finding is one problem found in a policy.
 type Finding struct {
-	File     string   `json:"file,omitempty"`
-	Line     int      `json:"line,omitempty"`
-	Col      int      `json:"col,omitempty"`
+	File     string   `json:"file"`
+	Line     int      `json:"line"`
+	Col      int      `json:"col"`
 	Severity Severity `json:"severity"`
 	Code     Code     `json:"code"`
 	Message  string   `json:"message"`

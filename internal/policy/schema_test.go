@@ -3,7 +3,6 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
+	"github.com/deskctl/deskctl/internal/schemacheck"
 )
 
 var (
@@ -88,11 +88,8 @@ func TestDocsListEveryKey(t *testing.T) {
 		keys = append(keys, keysOf(fs)...)
 	}
 	keys = append(keys, SettingKeys()...)
-	for _, c := range []Code{CodeSyntax, CodeUnknownKey, CodeDuplicateKey, CodeType, CodeMissing, CodeVersion, CodeTooComplex,
-		CodeDuplicate, CodeRepeated, CodeInvalidLogin, CodeInvalidName, CodeInvalidEmail, CodeInvalidText, CodeInvalidValue,
-		CodeInvalidMember, CodeInvalidAction, CodeUnknownRight, CodeUnknownMember, CodeUnknownParent, CodeUnknownSetting,
-		CodeGroupCycle, CodeParentCycle, CodeNotForResources, CodeRequiresRight, CodeEveryoneMembers, CodeNoAdmin} {
-		keys = append(keys, string(c))
+	for _, c := range ValidationCodes {
+		keys = append(keys, string(c.Code))
 	}
 	for _, k := range keys {
 		if !strings.Contains(string(md), "`"+k+"`") {
@@ -103,7 +100,8 @@ func TestDocsListEveryKey(t *testing.T) {
 
 func TestSchemaAgreesWithTheLoader(t *testing.T) {
 	valid := []string{examplePolicy, "", "x-templates: {a: 1}\n", "users: ~\nsettings: {approvals.enabled: false}\n",
-		"groups: [{name: g, description: ~, members: ~, rights: ~}]\nusers: [{login: a, name: A, email: a@example.com, active: ~}]\n"}
+		"groups: [{name: g, description: ~, members: ~, rights: ~}]\nusers: [{login: a, name: A, email: a@example.com, active: ~}]\n",
+		`{"$schema": "https://example.com/policy.schema.json", "users": []}`}
 	for _, doc := range valid {
 		if errs := schemaErrors(t, []byte(doc)); len(errs) != 0 {
 			t.Errorf("schema refuses a valid policy: %q\n%s", errs, doc)
@@ -125,6 +123,7 @@ func TestSchemaAgreesWithTheLoader(t *testing.T) {
 		"unknown setting":       "settings: {approvals.enable: true}\n",
 		"duration":              "settings: {approvals.link-ttl: 3d}\n",
 		"rights as a string":    "groups: [{name: g, rights: close}]\n",
+		"$schema as a number":   `{"$schema": 3}`,
 	}
 	for name, doc := range invalid {
 		if errs := schemaErrors(t, []byte(doc)); len(errs) == 0 {
@@ -186,8 +185,7 @@ func TestSchemaListsTheCatalog(t *testing.T) {
 	}
 }
 
-// schemaErrors checks a YAML document against JSONSchema() with a small
-// validator covering the keywords the schema uses.
+// schemaErrors checks a YAML document against JSONSchema().
 func schemaErrors(t *testing.T, doc []byte) []string {
 	t.Helper()
 	var schema map[string]any
@@ -201,139 +199,5 @@ func schemaErrors(t *testing.T, doc []byte) []string {
 	if v == nil {
 		v = map[string]any{} // an empty file is an empty policy
 	}
-	c := schemaChecker{root: schema}
-	c.check("$", schema, v)
-	return c.errs
-}
-
-type schemaChecker struct {
-	root map[string]any
-	errs []string
-}
-
-func (c *schemaChecker) fail(path, format string, a ...any) {
-	c.errs = append(c.errs, path+": "+fmt.Sprintf(format, a...))
-}
-
-func (c *schemaChecker) matches(s map[string]any, v any) bool {
-	sub := schemaChecker{root: c.root}
-	sub.check("", s, v)
-	return len(sub.errs) == 0
-}
-
-func normalize(v any) any {
-	switch n := v.(type) {
-	case int:
-		return float64(n)
-	case int64:
-		return float64(n)
-	}
-	return v
-}
-
-func (c *schemaChecker) check(path string, s map[string]any, v any) {
-	if ref, ok := s["$ref"].(string); ok {
-		def := c.root["$defs"].(map[string]any)[strings.TrimPrefix(ref, "#/$defs/")].(map[string]any)
-		c.check(path, def, v)
-	}
-	if alts, ok := s["anyOf"].([]any); ok {
-		if !slices.ContainsFunc(alts, func(x any) bool { return c.matches(x.(map[string]any), v) }) {
-			c.fail(path, "matches no alternative")
-		}
-	}
-	if not, ok := s["not"].(map[string]any); ok && c.matches(not, v) {
-		c.fail(path, "matches what is excluded")
-	}
-	if want, ok := s["const"]; ok && !reflect.DeepEqual(normalize(want), normalize(v)) {
-		c.fail(path, "want %v", want)
-	}
-	if enum, ok := s["enum"].([]any); ok {
-		if !slices.ContainsFunc(enum, func(x any) bool { return reflect.DeepEqual(normalize(x), normalize(v)) }) {
-			c.fail(path, "%v is not one of %v", v, enum)
-		}
-	}
-	if typ, ok := s["type"]; ok {
-		var types []string
-		switch x := typ.(type) {
-		case string:
-			types = []string{x}
-		case []any:
-			for _, y := range x {
-				types = append(types, y.(string))
-			}
-		}
-		if !slices.Contains(types, jsonType(v)) && !(slices.Contains(types, "number") && jsonType(v) == "integer") {
-			c.fail(path, "is %s, want %v", jsonType(v), types)
-			return
-		}
-	}
-	switch x := v.(type) {
-	case string:
-		if p, ok := s["pattern"].(string); ok && !regexp.MustCompile(p).MatchString(x) {
-			c.fail(path, "%q does not match %s", x, p)
-		}
-		if n, ok := s["minLength"].(float64); ok && float64(len([]rune(x))) < n {
-			c.fail(path, "too short")
-		}
-		if n, ok := s["maxLength"].(float64); ok && float64(len([]rune(x))) > n {
-			c.fail(path, "too long")
-		}
-	case []any:
-		if n, ok := s["minItems"].(float64); ok && float64(len(x)) < n {
-			c.fail(path, "too few items")
-		}
-		if items, ok := s["items"].(map[string]any); ok {
-			for i, item := range x {
-				c.check(fmt.Sprintf("%s[%d]", path, i), items, item)
-			}
-		}
-	case map[string]any:
-		props, _ := s["properties"].(map[string]any)
-		patterns, _ := s["patternProperties"].(map[string]any)
-		required, _ := s["required"].([]any)
-		for _, r := range required {
-			if _, ok := x[r.(string)]; !ok {
-				c.fail(path, "missing %s", r)
-			}
-		}
-		for k, val := range x {
-			if ps, ok := props[k]; ok {
-				c.check(path+"."+k, ps.(map[string]any), val)
-				continue
-			}
-			matched := false
-			for p, ps := range patterns {
-				if regexp.MustCompile(p).MatchString(k) {
-					matched = true
-					c.check(path+"."+k, ps.(map[string]any), val)
-				}
-			}
-			if !matched && s["additionalProperties"] == false {
-				c.fail(path, "unknown key %s", k)
-			}
-		}
-	}
-}
-
-func jsonType(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case string:
-		return "string"
-	case int, int64:
-		return "integer"
-	case float64:
-		if x == math.Trunc(x) {
-			return "integer"
-		}
-		return "number"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return fmt.Sprintf("%T", v)
+	return schemacheck.Errors(schema, v)
 }

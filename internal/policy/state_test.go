@@ -209,7 +209,8 @@ func TestFromStateWritesGrantsOfUnlistedSubjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `version: 1
+	want := `# yaml-language-server: $schema=policy.schema.json
+version: 1
 users:
   - login: ghost
     name: ""
@@ -228,7 +229,7 @@ groups:
 	}
 	// The dangling grant shows up as a finding rather than vanishing.
 	p, _ := Parse("x.yaml", out)
-	if got, want := strs(Validate(p)), []string{"x.yaml:4:11: user 'ghost' has no name", "x.yaml:5:12: user 'ghost' has no email"}; !reflect.DeepEqual(got, want) {
+	if got, want := strs(Validate(p)), []string{"x.yaml:5:11: user 'ghost' has no name", "x.yaml:6:12: user 'ghost' has no email"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("findings = %q", got)
 	}
 }

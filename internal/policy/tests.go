@@ -739,12 +739,12 @@ type Result struct {
 	// answer, one "label: text" line each: the reason (why), each path
 	// through which the right is held (via), the change that would make
 	// the test pass (fix); for who-can the unexpected and missing users.
-	Explanation []string `json:"explanation,omitempty"`
+	Explanation []string `json:"explanation"`
 	// The engine's answer: Check for can and cannot, Role for role,
-	// Holders (with paths) for who-can.
-	Check   *access.Check    `json:"check,omitempty"`
-	Role    *access.RoleInfo `json:"role,omitempty"`
-	Holders []access.Holder  `json:"holders,omitempty"`
+	// Holders (with paths) for who-can; the others are nil.
+	Check   *access.Check    `json:"check"`
+	Role    *access.RoleInfo `json:"role"`
+	Holders []access.Holder  `json:"holders"`
 	// Duration is how long the engine took; only the JUnit report shows it.
 	Duration time.Duration `json:"-"`
 
@@ -801,7 +801,7 @@ func (s *Suite) Run(p *Policy) Report {
 }
 
 func run(e *access.Engine, t Test, fixtures map[string]*Fixture) Result {
-	r := Result{Name: t.Name, Assertion: t.Assertion, File: t.Pos.File, Line: t.Pos.Line, Expected: t.expected()}
+	r := Result{Name: t.Name, Assertion: t.Assertion, File: t.Pos.File, Line: t.Pos.Line, Expected: t.expected(), Explanation: []string{}}
 	if r.Name == "" {
 		r.Name = t.describe(fixtures)
 	}
@@ -835,7 +835,7 @@ func run(e *access.Engine, t Test, fixtures map[string]*Fixture) Result {
 		err = fmt.Errorf("unknown assertion %q", t.Assertion)
 	}
 	if err != nil {
-		r.Passed, r.Actual, r.Explanation = false, "error: "+oneLine(err), nil
+		r.Passed, r.Actual, r.Explanation = false, "error: "+oneLine(err), []string{}
 	}
 	if !r.Passed && ticket != nil && err == nil {
 		// The engine's sentences name the ticket by number.

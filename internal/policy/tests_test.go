@@ -405,7 +405,7 @@ func TestRunFailures(t *testing.T) {
 	}
 	for i, w := range want {
 		res := r.Results[i]
-		if res.Passed != w.passed || res.Expected != w.expected || res.Actual != w.actual || !reflect.DeepEqual(res.Explanation, w.explanation) {
+		if res.Passed != w.passed || res.Expected != w.expected || res.Actual != w.actual || !slices.Equal(res.Explanation, w.explanation) {
 			t.Errorf("%s %q:\n got %v %q → %q %q\nwant %v %q → %q %q", res.Pos(), res.Name,
 				res.Passed, res.Expected, res.Actual, res.Explanation, w.passed, w.expected, w.actual, w.explanation)
 		}
