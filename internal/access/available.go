@@ -23,6 +23,9 @@ const (
 	CondState         Condition = "state"
 	CondApprovalsOff  Condition = "approvals-off"
 	CondNotGranted    Condition = "not-granted"
+	// An action listed in approvals.gate-actions waits for the ticket's approval.
+	CondApprovalPending  Condition = "approval-pending"
+	CondApprovalRejected Condition = "approval-rejected"
 )
 
 // Check is the answer to "may this user take this action on this ticket
@@ -50,7 +53,9 @@ type Check struct {
 // requester); the user is not read-only on t (a read-only member who is also
 // the requester keeps the all-users actions); t's state is one the action
 // applies to; the user holds the action; for request-approval, approvals
-// are turned on (approvals.enabled).
+// are turned on (approvals.enabled); for an action listed in
+// approvals.gate-actions, while approvals are on, the ticket's approval is
+// neither pending nor rejected.
 //
 // Unknown users and rights give not-found errors; a permission gives a usage error.
 func (e *Engine) Available(login string, t *helpdesk.Ticket, action string) (Check, error) {
@@ -138,6 +143,21 @@ func (e *Engine) available(n *userNode, t *helpdesk.Ticket, role RoleInfo, r hel
 		return fail(CondApprovalsOff, "deskctl settings set "+helpdesk.SettingApprovalsEnabled+" true",
 			"approvals are turned off in this helpdesk (%s is false)", helpdesk.SettingApprovalsEnabled)
 	}
+	if a, gated, err := e.gate(t, r.Name); err != nil {
+		return Check{}, err
+	} else if gated {
+		who := a.Approver
+		if a.State == helpdesk.ApprovalPending {
+			fix := fmt.Sprintf("wait for the decision, or ask an administrator to cancel it: deskctl approval cancel %d", t.Number)
+			if admin, _ := e.holdsName(n, helpdesk.PermAdmin); admin {
+				fix = fmt.Sprintf("wait for the decision, or cancel it: deskctl approval cancel %d", t.Number)
+			}
+			return fail(CondApprovalPending, fix, "approval of #%d is pending (asked of %s); %s waits for the decision (%s)",
+				t.Number, who, r.Name, helpdesk.SettingGateActions)
+		}
+		return fail(CondApprovalRejected, fmt.Sprintf("ask again: deskctl approval request %d --approver %s", t.Number, who),
+			"approval of #%d was rejected by %s; %s needs it approved (%s)", t.Number, who, r.Name, helpdesk.SettingGateActions)
+	}
 	c.Available, c.Condition = true, CondAvailable
 	c.Reason = fmt.Sprintf("%s may %s #%d as %s (%s)", login, r.Name, t.Number, role.Role.Title(), viaText(c.Paths))
 	return c, nil
@@ -151,6 +171,37 @@ func (e *Engine) approvalsEnabled() bool {
 		e.approvals = &on
 	}
 	return *e.approvals
+}
+
+// gate reports whether action waits for t's approval: it is listed in
+// approvals.gate-actions, approvals are on, and the approval is pending or
+// rejected. With approvals off nothing waits for them, since no request can
+// then be decided or asked again.
+func (e *Engine) gate(t *helpdesk.Ticket, action string) (helpdesk.Approval, bool, error) {
+	if e.gates == nil {
+		v, _ := e.src.Setting(helpdesk.SettingGateActions)
+		e.gates = map[string]bool{}
+		for _, name := range helpdesk.GateActions(v) {
+			e.gates[name] = true
+		}
+	}
+	if !e.gates[action] || t.Number == 0 || !e.approvalsEnabled() {
+		return helpdesk.Approval{}, false, nil
+	}
+	rec, seen := e.ticketApprovals[t.Number]
+	if !seen {
+		a, ok, err := e.src.Approval(t.Number)
+		if err != nil {
+			return a, false, err
+		}
+		rec = approvalRecord{a, ok}
+		if e.ticketApprovals == nil {
+			e.ticketApprovals = map[int]approvalRecord{}
+		}
+		e.ticketApprovals[t.Number] = rec
+	}
+	held := rec.ok && (rec.a.State == helpdesk.ApprovalPending || rec.a.State == helpdesk.ApprovalRejected)
+	return rec.a, held, nil
 }
 
 // roleFix names the step that gives login a role that admits supporter

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/deskctl/deskctl/internal/errs"
@@ -307,5 +308,110 @@ func TestApprovalsSettingIsAnAvailabilityCondition(t *testing.T) {
 	}
 	if len(who) == 0 || who[0].Login != "bob" {
 		t.Errorf("who-can with approvals on: %+v", who)
+	}
+}
+
+// approvals.gate-actions holds the listed actions back while the ticket's
+// approval is pending or rejected, and only then; every answer (can,
+// explain, who-can, enforcement) names the approval and the way out.
+func TestApprovalGate(t *testing.T) {
+	tk := ticket(30, "carol", "network", helpdesk.StateInProgress)
+	record := func(state helpdesk.ApprovalState) *helpdesk.Approval {
+		return &helpdesk.Approval{Ticket: tk.Number, State: state, Approver: "kim", RequestedBy: "bob"}
+	}
+	cases := []struct {
+		name     string
+		approval *helpdesk.Approval
+		action   string
+		want     Condition
+		reason   string
+		fix      string
+	}{
+		{"none, gated", nil, helpdesk.ActClose, CondAvailable, "", ""},
+		{"none, ungated", nil, helpdesk.ActNote, CondAvailable, "", ""},
+		{"pending, gated", record(helpdesk.ApprovalPending), helpdesk.ActClose, CondApprovalPending,
+			"approval of #30 is pending (asked of kim); close waits for the decision (approvals.gate-actions)",
+			"wait for the decision, or ask an administrator to cancel it: deskctl approval cancel 30"},
+		{"pending, second gated action", record(helpdesk.ApprovalPending), helpdesk.ActAssign, CondApprovalPending,
+			"approval of #30 is pending (asked of kim); assign waits for the decision (approvals.gate-actions)",
+			"wait for the decision, or ask an administrator to cancel it: deskctl approval cancel 30"},
+		{"pending, ungated", record(helpdesk.ApprovalPending), helpdesk.ActNote, CondAvailable, "", ""},
+		{"rejected, gated", record(helpdesk.ApprovalRejected), helpdesk.ActClose, CondApprovalRejected,
+			"approval of #30 was rejected by kim; close needs it approved (approvals.gate-actions)",
+			"ask again: deskctl approval request 30 --approver kim"},
+		{"rejected, ungated", record(helpdesk.ApprovalRejected), helpdesk.ActNote, CondAvailable, "", ""},
+		{"approved, gated", record(helpdesk.ApprovalApproved), helpdesk.ActClose, CondAvailable, "", ""},
+		{"approved, ungated", record(helpdesk.ApprovalApproved), helpdesk.ActNote, CondAvailable, "", ""},
+		{"cancelled, gated", record(helpdesk.ApprovalCancelled), helpdesk.ActClose, CondAvailable, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := fixture(t)
+			m.PutSetting(helpdesk.SettingApprovalsEnabled, "true")
+			m.PutSetting(helpdesk.SettingGateActions, "close, assign")
+			if tc.approval != nil {
+				m.PutApproval(*tc.approval)
+			}
+			e := New(m)
+			c, err := e.Can("bob", tc.action, tk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Condition != tc.want || c.Available != (tc.want == CondAvailable) || !c.Granted {
+				t.Fatalf("can: %+v", c)
+			}
+			x, err := e.Explain("bob", ExplainOptions{Ticket: tk, Right: tc.action})
+			if err != nil || len(x.Rights) != 1 || x.Rights[0].Check == nil || x.Rights[0].Check.Condition != tc.want {
+				t.Fatalf("explain: %+v %v", x.Rights, err)
+			}
+			who, err := e.WhoCan(tc.action, tk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bobCan := slices.ContainsFunc(who, func(h Holder) bool { return h.Login == "bob" }); bobCan != c.Available {
+				t.Errorf("who-can lists bob: %v, can says available: %v", bobCan, c.Available)
+			}
+			_, reqErr := e.RequireAvailable("bob", tk, tc.action)
+			if tc.want == CondAvailable {
+				if reqErr != nil {
+					t.Errorf("enforcement: %v", reqErr)
+				}
+				return
+			}
+			if c.Reason != tc.reason || c.Fix != tc.fix {
+				t.Errorf("reason %q\nfix    %q", c.Reason, c.Fix)
+			}
+			if xc := x.Rights[0].Check; xc.Reason != c.Reason || xc.Fix != c.Fix {
+				t.Errorf("explain says %q / %q", xc.Reason, xc.Fix)
+			}
+			if !errs.Is(reqErr, errs.Forbidden) || errs.HintOf(reqErr) != tc.fix ||
+				reqErr.Error() != "cannot "+tc.action+" #30: "+tc.reason {
+				t.Errorf("enforcement: %v (hint %q)", reqErr, errs.HintOf(reqErr))
+			}
+		})
+	}
+}
+
+// A gate waits only while approvals are on (with them off no request can be
+// decided or asked again), and an administrator is told to cancel it
+// themselves.
+func TestApprovalGateOffAndAdminFix(t *testing.T) {
+	tk := ticket(31, "carol", "network", helpdesk.StateNew)
+	m := fixture(t)
+	m.PutSetting(helpdesk.SettingGateActions, "close")
+	m.PutApproval(helpdesk.Approval{Ticket: 31, State: helpdesk.ApprovalPending, Approver: "kim", RequestedBy: "bob"})
+	if c, err := New(m).Can("bob", helpdesk.ActClose, tk); err != nil || !c.Available {
+		t.Errorf("with approvals off: %+v %v", c, err)
+	}
+	m.PutSetting(helpdesk.SettingApprovalsEnabled, "true")
+	m.AddResourceMember("network", "alice", helpdesk.AccessWrite)
+	m.Grant(helpdesk.UserSubject("alice"), helpdesk.ActClose)
+	c, err := New(m).Can("alice", helpdesk.ActClose, tk)
+	if err != nil || c.Condition != CondApprovalPending || c.Fix != "wait for the decision, or cancel it: deskctl approval cancel 31" {
+		t.Errorf("admin: %+v %v", c, err)
+	}
+	// A ticket without a number (a hypothetical one) has no approval to wait for.
+	if c, err := New(m).Can("bob", helpdesk.ActClose, ticket(0, "carol", "network", helpdesk.StateNew)); err != nil || !c.Available {
+		t.Errorf("unnumbered ticket: %+v %v", c, err)
 	}
 }

@@ -35,6 +35,15 @@ type Engine struct {
 	logins    []string
 	// approvals caches approvals.enabled: nil until first read.
 	approvals *bool
+	// gates caches approvals.gate-actions: nil until first read.
+	gates map[string]bool
+	// ticketApprovals caches approval records by ticket number.
+	ticketApprovals map[int]approvalRecord
+}
+
+type approvalRecord struct {
+	a  helpdesk.Approval
+	ok bool
 }
 
 // New returns an Engine reading src.

@@ -25,6 +25,7 @@ type Memory struct {
 	grants    map[helpdesk.Subject]map[string]bool
 	holders   map[string]map[helpdesk.Subject]bool
 	settings  map[string]string
+	approvals map[int]helpdesk.Approval
 
 	// Sorted lists, rebuilt on demand after a change.
 	userList, groupList, resourceList []string
@@ -47,6 +48,7 @@ func NewMemory() *Memory {
 		grants:    map[helpdesk.Subject]map[string]bool{},
 		holders:   map[string]map[helpdesk.Subject]bool{},
 		settings:  map[string]string{},
+		approvals: map[int]helpdesk.Approval{},
 
 		groupsOfList: map[helpdesk.Subject][]string{},
 		grantList:    map[helpdesk.Subject][]string{},
@@ -71,6 +73,15 @@ func (m *Memory) PutSetting(key, value string) {
 func (m *Memory) Setting(key string) (string, bool) {
 	v, ok := m.settings[key]
 	return v, ok
+}
+
+// PutApproval stores a ticket's approval record, replacing the one it had.
+func (m *Memory) PutApproval(a helpdesk.Approval) { m.approvals[a.Ticket] = a }
+
+// Approval implements Source.
+func (m *Memory) Approval(ticket int) (helpdesk.Approval, bool, error) {
+	a, ok := m.approvals[ticket]
+	return a, ok, nil
 }
 
 // Settings returns a copy of every stored setting.
@@ -216,6 +227,7 @@ func (m *Memory) Clone() *Memory {
 			c.Grant(s, r)
 		}
 	}
+	maps.Copy(c.approvals, m.approvals)
 	return c
 }
 

@@ -41,4 +41,8 @@ type Source interface {
 	// Setting returns a stored helpdesk setting (approvals.enabled is a
 	// condition of availability); ok is false when it is not set.
 	Setting(key string) (value string, ok bool)
+	// Approval returns the approval record of a ticket (approvals.gate-actions
+	// holds actions back while it is pending or rejected); ok is false when
+	// the ticket has none.
+	Approval(ticket int) (a helpdesk.Approval, ok bool, err error)
 }

@@ -324,16 +324,65 @@ func (s *Service) CancelApproval(ticket int) (ApprovalView, Delivery, error) {
 		if err := c.Tx.PutTicket(t); err != nil {
 			return err
 		}
-		approver, _, _ := c.Tx.User(a.Approver)
-		m := mail.ApprovalCancelled(mail.ApprovalMail{To: approver.Email, ApproverName: approver.Name, Ticket: t.Number,
-			TicketSubject: t.Subject, RequesterName: displayName(c.Tx, t.Requester), TechnicianName: displayName(c.Tx, a.RequestedBy)})
-		if err := c.queueMail("approval-cancelled", t.Number, m); err != nil {
+		if err := queueWithdrawn(c, a, t, ""); err != nil {
 			return err
 		}
 		out = approvalView(c.Tx, a, t.Subject)
 		return c.Audit("approval:"+itoa(ticket), before, out)
 	})
 	return out, d, err
+}
+
+// queueWithdrawn tells a's approver that the request was withdrawn, and
+// why when why is not empty.
+func queueWithdrawn(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket, why string) error {
+	approver, ok, err := c.Tx.User(a.Approver)
+	if err != nil || !ok {
+		return err
+	}
+	m := mail.ApprovalCancelled(mail.ApprovalMail{To: approver.Email, ApproverName: approver.Name, Ticket: t.Number,
+		TicketSubject: t.Subject, RequesterName: displayName(c.Tx, t.Requester), TechnicianName: displayName(c.Tx, a.RequestedBy),
+		Why: why})
+	return c.queueMail("approval-cancelled", t.Number, m)
+}
+
+// queueWithdrawnIfAsked is queueWithdrawn for a request withdrawn as a
+// side effect, when its approver was ever sent a link: one whose request
+// mail is still in the outbox (dropped now) has nothing to be told.
+func queueWithdrawnIfAsked(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket, why string) error {
+	if a.TokenHash == "" {
+		return nil
+	}
+	return queueWithdrawn(c, a, t, why)
+}
+
+// withdrawOnClose cancels the pending approval of t, which action has just
+// closed: nothing is left to approve, and the approver's link would only
+// answer that the ticket is closed. The technicians read why in the log
+// and the approver by mail.
+func withdrawOnClose(c *Ctx, t *helpdesk.Ticket, action string) error {
+	a, ok, err := c.Tx.Approval(t.Number)
+	if err != nil || !ok || a.State != helpdesk.ApprovalPending {
+		return err
+	}
+	before := approvalView(c.Tx, a, t.Subject)
+	a.State, a.CancelledBy = helpdesk.ApprovalCancelled, c.Actor.Login
+	if err := c.Tx.PutApproval(a); err != nil {
+		return err
+	}
+	how := "closed"
+	if action == helpdesk.ActWithdraw {
+		how = "withdrawn"
+	}
+	t.AddSystemEntry("approval-cancel", "Approval request to "+displayName(c.Tx, a.Approver)+" cancelled: the ticket was "+how,
+		c.Now, c.Actor.Login)
+	if err := queueWithdrawnIfAsked(c, a, *t, "Ticket #"+itoa(t.Number)+" was "+how+" by "+displayName(c.Tx, c.Actor.Login)+"."); err != nil {
+		return err
+	}
+	// The engine remembers the record it read; later checks in this
+	// transaction must see it cancelled.
+	c.Engine = access.New(c.Tx)
+	return c.Audit("approval:"+itoa(t.Number), before, approvalView(c.Tx, a, t.Subject))
 }
 
 func pendingApproval(c *Ctx, ticket int) (helpdesk.Approval, helpdesk.Ticket, error) {

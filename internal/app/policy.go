@@ -714,7 +714,7 @@ func writeState(c *Ctx, db, t policy.State, plan Plan, say func(string)) error {
 		if err != nil {
 			return err
 		}
-		if err := st.Check(v); err != nil {
+		if err := checkSetting(c, st, v); err != nil {
 			return err
 		}
 		if err := tx.PutSetting(k, v); err != nil {

@@ -54,7 +54,7 @@ func (s *Service) SetSetting(key, value string) (SettingView, error) {
 		if err != nil {
 			return err
 		}
-		if err := st.Check(value); err != nil {
+		if err := checkSetting(c, st, value); err != nil {
 			return err
 		}
 		before, had := c.Tx.Setting(key)
@@ -71,4 +71,20 @@ func (s *Service) SetSetting(key, value string) (SettingView, error) {
 		return c.Audit("setting:"+key, map[string]string{"value": before}, map[string]string{"value": value})
 	})
 	return out, err
+}
+
+// checkSetting validates a value, including what depends on the database:
+// gated actions must be in its catalog.
+func checkSetting(c *Ctx, st helpdesk.Setting, value string) error {
+	if err := st.Check(value); err != nil {
+		return err
+	}
+	if st.Key != helpdesk.SettingGateActions {
+		return nil
+	}
+	catalog, err := c.Tx.Rights()
+	if err != nil {
+		return err
+	}
+	return helpdesk.CheckGateActions(value, catalog)
 }

@@ -342,11 +342,17 @@ func (s *Service) DoAction(reqs ...ActionRequest) (ActionResult, error) {
 			if err := checkActionTargets(c, &t, r); err != nil {
 				return err
 			}
+			wasClosed := t.State == helpdesk.StateClosed
 			e, err := helpdesk.Apply(&t, right, c.Actor.Login, r.Input, c.Now)
 			if err != nil {
 				return err
 			}
 			out.Entries = append(out.Entries, entryView(e))
+			if !wasClosed && t.State == helpdesk.StateClosed {
+				if err := withdrawOnClose(c, &t, r.Action); err != nil {
+					return err
+				}
+			}
 			names = append(names, r.Action)
 			if r.Action == helpdesk.ActLink {
 				if err := linkBack(c, t.Number, r.Input.Link); err != nil {
@@ -428,9 +434,14 @@ func linkBack(c *Ctx, from, to int) error {
 	return c.Tx.PutTicket(other)
 }
 
-// deleteTicket removes a ticket with its approval record and unsent mail about it.
+// deleteTicket removes a ticket with its approval record and unsent mail
+// about it, and tells the approver of a pending request it was withdrawn.
 func deleteTicket(c *Ctx, t helpdesk.Ticket) error {
 	if err := c.Tx.DeleteTicket(t.Number); err != nil {
+		return err
+	}
+	a, hadApproval, err := c.Tx.Approval(t.Number)
+	if err != nil {
 		return err
 	}
 	if err := c.Tx.DeleteApproval(t.Number); err != nil {
@@ -438,6 +449,13 @@ func deleteTicket(c *Ctx, t helpdesk.Ticket) error {
 	}
 	if _, err := c.Tx.DropTicketMail(t.Number); err != nil {
 		return err
+	}
+	// Queued after the ticket's unsent mail is dropped: an approver who was
+	// asked is told the request is gone with the ticket.
+	if hadApproval && a.State == helpdesk.ApprovalPending {
+		if err := queueWithdrawnIfAsked(c, a, t, "Ticket #"+itoa(t.Number)+" was deleted by "+c.Actor.Name+"."); err != nil {
+			return err
+		}
 	}
 	for _, l := range t.Links {
 		other, ok, err := c.Tx.Ticket(l)

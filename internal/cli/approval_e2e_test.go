@@ -1055,9 +1055,11 @@ func TestApprovalTicketDeleted(t *testing.T) {
 			t.Errorf("approval list still has the deleted ticket's record: %+v", v)
 		}
 	}
+	// The reminder about the deleted ticket is dropped; the approver, who had
+	// its first mail, is told the request went with the ticket.
 	queue := s.mailQueue()
-	if len(queue) != 1 || queue[0].Ticket != keep {
-		t.Errorf("queue after the delete: %+v, want only the reminder about #%d", queue, keep)
+	if len(queue) != 2 || queue[0].Ticket != keep || queue[1].Ticket != n || queue[1].Subject != "Approval withdrawn: #"+num+" Goes away" {
+		t.Errorf("queue after the delete: %+v, want the reminder about #%d and the withdrawal of #%d", queue, keep, n)
 	}
 	p := s.fetch(http.MethodGet, approve)
 	if p.status != http.StatusNotFound && p.status != http.StatusGone {
@@ -1068,12 +1070,17 @@ func TestApprovalTicketDeleted(t *testing.T) {
 	}
 
 	s.smtp.Restart()
-	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "1 sent, 0 failed") {
+	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "2 sent, 0 failed") {
 		t.Errorf("flush: %q", out)
 	}
 	m := s.nextMail()
 	if m.Subject != "Reminder: approval needed: #"+strconv.Itoa(keep)+" Stays" {
-		t.Errorf("flushed %q, want only the reminder about the ticket that stays", m.Subject)
+		t.Errorf("flushed %q, want the reminder about the ticket that stays first", m.Subject)
+	}
+	m = s.nextMail()
+	if len(m.To) != 1 || m.To[0] != "carol@example.com" || m.Subject != "Approval withdrawn: #"+num+" Goes away" ||
+		!strings.Contains(m.Text, "Ticket #"+num+" was deleted by Bob Tech.") || len(s.approvalLinks(m.Text+m.HTML)) != 0 {
+		t.Errorf("withdrawal mail to %q: %q\n%s", m.To, m.Subject, m.Text)
 	}
 	s.noNewMail()
 	// The other ticket's approval is untouched: its old link was superseded by the reminder.
@@ -1156,8 +1163,9 @@ func TestApprovalMailWaitsWithoutLinks(t *testing.T) {
 	s.mustApprove(approve, "the reminder's link")
 }
 
-// A link stops deciding while its ticket is closed, approvals are turned off
-// or the approver is disabled, and works again once that is undone.
+// A link stops deciding while approvals are turned off or the approver is
+// disabled, and works again once that is undone. (Closing the ticket
+// withdraws the request for good: TestApprovalClosingWithdrawsTheRequest.)
 func TestApprovalLinkVoid(t *testing.T) {
 	s := newApprovalStack(t)
 	n := s.newTicket("Printer")
@@ -1169,7 +1177,6 @@ func TestApprovalLinkVoid(t *testing.T) {
 	}{
 		{"Approvals turned off", []string{"settings", "set", "approvals.enabled", "false"}, []string{"settings", "set", "approvals.enabled", "true"}},
 		{"Account disabled", []string{"user", "disable", "carol"}, []string{"user", "enable", "carol"}},
-		{"Ticket closed", []string{"--as", "bob", "ticket", "close", num}, []string{"--as", "bob", "ticket", "reopen", num}},
 	} {
 		f := s.openForm(approve) // the page was open before the change
 		mustDesk(t, tc.void...)
@@ -1183,9 +1190,7 @@ func TestApprovalLinkVoid(t *testing.T) {
 			deskFails(t, ExitConflict, []string{"--as", "carol", "approval", "approve", num}, "cannot decide")
 		}
 		switch tc.heading {
-		case "Ticket closed": // request-approval does not apply to closed tickets
-			deskFails(t, ExitForbidden, []string{"--as", "bob", "approval", "remind", num}, "ticket is closed")
-		case "Approvals turned off": // nor while approvals are off
+		case "Approvals turned off": // request-approval is not available while approvals are off
 			deskFails(t, ExitConflict, []string{"--as", "bob", "approval", "remind", num}, "approvals are turned off")
 		default:
 			deskFails(t, ExitConflict, []string{"--as", "bob", "approval", "remind", num}, "cannot remind")
@@ -1349,33 +1354,116 @@ func TestApprovalFailedReminderKeepsTheLink(t *testing.T) {
 	s.mustApprove(second, "the reminder's link")
 }
 
-// An approver mail that cannot decide right now (its ticket closed) waits in
-// the outbox instead of being dropped, and goes out once the ticket is open
-// again, with links to the public-url the technician had when asking.
-func TestApprovalMailWaitsForItsTicket(t *testing.T) {
+// An approver mail that cannot decide right now (its approver disabled)
+// waits in the outbox instead of being dropped, and goes out once the
+// approver is enabled again, with links to the public-url the technician
+// had when asking.
+func TestApprovalMailWaitsForItsApprover(t *testing.T) {
 	s := newApprovalStack(t)
 	n := s.newTicket("Projector")
 	num := strconv.Itoa(n)
 	t.Setenv("DESKCTL_SMTP_HOST", "")
 	mustDesk(t, "--as", "bob", "approval", "request", num, "--approver", "carol")
-	mustDesk(t, "--as", "bob", "ticket", "close", num)
+	mustDesk(t, "user", "disable", "carol")
 	t.Setenv("DESKCTL_SMTP_HOST", s.smtp.Host())
 	t.Setenv("DESKCTL_PUBLIC_URL", "") // the flushing process has none of its own
 	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "0 sent, 0 failed") {
-		t.Errorf("flush while the ticket is closed: %q", out)
+		t.Errorf("flush while the approver is disabled: %q", out)
 	}
 	s.noNewMail()
 	q := s.mailQueue()
-	if len(q) != 1 || q[0].State != "queued" || !strings.HasPrefix(q[0].LastError, "waiting: ticket #"+num+" was closed") {
-		t.Fatalf("outbox while the ticket is closed: %+v", q)
+	if len(q) != 1 || q[0].State != "queued" || !strings.HasPrefix(q[0].LastError, "waiting: the approver's account is disabled") {
+		t.Fatalf("outbox while the approver is disabled: %+v", q)
 	}
-	mustDesk(t, "--as", "bob", "ticket", "reopen", num)
+	mustDesk(t, "user", "enable", "carol")
 	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "1 sent, 0 failed") {
-		t.Errorf("flush after reopening: %q", out)
+		t.Errorf("flush after enabling the approver: %q", out)
 	}
 	approve, _ := s.approverLinks(s.nextMail(), "carol@example.com", "Approval needed: #"+num+" Projector")
 	if !strings.HasPrefix(approve, s.public+"/approval/") {
 		t.Errorf("link %s does not use the public-url of the request (%s)", approve, s.public)
 	}
 	s.mustApprove(approve, "the link")
+}
+
+// Closing (or withdrawing) a ticket whose approval is pending withdraws the
+// request in the same transaction: the record says cancelled, the
+// technicians read why in the log, the approver is mailed, and the link
+// answers that the request was cancelled, also after a reopen.
+func TestApprovalClosingWithdrawsTheRequest(t *testing.T) {
+	s := newApprovalStack(t)
+	n := s.newTicket("Printer")
+	num := strconv.Itoa(n)
+	approve, _ := s.request(n, "Printer", "")
+
+	mustDesk(t, "--as", "bob", "ticket", "close", num)
+	if v := s.approval(n); v.State != "cancelled" || v.CancelledBy != "bob" || v.Badge != "Cancelled" {
+		t.Errorf("approval after the close: %+v", v)
+	}
+	m := s.nextMail()
+	if len(m.To) != 1 || m.To[0] != "carol@example.com" || m.Subject != "Approval withdrawn: #"+num+" Printer" ||
+		!strings.Contains(m.Text, "Ticket #"+num+" was closed by Bob Tech.") || !strings.Contains(m.HTML, "was closed by Bob Tech.") {
+		t.Errorf("withdrawal mail to %q: %q\n%s", m.To, m.Subject, m.Text)
+	}
+	if links := s.approvalLinks(m.Text + m.HTML); len(links) != 0 {
+		t.Errorf("the withdrawal mail repeats links: %q", links)
+	}
+	s.noNewMail()
+	const entry = "Approval request to Carol Jones cancelled: the ticket was closed"
+	if out := mustDesk(t, "--as", "bob", "ticket", "log", num); !strings.Contains(out, entry) {
+		t.Errorf("technicians' log lacks the cancel:\n%s", out)
+	}
+	if out := mustDesk(t, "--as", "dave", "ticket", "log", num); strings.Contains(out, "Approval") {
+		t.Errorf("the requester sees the technician-only entry:\n%s", out)
+	}
+	var recs []struct {
+		Command string `json:"command"`
+	}
+	deskJSON(t, &recs, "audit", "log", "--subject", "approval:"+num)
+	if len(recs) == 0 || recs[len(recs)-1].Command != "ticket close" {
+		t.Errorf("audit of the approval: %+v, want the close last", recs)
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		if p := s.fetch(method, approve); p.status != http.StatusGone || (method == http.MethodGet && p.heading() != "Request cancelled") {
+			t.Errorf("%s the link after the close: %d %q", method, p.status, p.heading())
+		}
+	}
+	mustDesk(t, "--as", "bob", "ticket", "reopen", num)
+	if v := s.approval(n); v.State != "cancelled" {
+		t.Errorf("a reopen revived the request: %+v", v)
+	}
+	s.noNewMail()
+
+	// The requester withdrawing the ticket does the same.
+	w := s.newTicket("Scanner")
+	s.request(w, "Scanner", "")
+	mustDesk(t, "--as", "dave", "ticket", "withdraw", strconv.Itoa(w))
+	if v := s.approval(w); v.State != "cancelled" || v.CancelledBy != "dave" {
+		t.Errorf("approval after the withdraw: %+v", v)
+	}
+	if m := s.nextMail(); m.Subject != "Approval withdrawn: #"+strconv.Itoa(w)+" Scanner" ||
+		!strings.Contains(m.Text, "Ticket #"+strconv.Itoa(w)+" was withdrawn by Dave Requester.") {
+		t.Errorf("withdrawal mail: %q\n%s", m.Subject, m.Text)
+	}
+	if out := mustDesk(t, "--as", "bob", "ticket", "log", strconv.Itoa(w)); !strings.Contains(out, "Approval request to Carol Jones cancelled: the ticket was withdrawn") {
+		t.Errorf("technicians' log lacks the cancel:\n%s", out)
+	}
+	s.noNewMail()
+
+	// An approver whose request mail never left the outbox is not told:
+	// the request mail is dropped instead of sent dead.
+	q := s.newTicket("Toner")
+	t.Setenv("DESKCTL_SMTP_HOST", "")
+	mustDesk(t, "--as", "bob", "approval", "request", strconv.Itoa(q), "--approver", "carol")
+	mustDesk(t, "--as", "bob", "ticket", "close", strconv.Itoa(q))
+	t.Setenv("DESKCTL_SMTP_HOST", s.smtp.Host())
+	if out := mustDesk(t, "mail", "flush", "--force"); !strings.HasPrefix(out, "0 sent, 0 failed") {
+		t.Errorf("flush: %q", out)
+	}
+	s.noNewMail()
+	var all []app.MailView
+	deskJSON(t, &all, "mail", "queue", "--all")
+	if last := all[len(all)-1]; last.Ticket != q || last.State != "dropped" || last.LastError != "the approval is cancelled already" {
+		t.Errorf("the unsent request mail: %+v", last)
+	}
 }

@@ -85,9 +85,12 @@ func newCmdSettingsSet(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use: "set KEY VALUE", Short: "Change a setting (admin)",
 		Long: `Change a setting. Known settings:
-  approvals.enabled   true|false   allow technicians to request ad-hoc approvals (default false)
-  approvals.link-ttl  duration     how long an approval link stays valid (default 168h)` + exitStatus(),
-		Example:           "  deskctl settings set approvals.enabled true\n  deskctl settings set approvals.link-ttl 72h",
+  approvals.enabled       true|false   allow technicians to request ad-hoc approvals (default false)
+  approvals.link-ttl      duration     how long an approval link stays valid (default 168h)
+  approvals.gate-actions  ACTION,...   ticket actions held back while the ticket's approval is pending
+                                       or rejected, e.g. close,assign; none (the default) for none` + exitStatus(),
+		Example: "  deskctl settings set approvals.enabled true\n  deskctl settings set approvals.link-ttl 72h\n" +
+			"  deskctl settings set approvals.gate-actions close,assign",
 		Args:              usageArgs(2, 2, "a KEY and a VALUE"),
 		ValidArgsFunction: completeSettingKeys,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -3,6 +3,7 @@ package helpdesk
 import (
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/deskctl/deskctl/internal/errs"
@@ -20,11 +21,13 @@ type Setting struct {
 const (
 	SettingApprovalsEnabled = "approvals.enabled"
 	SettingLinkTTL          = "approvals.link-ttl"
+	SettingGateActions      = "approvals.gate-actions"
 )
 
 var settings = []Setting{
 	{SettingApprovalsEnabled, "false", "allow technicians to request ad-hoc approvals", checkBool},
 	{SettingLinkTTL, "168h", "how long an approval link stays valid", checkTTL},
+	{SettingGateActions, GateNone, "ticket actions held back while the ticket's approval is pending or rejected", checkGateActions},
 }
 
 func checkBool(v string) error {
@@ -40,6 +43,71 @@ func checkTTL(v string) error {
 		return errs.Usagef("%q is not a duration between 1m and 2160h", v).WithHint("write it like 72h or 30m")
 	}
 	return nil
+}
+
+// checkGateActions checks the form of a gate list; which names are ticket
+// actions depends on the catalog, so the caller checks that (GateActions).
+func checkGateActions(v string) error {
+	seen := map[string]bool{}
+	for _, name := range GateActions(v) {
+		if err := ValidateName("action", name); err != nil {
+			return err
+		}
+		if name == ActRequestApproval {
+			return errs.Usagef("%s cannot be gated: it is how a rejected approval is asked again", name).
+				WithHint("list the actions to hold back, e.g. close,assign")
+		}
+		if seen[name] {
+			return errs.Usagef("%s is listed twice", name)
+		}
+		seen[name] = true
+	}
+	if t := strings.TrimSpace(v); t != "" && t != GateNone && len(seen) == 0 {
+		return errs.Usagef("%q names no action", v).WithHint("write action names separated by commas, e.g. close,assign, or none")
+	}
+	return nil
+}
+
+// CheckGateActions checks that every name in an approvals.gate-actions
+// value is a ticket action of catalog.
+func CheckGateActions(v string, catalog []Right) error {
+	var actions []string
+	kinds := map[string]RightKind{}
+	for _, r := range catalog {
+		kinds[r.Name] = r.Kind
+		if r.Kind == KindAction {
+			actions = append(actions, r.Name)
+		}
+	}
+	for _, name := range GateActions(v) {
+		switch kind, ok := kinds[name]; {
+		case !ok:
+			return NotFound("action", name, actions)
+		case kind != KindAction:
+			return errs.Usagef("%s is a permission, not a ticket action", name).
+				WithHint("gates hold back ticket actions; see deskctl action list")
+		}
+	}
+	return nil
+}
+
+// GateNone is the approvals.gate-actions value that gates nothing (the
+// default); an empty value means the same.
+const GateNone = "none"
+
+// GateActions reads an approvals.gate-actions value: action names separated
+// by commas, blanks around them ignored; empty when none is gated.
+func GateActions(v string) []string {
+	if strings.TrimSpace(v) == GateNone {
+		return nil
+	}
+	var out []string
+	for part := range strings.SplitSeq(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 // Settings lists every known setting, sorted by key.

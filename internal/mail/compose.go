@@ -25,6 +25,9 @@ type ApprovalMail struct {
 	Expires        time.Time // when the links stop working; zero leaves it out
 	ApproveURL     string
 	RejectURL      string
+	// Why says, in a withdrawn mail, why the request was withdrawn, e.g.
+	// "Ticket #12 was closed by Bob Tech."; empty leaves it out.
+	Why string
 }
 
 // OutcomeMail tells the requesting technician how the approver decided.
@@ -86,6 +89,7 @@ type approvalView struct {
 	ApproveURL          string
 	RejectURL           string
 	Reminder            bool
+	Why                 string
 }
 
 type outcomeView struct {
@@ -180,6 +184,7 @@ func ApprovalCancelled(d ApprovalMail) Message {
 		Ticket:        d.Ticket,
 		TicketSubject: oneLine(d.TicketSubject),
 		Technician:    oneLine(d.TechnicianName),
+		Why:           oneLine(d.Why),
 	}
 	return Message{
 		To:      d.To,

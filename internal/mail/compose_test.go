@@ -188,6 +188,22 @@ func TestApprovalCancelledHasNoLinks(t *testing.T) {
 	}
 }
 
+// A withdrawn mail says why when it is given, and only then.
+func TestApprovalCancelledSaysWhy(t *testing.T) {
+	d := sampleApproval()
+	if m := ApprovalCancelled(d); strings.Contains(m.Text, "was closed") || strings.Contains(m.HTML, "was closed") {
+		t.Error("a mail without a reason gives one")
+	}
+	d.Why = "Ticket #42 was closed by Bob Tech."
+	m := ApprovalCancelled(d)
+	if !strings.Contains(m.Text, "need to do anything.\n\nTicket #42 was closed by Bob Tech.\n") {
+		t.Errorf("text part:\n%s", m.Text)
+	}
+	if !strings.Contains(m.HTML, ">Ticket #42 was closed by Bob Tech.</p>") {
+		t.Errorf("html part:\n%s", m.HTML)
+	}
+}
+
 func TestComposeFallbacksForMissingNames(t *testing.T) {
 	d := sampleApproval()
 	d.ApproverName, d.TechnicianName, d.RequesterName, d.Note, d.Expires = "", "", "", "", time.Time{}

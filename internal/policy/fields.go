@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strings"
 	"time"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
@@ -147,6 +148,17 @@ var settings = []setting{
 			}
 			if d <= 0 {
 				return "must be longer than zero"
+			}
+			return ""
+		}},
+	{helpdesk.SettingGateActions, "Ticket actions held back while a ticket's approval is pending or rejected, " +
+		"separated by commas, such as close,assign; none (the default) for none.",
+		map[string]any{"type": "string"},
+		func(v string) string {
+			st, _ := helpdesk.LookupSetting(helpdesk.SettingGateActions)
+			if err := st.Check(v); err != nil {
+				return "must list ticket actions separated by commas (" +
+					strings.TrimPrefix(err.Error(), helpdesk.SettingGateActions+": ") + ")"
 			}
 			return ""
 		}},

@@ -434,6 +434,20 @@ func (v *validator) settings() {
 		}
 		if problem := spec.check(s.Value); problem != "" {
 			v.fs.add(s.ValuePos, CodeInvalidValue, "%s %s, not '%s'", s.Key, problem, s.Value)
+			continue
+		}
+		if s.Key == helpdesk.SettingGateActions {
+			catalog := helpdesk.Builtins()
+			for _, a := range v.p.Actions {
+				catalog = append(catalog, a.Right())
+			}
+			if err := helpdesk.CheckGateActions(s.Value, catalog); err != nil {
+				msg := err.Error()
+				if hint := errs.HintOf(err); hint != "" {
+					msg += " (" + hint + ")"
+				}
+				v.fs.add(s.ValuePos, CodeInvalidValue, "%s: %s", s.Key, msg)
+			}
 		}
 	}
 }

@@ -221,9 +221,27 @@ func TestValidateFindings(t *testing.T) {
 				"p.yaml:4:22: approvals.enabled must be true or false, not 'yes'",
 				"p.yaml:5:23: approvals.link-ttl must be longer than zero, not '0s'",
 				"p.yaml:6:3: unknown setting 'approvals.linkttl' (did you mean 'approvals.link-ttl'?)",
-				"p.yaml:7:3: unknown setting 'smtp.host'; known settings are approvals.enabled, approvals.link-ttl",
+				"p.yaml:7:3: unknown setting 'smtp.host'; known settings are approvals.enabled, approvals.link-ttl, approvals.gate-actions",
 				"p.yaml:10:3: setting approvals.enabled is set twice (first at p.yaml:4:3)",
 			}},
+		{"gate actions may name custom actions", withAdmin(
+			"actions:",
+			"  - {name: escalate, category: supporter, from-states: [new]}",
+			"settings:",
+			"  approvals.gate-actions: close, escalate"),
+			nil},
+		{"gate actions checked against the catalog", withAdmin(
+			"settings:",
+			"  approvals.gate-actions: close,clse"),
+			[]string{"p.yaml:4:27: approvals.gate-actions: no such action 'clse' (did you mean 'close'?)"}},
+		{"gate actions name no permission", withAdmin(
+			"settings:",
+			"  approvals.gate-actions: admin"),
+			[]string{"p.yaml:4:27: approvals.gate-actions: admin is a permission, not a ticket action (gates hold back ticket actions; see deskctl action list)"}},
+		{"request-approval is not gated", withAdmin(
+			"settings:",
+			"  approvals.gate-actions: close,request-approval"),
+			[]string{"p.yaml:4:27: approvals.gate-actions must list ticket actions separated by commas (request-approval cannot be gated: it is how a rejected approval is asked again), not 'close,request-approval'"}},
 		{"no admin at all", lines(
 			"users:",
 			"  - {login: bob, name: Bob, email: bob@example.com}"),
