@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/errs"
@@ -112,11 +113,24 @@ JSON: an array of {file, line, col, severity, code, message}.` +
 
 func planTab(p app.Plan) output.Tab {
 	t := output.Tab{Columns: output.Cols("", "SUBJECT", "DETAIL*"), Empty: "no changes"}
+	t.Columns[0].Tone = signTone
 	sym := map[string]string{"add": "+", "remove": "-", "update": "~", "disable": "~", "grant": "+", "revoke": "-", "set": "~"}
 	for _, c := range p.Changes {
 		t.Rows = append(t.Rows, []string{sym[c.Op] + " " + c.Op, c.Subject, c.Detail})
 	}
 	return t
+}
+
+// signTone colours a plan line by its sign, as terraform does: + green,
+// - red, ~ plain. Printer.Paint applies it only where colour is allowed.
+func signTone(line string) output.Tone {
+	switch {
+	case strings.HasPrefix(line, "+"):
+		return output.Good
+	case strings.HasPrefix(line, "-"), strings.HasPrefix(line, "−"):
+		return output.Bad
+	}
+	return output.Plain
 }
 
 func printPlan(f *Factory, p app.Plan) error {
@@ -141,7 +155,7 @@ func printPlan(f *Factory, p app.Plan) error {
 			if a.Resource != "" {
 				what = "the tickets of " + a.Resource + " (" + a.Access + ")"
 			}
-			fmt.Fprintf(f.IO.Out, "  %s %s %s %s via %s\n", sign, a.User, a.Op, what, a.Via)
+			fmt.Fprintf(f.IO.Out, "  %s %s %s %s via %s\n", pr.Paint(signTone(sign), sign), a.User, a.Op, what, a.Via)
 		}
 	}
 	return nil

@@ -62,7 +62,7 @@ naming the next step.`,
 		env.WriteString(")\n")
 	}
 	env.WriteString(`  DESKCTL_CONFIG                 config file path (flag --config)
-  NO_COLOR                       when set and not empty, no colour on a terminal (table headers, PASS/FAIL)
+  NO_COLOR                       when set and not empty, no colour on a terminal (table headers, PASS/FAIL, plan + and -)
   COLUMNS                        a positive number: the width tables are fitted to on a terminal (default: its width)
   TERM                           dumb: tables drawn with + - | instead of box-drawing characters, and no colour
   XDG_DATA_HOME                  base of the default database path
