@@ -94,6 +94,7 @@ refused deskctl access can bob close --ticket 1
 run deskctl access can bob reopen --ticket 1
 
 run deskctl access who-can close
+run deskctl access graph bob --right close
 run deskctl access matrix --rights comment,close,note,dispatcher
 
 section "Ad-hoc approvals: without SMTP configured the mail waits in the outbox"

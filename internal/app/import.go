@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"strings"
@@ -202,9 +203,14 @@ const ImportBatch = 2500
 // then written in batches of batchSize, each batch one transaction with its
 // audit record, so an interrupted import keeps whole batches only, and
 // re-running it skips what was imported.
-func (s *Service) ImportTickets(file File, format string, batchSize int, progress func(done, total int)) (ImportResult, error) {
+func (s *Service) ImportTickets(file File, format string, batchSize int, progress func(status string)) (ImportResult, error) {
 	if batchSize <= 0 {
 		batchSize = ImportBatch
+	}
+	say := func(status string) {
+		if progress != nil {
+			progress(status)
+		}
 	}
 	var res ImportResult
 	users, resources := map[string]bool{}, map[string]bool{}
@@ -242,10 +248,14 @@ func (s *Service) ImportTickets(file File, format string, batchSize int, progres
 		}
 		ids.add(line, rec.ID)
 		res.Records++
+		if res.Records%1024 == 0 {
+			say(fmt.Sprintf("checking %d lines", line))
+		}
 		return nil
 	})
 	f.Close()
 	if err == nil {
+		say(fmt.Sprintf("checking %d records for repeated ids", res.Records))
 		err = ids.repeats(open, format)
 	}
 	ids = nil
@@ -256,12 +266,14 @@ func (s *Service) ImportTickets(file File, format string, batchSize int, progres
 	if f, err = open(); err != nil {
 		return res, err
 	}
+	batches := (res.Records + batchSize - 1) / batchSize
 	defer f.Close()
 	var batch []ImportRecord
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
+		say(fmt.Sprintf("writing batch %d/%d", res.Batches+1, batches))
 		_, err := s.write("ticket import", func(c *Ctx) error {
 			first, last, n := 0, 0, 0
 			for _, rec := range batch {
@@ -302,9 +314,6 @@ func (s *Service) ImportTickets(file File, format string, batchSize int, progres
 		})
 		batch = batch[:0]
 		res.Batches++
-		if progress != nil {
-			progress(res.Imported+res.Skipped, res.Records)
-		}
 		return err
 	}
 	err = ParseImport(f, format, func(_ int, rec ImportRecord) error {

@@ -540,17 +540,25 @@ func makePlan(tx *store.Tx, db, t policy.State) (Plan, error) {
 }
 
 // ApplyPolicy makes the database match the policy in one transaction.
-// progress, when set, is told how far the writes have got.
+// progress, when set, is told what the apply is doing ("writing 512/40000
+// policy records").
 //
 // confirmed, when not nil, is the plan the user agreed to: if the database
 // changed since and the plan is no longer the same, nothing is applied.
-func (s *Service) ApplyPolicy(src PolicySource, prune, dryRun bool, confirmed []Change, progress func(done, total int)) (Plan, []policy.Finding, error) {
+func (s *Service) ApplyPolicy(src PolicySource, prune, dryRun bool, confirmed []Change, progress func(status string)) (Plan, []policy.Finding, error) {
+	say := func(status string) {
+		if progress != nil {
+			progress(status)
+		}
+	}
+	say(fmt.Sprintf("checking %d policy file(s)", len(src.Files)))
 	p, findings, err := LoadPolicy(src)
 	if err != nil {
 		return Plan{}, findings, err
 	}
 	var plan Plan
 	_, err = s.write("policy apply", func(c *Ctx) error {
+		say("comparing the policy with the database")
 		if err := c.RequireAdmin(); err != nil {
 			return err
 		}
@@ -577,26 +585,27 @@ func (s *Service) ApplyPolicy(src PolicySource, prune, dryRun bool, confirmed []
 		if dryRun || !plan.HasChanges() {
 			return errNothingToWrite
 		}
-		if err := writeState(c, db, t, plan, progress); err != nil {
+		if err := writeState(c, db, t, plan, say); err != nil {
 			return err
 		}
 		if err := requireActiveAdmin(c); err != nil {
 			return err
 		}
 		plan.Applied = true
+		say("committing")
 		return c.Audit("policy", nil, map[string]any{"files": src.Args, "prune": prune, "changes": len(plan.Changes)})
 	})
 	return plan, findings, err
 }
 
 // writeState writes t over db inside the transaction.
-func writeState(c *Ctx, db, t policy.State, plan Plan, progress func(int, int)) error {
+func writeState(c *Ctx, db, t policy.State, plan Plan, say func(string)) error {
 	total := len(t.Users) + len(t.Groups) + len(t.Resources) + len(t.Actions) + len(t.Grants) + len(t.Settings) + len(plan.Changes)
 	done := 0
 	step := func() {
 		done++
-		if progress != nil && (done%256 == 0 || done == total) {
-			progress(done, total)
+		if done%256 == 0 || done == total {
+			say(fmt.Sprintf("writing %d/%d policy records", done, total))
 		}
 	}
 	tx := c.Tx

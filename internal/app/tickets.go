@@ -182,20 +182,26 @@ func (s *Service) ListTickets(q TicketQuery) ([]TicketView, error) {
 // tickets the actor cannot see.
 func listTickets(c *Ctx, q TicketQuery) ([]TicketView, error) {
 	out := []TicketView{}
+	return out, eachVisibleTicket(c, q.store(), collect(c, q.Limit, &out))
+}
+
+// eachVisibleTicket walks, newest first, the tickets matching q among
+// those the index says the actor may see, and hands them to fn (which
+// still checks the role) until fn returns false.
+func eachVisibleTicket(c *Ctx, q store.TicketQuery, fn func(helpdesk.Ticket) (bool, error)) error {
 	v, err := c.Engine.Visibility(c.Actor.Login, c.Tx.Children)
 	if err != nil || v.None {
-		return out, err
+		return err
 	}
-	sq, add := q.store(), collect(c, q.Limit, &out)
 	if v.AllAuthorized {
 		// Nearly every ticket is visible: walk the query's own index.
-		return out, c.Tx.EachTicket(sq, add)
+		return c.Tx.EachTicket(q, fn)
 	}
 	scope := store.TicketScope{Resources: v.Resources, Requester: c.Actor.Login}
 	if v.Requests {
 		scope.Resources = append(scope.Resources, "-")
 	}
-	return out, c.Tx.EachTicketIn(scope, sq, add)
+	return c.Tx.EachTicketIn(scope, q, fn)
 }
 
 func (q TicketQuery) store() store.TicketQuery {

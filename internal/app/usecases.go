@@ -52,7 +52,7 @@ type UseCases interface {
 	ShowTicket(n int) (TicketDetail, error)
 	TicketLog(n int) ([]EntryView, error)
 	DoAction(reqs ...ActionRequest) (ActionResult, error)
-	ImportTickets(file File, format string, batchSize int, progress func(done, total int)) (ImportResult, error)
+	ImportTickets(file File, format string, batchSize int, progress func(status string)) (ImportResult, error)
 
 	// Approvals.
 	RequestApproval(ticket int, approver, note string) (ApprovalView, Delivery, error)
@@ -66,7 +66,7 @@ type UseCases interface {
 	// Policy as code.
 	ExportPolicy(format string) ([]byte, error)
 	PlanPolicy(src PolicySource, prune bool) (Plan, []policy.Finding, error)
-	ApplyPolicy(src PolicySource, prune, dryRun bool, confirmed []Change, progress func(done, total int)) (Plan, []policy.Finding, error)
+	ApplyPolicy(src PolicySource, prune, dryRun bool, confirmed []Change, progress func(status string)) (Plan, []policy.Finding, error)
 
 	// Settings, mail, audit and the database.
 	ListSettings() ([]SettingView, error)

@@ -17,9 +17,10 @@ var _ = register(func(f *Factory) (string, *cobra.Command) {
 a right granted to them directly, to any group they are in (directly or through nested
 groups, everyone included) or to any resource they are a direct member of. Grants are
 additive and global. The explain, can, who-can, matrix and diff commands answer with
-every path through which a right arrives, and for a denial the failed condition and the fix.`,
+every path through which a right arrives, and for a denial the failed condition and the fix;
+graph draws those paths as a picture.`,
 		newCmdAccessGrant(f, true), newCmdAccessGrant(f, false), newCmdAccessExplain(f), newCmdAccessCan(f),
-		newCmdAccessWhoCan(f), newCmdAccessMatrix(f), newCmdAccessDiff(f))
+		newCmdAccessWhoCan(f), newCmdAccessMatrix(f), newCmdAccessDiff(f), newCmdAccessGraph(f))
 })
 
 func pathStrings(ps []access.Path) string {

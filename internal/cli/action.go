@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/deskctl/deskctl/internal/app"
@@ -179,12 +180,25 @@ its log entry is hidden from the requester. Grant it like any right; run it with
 }
 
 func newCmdActionRemove(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use: "remove NAME", Short: "Remove a custom action and its grants (admin)",
-		Long:    `Remove a custom ticket action and every grant of it. Built-in rights cannot be removed.` + exitStatus("5  the right is built in"),
-		Example: "  deskctl action remove escalate",
+	var yes bool
+	cmd := &cobra.Command{
+		Use: "remove NAME [--yes]", Short: "Remove a custom action and its grants (admin)",
+		Long: `Remove a custom ticket action and every grant of it. Built-in rights cannot be removed.
+On a terminal it asks first, naming how many grants go with it; without one it needs --yes.` +
+			exitStatus(declinedStatus, noYesStatus, "5  the right is built in"),
+		Example: "  deskctl action remove escalate\n  deskctl action remove escalate --yes",
 		Args:    usageArgs(1, 1, "an action NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			err := f.confirmed(cmd, yes, func(svc app.UseCases) (string, error) {
+				r, holders, err := svc.ShowRight(args[0])
+				if err != nil || r.Builtin {
+					return "", err // a built-in right is refused without asking
+				}
+				return fmt.Sprintf("Remove action %s%s?", r.Name, withParts(counted(len(holders), "grant", "grants"))), nil
+			})
+			if err != nil {
+				return err
+			}
 			svc, err := f.Service()
 			if err != nil {
 				return err
@@ -196,4 +210,6 @@ func newCmdActionRemove(f *Factory) *cobra.Command {
 			return nil
 		},
 	}
+	yesFlag(cmd, &yes)
+	return cmd
 }

@@ -1044,7 +1044,7 @@ func TestApprovalTicketDeleted(t *testing.T) {
 		t.Fatalf("%d mails queued, want the two reminders", got)
 	}
 
-	mustDesk(t, "--as", "bob", "ticket", "delete", num)
+	mustDesk(t, "--as", "bob", "ticket", "delete", num, "--yes")
 	deskFails(t, ExitNotFound, []string{"approval", "show", num})
 	for _, v := range func() []app.ApprovalView {
 		var vs []app.ApprovalView

@@ -37,14 +37,7 @@ func (p deskProc) String() string {
 // clean environment: nothing from the caller's DESKCTL_* settings or login.
 func runDeskctlProcess(t *testing.T, db string, args ...string) deskProc {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, args...)
-	cmd.Args[0] = "deskctl" // the name TestMain dispatches on
-	cmd.Env = deskctlEnv(db)
-	return runCmd(t, cmd, args)
+	return runCmd(t, deskctlCommand(t, db, nil, args...), args)
 }
 
 // deskctlEnv is the environment of a deskctl child process against db:

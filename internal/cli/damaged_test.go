@@ -201,7 +201,7 @@ func TestDamagedFilesNeverCrash(t *testing.T) {
 				runs[name] = p
 			}
 			before := fileSum(t, live)
-			restore := runBounded(t, live, "db", "restore", damaged, "--force")
+			restore := runBounded(t, live, "db", "restore", damaged, "--force", "--yes")
 			if restore.code != ExitOK && fileSum(t, live) != before {
 				t.Errorf("db restore refused the file (exit %d) but changed the live database", restore.code)
 			}

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 
+	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/output"
 	"github.com/deskctl/deskctl/internal/store"
@@ -92,9 +94,9 @@ copy holds everything.` +
 }
 
 func newCmdDBRestore(f *Factory) *cobra.Command {
-	var force bool
+	var force, yes bool
 	cmd := &cobra.Command{
-		Use:   "restore FILE [--force]",
+		Use:   "restore FILE [--force [--yes]]",
 		Short: "Replace the database with a checked backup (admin)",
 		Long: `Check the backup as db check does (meta pages, page structure, known schema,
 consistent) and put it in place of the database; a backup that is refused leaves the
@@ -102,6 +104,8 @@ database untouched. An existing database is replaced only with --force, and only
 user who is an administrator in it (checked while it is locked). When there is no
 database at the path, or one too damaged to read who is an administrator, the restore
 goes ahead without that check and says so: the file's mode is then the only guard.
+Replacing loses every change made since the backup, so with --force it asks first on a
+terminal (when there is a database to replace), and needs --yes without one.
 
 Before the restored file is put in place, an audit record is appended to it: "restored
 from backup taken at T with audit head SEQ:HASH, by USER", where T is the time of the
@@ -110,15 +114,29 @@ backup's newest audit record (the last change it holds). So the rollback shows i
 anchor kept from the replaced database no longer does. The audit heads of the replaced
 database and of the restored one are printed (keep the new one as an anchor).
 JSON fields: path, backup, backup_as_of, backup_head, replaced_head, head, by, admin_checked.` +
-			exitStatus("2  FILE is missing, empty or not a bbolt file", "3  the acting user does not exist",
+			exitStatus(declinedStatus, "2  FILE is missing, empty or not a bbolt file; --force without --yes when standard input is not a terminal",
+				"3  the acting user does not exist",
 				"4  you lack the admin permission in the database being replaced", "5  a database exists and --force was not given",
 				"7  FILE is damaged: cut short, a meta page invalid, damaged pages or broken invariants"),
-		Example: "  deskctl db restore /backups/deskctl-2026-11-01.db --force",
+		Example: "  deskctl db restore /backups/deskctl-2026-11-01.db --force\n  deskctl db restore /backups/deskctl-2026-11-01.db --force --yes",
 		Args:    usageArgs(1, 1, "a backup FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc, err := f.LocalService()
 			if err != nil {
 				return err
+			}
+			if force {
+				// Only --force can replace a database, so only it asks.
+				err := f.confirmed(cmd, yes, func(app.UseCases) (string, error) {
+					if _, err := os.Stat(svc.DBPath); err != nil {
+						return "", nil // nothing to replace
+					}
+					return fmt.Sprintf("Replace the database %s with the backup %s? Changes made since the backup are lost.",
+						errs.Input(svc.DBPath), errs.Input(args[0])), nil
+				})
+				if err != nil {
+					return err
+				}
 			}
 			r, err := svc.RestoreDB(args[0], force)
 			if err != nil {
@@ -134,6 +152,7 @@ JSON fields: path, backup, backup_as_of, backup_head, replaced_head, head, by, a
 		},
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing database")
+	yesFlag(cmd, &yes)
 	return cmd
 }
 

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/output"
 	"github.com/spf13/cobra"
@@ -51,15 +53,28 @@ func newCmdGroupAdd(f *Factory) *cobra.Command {
 }
 
 func newCmdGroupRemove(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "remove NAME",
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "remove NAME [--yes]",
 		Short: "Remove a group with its memberships and grants",
 		Long: `Remove a group: it leaves every group it was nested in, and its grants go with it.
-The group everyone cannot be removed.` + exitStatus("5  the group is everyone, or removing it leaves no administrator"),
-		Example:           "  deskctl group remove old-team",
+The group everyone cannot be removed. On a terminal it asks first, naming what goes
+with the group; without one it needs --yes.` +
+			exitStatus(declinedStatus, noYesStatus, "5  the group is everyone, or removing it leaves no administrator"),
+		Example:           "  deskctl group remove old-team\n  deskctl group remove old-team --yes",
 		Args:              usageArgs(1, 1, "a group NAME"),
 		ValidArgsFunction: completeFrom(f, app.CompleteGroups),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			err := f.confirmed(cmd, yes, func(svc app.UseCases) (string, error) {
+				g, err := svc.ShowGroup(args[0])
+				return fmt.Sprintf("Remove group %s%s?", g.Name, withParts(
+					counted(len(g.Members), "member", "members"),
+					counted(len(g.ParentOf), "membership in another group", "memberships in other groups"),
+					counted(len(g.Rights), "direct right", "direct rights"))), err
+			})
+			if err != nil {
+				return err
+			}
 			svc, err := f.Service()
 			if err != nil {
 				return err
@@ -71,6 +86,8 @@ The group everyone cannot be removed.` + exitStatus("5  the group is everyone, o
 			return nil
 		},
 	}
+	yesFlag(cmd, &yes)
+	return cmd
 }
 
 func newCmdGroupMember(f *Factory, add bool) *cobra.Command {

@@ -2,13 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/output"
-	"github.com/jedib0t/go-pretty/v6/progress"
 )
 
 // print renders data in the -o format: structured formats get data itself,
@@ -60,29 +61,82 @@ func join(s []string) string { return strings.Join(s, ", ") }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// progress shows a progress bar on stderr when it is a terminal; otherwise
-// report does nothing. stop must be called when the work ends.
-func (f *Factory) progress(message string) (report func(done, total int), stop func()) {
+// progress shows on stderr, when it is a terminal, what a long task is
+// doing: report is given a status ("writing batch 3/40") as the work goes on,
+// and the latest one is drawn on one line. Nothing is drawn during the
+// first second, so quick work shows nothing; stop clears the line and must
+// be called before anything else is printed.
+func (f *Factory) progress() (report func(status string), stop func()) {
 	if !f.IO.ErrTTY {
 		return nil, func() {}
 	}
-	pw := progress.NewWriter()
-	pw.SetOutputWriter(f.IO.ErrOut)
-	pw.SetAutoStop(true)
-	pw.SetUpdateFrequency(100 * time.Millisecond)
-	tracker := &progress.Tracker{Message: message, Units: progress.UnitsDefault}
-	pw.AppendTracker(tracker)
-	go pw.Render()
-	report = func(done, total int) {
-		tracker.UpdateTotal(int64(total))
-		tracker.SetValue(int64(done))
-	}
-	stop = func() {
-		tracker.MarkAsDone()
-		for pw.IsRenderInProgress() {
-			pw.Stop()
-			time.Sleep(10 * time.Millisecond)
+	l := newProgressLine(f.IO.ErrOut, time.Now())
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(progressFrame)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-tick.C:
+				l.draw(now)
+			}
 		}
+	}()
+	return l.set, func() {
+		close(done)
+		<-finished
+		l.clear()
 	}
-	return report, stop
+}
+
+// progressDelay is how long work runs before its progress shows;
+// progressFrame how often the line is redrawn.
+const (
+	progressDelay = time.Second
+	progressFrame = 100 * time.Millisecond
+)
+
+// progressLine is the one line of progress on a terminal.
+type progressLine struct {
+	w     io.Writer
+	start time.Time
+	mu    sync.Mutex
+	// status is the latest status reported; shown what the line shows.
+	status, shown string
+}
+
+func newProgressLine(w io.Writer, start time.Time) *progressLine {
+	return &progressLine{w: w, start: start}
+}
+
+func (l *progressLine) set(status string) {
+	l.mu.Lock()
+	l.status = status
+	l.mu.Unlock()
+}
+
+// draw shows the latest status, once the work has run for progressDelay and
+// only when it changed.
+func (l *progressLine) draw(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.start) < progressDelay || l.status == l.shown {
+		return
+	}
+	fmt.Fprintf(l.w, "\r\x1b[K%s", l.status)
+	l.shown = l.status
+}
+
+// clear removes the line, if anything was drawn.
+func (l *progressLine) clear() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.shown != "" {
+		fmt.Fprint(l.w, "\r\x1b[K")
+		l.shown = ""
+	}
 }

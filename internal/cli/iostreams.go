@@ -13,7 +13,9 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
-	// OutTTY is true when stdout is a terminal; ErrTTY likewise for stderr.
+	// InTTY is true when stdin is a terminal (someone can answer a
+	// question); OutTTY likewise for stdout, ErrTTY for stderr.
+	InTTY  bool
 	OutTTY bool
 	ErrTTY bool
 	// Color is allowed on a terminal unless NO_COLOR is set.
@@ -27,9 +29,10 @@ type IOStreams struct {
 
 // DefaultIO wires the process's standard streams.
 func DefaultIO() *IOStreams {
+	in := term.IsTerminal(int(os.Stdin.Fd()))
 	out := term.IsTerminal(int(os.Stdout.Fd()))
 	errTTY := term.IsTerminal(int(os.Stderr.Fd()))
-	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, OutTTY: out, ErrTTY: errTTY,
+	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, InTTY: in, OutTTY: out, ErrTTY: errTTY,
 		Color: colorAllowed(out, os.Getenv)}
 	if out {
 		s.Width = terminalWidth(int(os.Stdout.Fd()), os.Getenv)

@@ -162,18 +162,22 @@ func printPlan(f *Factory, p app.Plan) error {
 }
 
 func newCmdPolicyPlan(f *Factory) *cobra.Command {
-	var exitCode, prune bool
+	var exitCode, prune, detail bool
 	var maxBytes int64
 	cmd := &cobra.Command{
-		Use:   "plan FILE... [--prune] [--exit-code]",
+		Use:   "plan FILE... [--prune] [--exit-code] [--detail]",
 		Short: "Show what apply would change, including effective access",
 		Long: `Compare the policy with the database (admin): entity changes (add, update, remove,
 grant, revoke, set) and, more important, effective access changes per user
 ("+ bob gains close via group:support ← group:tier1 ← bob").
+On a terminal a summary comes first (changes by kind, the users gaining or losing
+access), then the full plan through the pager ($DESKCTL_PAGER, else $PAGER, else
+less -FRX), or printed in full with --detail. Piped or redirected, the full plan is
+printed as it is.
 JSON fields: changes (op, subject, detail), access (op, user, right or resource and
 access, via), applied.` +
 			exitStatus("1  with --exit-code: there are changes", tooLargeStatus),
-		Example: "  deskctl policy plan policy/*.yaml\n  deskctl policy plan policy/*.yaml --exit-code -o json",
+		Example: "  deskctl policy plan policy/*.yaml\n  deskctl policy plan policy/*.yaml --detail\n  deskctl policy plan policy/*.yaml --exit-code -o json",
 		Args:    usageArgs(1, -1, "at least one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := app.ReadPolicy(maxBytes, args...)
@@ -189,7 +193,7 @@ access, via), applied.` +
 			if err != nil {
 				return err
 			}
-			if err := printPlan(f, p); err != nil {
+			if err := showPlan(f, p, detail, true); err != nil {
 				return err
 			}
 			if exitCode && p.HasChanges() {
@@ -200,26 +204,46 @@ access, via), applied.` +
 	}
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when there are changes")
 	cmd.Flags().BoolVar(&prune, "prune", false, "plan removing what the files do not mention")
+	detailFlag(cmd, &detail)
 	maxFileSizeFlag(cmd, &maxBytes)
 	return cmd
 }
 
+// detailFlag adds --detail: the full plan on a terminal, without the pager.
+func detailFlag(cmd *cobra.Command, detail *bool) {
+	cmd.Flags().BoolVar(detail, "detail", false, "on a terminal, print the full plan after the summary instead of paging it")
+}
+
 func newCmdPolicyApply(f *Factory) *cobra.Command {
-	var prune, dryRun, yes bool
+	var prune, dryRun, yes, detail bool
 	var maxBytes int64
 	cmd := &cobra.Command{
-		Use:   "apply FILE... [--prune] [--dry-run] [--yes]",
+		Use:   "apply FILE... [--prune] [--dry-run] [--yes] [--detail]",
 		Short: "Make the database match the policy, all or nothing (admin)",
 		Long: `Apply the policy in one write transaction. Entities the files name are set to what
 the files say (with their members and rights); others are kept, unless --prune removes
 them (users that tickets refer to are disabled instead). A result with no active
-administrator is refused. Applying twice reports no changes. On a terminal, apply asks
-for confirmation unless --yes, and shows a progress bar for large files.` +
-			exitStatus("2  the policy is invalid, a file cannot be read or the files are over --max-file-size (default 16MiB)",
-				"5  the result would leave no active administrator"),
-		Example: "  deskctl policy apply policy/*.yaml --yes\n  deskctl policy apply policy/*.yaml --prune --dry-run",
+administrator is refused. Applying twice reports no changes.
+
+When standard input is a terminal, apply shows the plan as policy plan does (on a
+terminal: a summary, then the full plan through the pager, or in full with --detail)
+and asks before it writes; what it writes is exactly the plan agreed to. Without a
+terminal to answer on, it needs --yes (or --dry-run). After writing it prints one line
+on stderr; the plan itself is printed afterwards only if it was not shown before
+(piped or redirected: in full, as scripts expect). A long apply shows what it is
+doing on stderr when that is a terminal.` +
+			exitStatus(declinedStatus,
+				"2  the policy is invalid, a file cannot be read or the files are over --max-file-size (default 16MiB); "+
+					"standard input is not a terminal and neither --yes nor --dry-run was given",
+				"5  the result would leave no active administrator, or the database changed while the question waited"),
+		Example: "  deskctl policy apply policy/*.yaml\n  deskctl policy apply policy/*.yaml --yes\n  deskctl policy apply policy/*.yaml --prune --dry-run",
 		Args:    usageArgs(1, -1, "at least one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !dryRun {
+				if err := f.canConfirm(cmd, yes); err != nil {
+					return err
+				}
+			}
 			src, err := app.ReadPolicy(maxBytes, args...)
 			if err != nil {
 				return err
@@ -228,8 +252,13 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 			if err != nil {
 				return err
 			}
+			pr, err := f.Printer()
+			if err != nil {
+				return err
+			}
+			asked := !dryRun && !yes
 			var confirmed []app.Change
-			if !dryRun && !yes && f.IO.ErrTTY && f.IO.OutTTY {
+			if asked {
 				plan, findings, err := svc.PlanPolicy(src, prune)
 				printFindings(f, findings)
 				if err != nil {
@@ -238,23 +267,24 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 				if !plan.HasChanges() {
 					return printPlan(f, plan)
 				}
-				if err := printPlan(f, plan); err != nil {
+				if pr.Structured() {
+					// stdout carries the one document at the end; the
+					// person answering reads the summary on stderr.
+					writePlanSummary(f.IO.ErrOut, plan)
+				} else if err := showPlan(f, plan, detail, true); err != nil {
 					return err
 				}
-				fmt.Fprint(f.IO.ErrOut, "Apply these changes? [y/N] ")
-				var answer string
-				if _, err := fmt.Fscanln(f.IO.In, &answer); err != nil {
-					answer = ""
-				}
-				if answer != "y" && answer != "yes" {
-					return errs.Conflictf("not applied")
+				if err := f.confirm("Apply " + counted(len(plan.Changes), "change", "changes") + "?"); err != nil {
+					return err
 				}
 				confirmed = plan.Changes
 			}
-			report, stop := f.progress("applying")
-			defer stop()
+			report, stop := f.progress()
 			plan, findings, err := svc.ApplyPolicy(src, prune, dryRun, confirmed, report)
-			printFindings(f, findings)
+			stop()
+			if !asked {
+				printFindings(f, findings)
+			}
 			if err != nil {
 				return err
 			}
@@ -262,16 +292,23 @@ for confirmation unless --yes, and shows a progress bar for large files.` +
 			case dryRun:
 				f.notef("dry run: nothing written")
 			case plan.Applied:
-				f.notef("applied %d change(s)", len(plan.Changes))
+				f.notef("%s", planResult(plan))
 			default:
 				f.notef("no changes")
 			}
-			return printPlan(f, plan)
+			switch {
+			case pr.Structured():
+				return printPlan(f, plan)
+			case asked:
+				return nil // shown before the question
+			}
+			return showPlan(f, plan, detail, dryRun)
 		},
 	}
 	cmd.Flags().BoolVar(&prune, "prune", false, "remove what the files do not mention")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "compute and print the plan, write nothing")
-	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation on a terminal")
+	yesFlag(cmd, &yes)
+	detailFlag(cmd, &detail)
 	maxFileSizeFlag(cmd, &maxBytes)
 	return cmd
 }

@@ -137,7 +137,7 @@ func TestTeamAuthenticationRefusals(t *testing.T) {
 		}
 	})
 	f.refused(t, f.https(f.tokens["carol"]), ExitForbidden, whoami, "not authenticated: token cli of carol expired at ")
-	f.h.must(t, f.https(f.tokens["dave"]), "token", "revoke", "cli")
+	f.h.must(t, f.https(f.tokens["dave"]), "token", "revoke", "cli", "--yes")
 	f.refused(t, f.https(f.tokens["dave"]), ExitForbidden, whoami, "not authenticated: the token is not valid on this server")
 
 	// login checks a token, saves it for the server in a private config

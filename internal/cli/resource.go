@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/output"
@@ -58,14 +60,26 @@ func newCmdResourceAdd(f *Factory) *cobra.Command {
 }
 
 func newCmdResourceRemove(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:               "remove NAME",
-		Short:             "Remove a resource without tickets or sub-resources",
-		Long:              `Remove a resource with its memberships and grants. A resource that still has tickets or sub-resources is kept.` + exitStatus("5  the resource has tickets or sub-resources"),
-		Example:           "  deskctl resource remove old-printers",
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "remove NAME [--yes]",
+		Short: "Remove a resource without tickets or sub-resources",
+		Long: `Remove a resource with its memberships and grants. A resource that still has tickets or
+sub-resources is kept. On a terminal it asks first, naming what goes with the resource;
+without one it needs --yes.` + exitStatus(declinedStatus, noYesStatus, "5  the resource has tickets or sub-resources"),
+		Example:           "  deskctl resource remove old-printers\n  deskctl resource remove old-printers --yes",
 		Args:              usageArgs(1, 1, "a resource NAME"),
 		ValidArgsFunction: completeFrom(f, app.CompleteResources),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			err := f.confirmed(cmd, yes, func(svc app.UseCases) (string, error) {
+				r, err := svc.ShowResource(args[0])
+				return fmt.Sprintf("Remove resource %s%s?", r.Name, withParts(
+					counted(len(r.Members), "member", "members"),
+					counted(len(r.Rights), "direct right", "direct rights"))), err
+			})
+			if err != nil {
+				return err
+			}
 			svc, err := f.Service()
 			if err != nil {
 				return err
@@ -77,6 +91,8 @@ func newCmdResourceRemove(f *Factory) *cobra.Command {
 			return nil
 		},
 	}
+	yesFlag(cmd, &yes)
+	return cmd
 }
 
 func newCmdResourceMember(f *Factory, add bool) *cobra.Command {

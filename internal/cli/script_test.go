@@ -32,7 +32,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-var updateScripts = flag.Bool("update", false, "rewrite the expected output of failing cmp lines inside testdata/script/*.txtar")
+var updateScripts = flag.Bool("update", false, "rewrite the expected output of failing cmp lines inside testdata/script/*.txtar and the golden files under internal/cli/testdata")
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){

@@ -48,24 +48,7 @@ type bgDeskctl struct {
 // if it is still running.
 func startDeskctl(t testing.TB, db string, extraEnv []string, args ...string) *bgDeskctl {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &bgDeskctl{cmd: exec.Command(exe, args...), done: make(chan struct{})}
-	b.cmd.Args[0] = "deskctl"
-	home := filepath.Join(filepath.Dir(db), "home")
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "DESKCTL_") || name == "USER" || name == "LOGNAME" || name == "HOME" ||
-			strings.HasPrefix(name, "XDG_") {
-			continue
-		}
-		b.cmd.Env = append(b.cmd.Env, kv)
-	}
-	b.cmd.Env = append(b.cmd.Env, "DESKCTL_DB="+db, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
-		"XDG_DATA_HOME="+filepath.Join(home, "data"), "NO_COLOR=1")
-	b.cmd.Env = append(b.cmd.Env, extraEnv...)
+	b := &bgDeskctl{cmd: deskctlCommand(t, db, extraEnv, args...), done: make(chan struct{})}
 	b.cmd.Stdout, b.cmd.Stderr = &b.out, &b.errOut
 	if err := b.cmd.Start(); err != nil {
 		t.Fatalf("starting deskctl %s: %v", strings.Join(args, " "), err)
@@ -83,6 +66,22 @@ func startDeskctl(t testing.TB, db string, extraEnv []string, args ...string) *b
 		}
 	})
 	return b
+}
+
+// deskctlCommand is deskctl against db, not yet started, with a clean
+// environment (no DESKCTL_*, USER, HOME or XDG_* from the test's own; no
+// colour) plus extraEnv.
+func deskctlCommand(t testing.TB, db string, extraEnv []string, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Args[0] = "deskctl"
+	cmd.Env = deskctlEnv(db)
+	cmd.Env = append(cmd.Env, extraEnv...)
+	return cmd
 }
 
 func (b *bgDeskctl) exited() bool {

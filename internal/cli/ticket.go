@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -368,13 +370,17 @@ func (f *Factory) runActions(reqs ...app.ActionRequest) error {
 
 func newCmdTicketDo(f *Factory) *cobra.Command {
 	var a actionFlags
+	var yes bool
 	cmd := &cobra.Command{
 		Use:   "do N ACTION [--text T] [--resource R] [--assignee U] [--ticket M] [--priority P|--subject S|… or --value V]",
 		Short: "Run any ticket action, built-in or custom",
 		Long: `Run one ticket action on a ticket. Every ticket verb (comment, close, authorize, …)
 is a thin wrapper over this command; custom actions defined with
-` + "`deskctl action add`" + ` run through it too.` +
-			exitStatus("4  the action is not available to you on this ticket now (the message names the failed condition and the fix)"),
+` + "`deskctl action add`" + ` run through it too. The delete action asks first on a terminal and
+needs --yes without one, as ` + "`deskctl ticket delete`" + ` does.` +
+			exitStatus("1  delete: you did not answer yes at the prompt: nothing was changed",
+				"2  delete: standard input is not a terminal and --yes was not given",
+				"4  the action is not available to you on this ticket now (the message names the failed condition and the fix)"),
 		Example: `  deskctl ticket do 42 close
   deskctl ticket do 42 escalate --text "customer is a VIP"
   deskctl ticket do 42 edit-priority --priority urgent
@@ -390,10 +396,17 @@ is a thin wrapper over this command; custom actions defined with
 			if err != nil {
 				return err
 			}
+			if args[1] == helpdesk.ActDelete {
+				if err := f.confirmTicketDelete(cmd, yes, n); err != nil {
+					return err
+				}
+			}
 			return f.runActions(app.ActionRequest{Ticket: n, Action: args[1], Input: in})
 		},
 	}
 	a.register(f, cmd, "text", "resource", "assignee", "link", "value", "fields")
+	yesFlag(cmd, &yes)
+	cmd.Flag("yes").Usage = "do not ask before the delete action (required for it when standard input is not a terminal)"
 	return cmd
 }
 
@@ -423,10 +436,17 @@ var thinVerbs = []thinVerb{
 
 func newCmdTicketVerb(f *Factory, v thinVerb) *cobra.Command {
 	var a actionFlags
+	var yes bool
+	long := v.short + ". Same as `deskctl ticket do N " + v.action + "`." + exitStatus("4  the action is not available to you on this ticket now")
+	if v.action == helpdesk.ActDelete {
+		long = v.short + ": it cannot be undone. Same as `deskctl ticket do N " + v.action + "`. On a terminal it\n" +
+			"asks first; without one it needs --yes." +
+			exitStatus(declinedStatus, noYesStatus, "4  the action is not available to you on this ticket now")
+	}
 	cmd := &cobra.Command{
 		Use:     v.name + " N",
 		Short:   v.short,
-		Long:    v.short + ". Same as `deskctl ticket do N " + v.action + "`." + exitStatus("4  the action is not available to you on this ticket now"),
+		Long:    long,
 		Example: "  " + v.example,
 		Args:    usageArgs(1, 1, "a ticket number"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -441,12 +461,39 @@ func newCmdTicketVerb(f *Factory, v thinVerb) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if v.action == helpdesk.ActDelete {
+				if err := f.confirmTicketDelete(cmd, yes, n); err != nil {
+					return err
+				}
+			}
 			return f.runActions(app.ActionRequest{Ticket: n, Action: v.action, Input: in})
 		},
 		ValidArgsFunction: completeTickets(f),
 	}
 	a.register(f, cmd, v.flags...)
+	if v.action == helpdesk.ActDelete {
+		cmd.Use += " [--yes]"
+		yesFlag(cmd, &yes)
+	}
 	return cmd
+}
+
+// confirmTicketDelete asks before the delete action, the one ticket action
+// that cannot be undone. When delete is not available to the user on the
+// ticket there is nothing to ask: the action is refused with the reason.
+func (f *Factory) confirmTicketDelete(cmd *cobra.Command, yes bool, n int) error {
+	return f.confirmed(cmd, yes, func(svc app.UseCases) (string, error) {
+		t, err := svc.ShowTicket(n)
+		if err != nil || !slices.Contains(t.Available, helpdesk.ActDelete) {
+			return "", err
+		}
+		approval := ""
+		if t.Approval != nil {
+			approval = "its approval record"
+		}
+		return fmt.Sprintf("Delete ticket #%d (%s)%s?", t.Number, helpdesk.EscapeText(t.Subject),
+			withParts(counted(t.LogEntries, "log entry", "log entries"), approval)), nil
+	})
 }
 
 func newCmdTicketEdit(f *Factory) *cobra.Command {

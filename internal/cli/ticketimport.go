@@ -23,7 +23,8 @@ The whole file is checked first; any invalid record stops the import before anyt
 written, naming its line. Tickets are then written in transactions of --batch tickets
 (default 2 500; larger is faster and takes more memory); an interrupted import keeps
 complete batches, and running it again skips the ids already imported, so nothing is
-duplicated. A progress bar shows on a terminal.
+duplicated. On a terminal, a long import says on stderr what it is doing
+(checking N lines, writing batch i/n).
 JSON fields: records, imported, skipped, batches, first, last.` + exitStatus("2  a record is malformed or invalid (nothing imported)", "3  a record names an unknown user or resource (nothing imported)"),
 		Example: "  deskctl ticket import old-helpdesk.jsonl\n  deskctl ticket import export.csv --format csv",
 		Args:    usageArgs(1, 1, "a FILE"),
@@ -46,7 +47,7 @@ JSON fields: records, imported, skipped, batches, first, last.` + exitStatus("2 
 			if batch < 1 {
 				return errs.Usagef("--batch must be 1 or more, not %d", batch)
 			}
-			report, stop := f.progress("importing")
+			report, stop := f.progress()
 			r, err := svc.ImportTickets(app.LocalFile(path), fm, batch, report)
 			stop()
 			if err != nil {

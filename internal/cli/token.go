@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/output"
 	"github.com/spf13/cobra"
@@ -99,16 +100,24 @@ JSON fields: id, name, user, created, expires, last_used.` + exitStatus(),
 }
 
 func newCmdTokenRevoke(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "revoke NAME|ID",
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "revoke NAME|ID [--yes]",
 		Short: "Revoke an API token at once",
 		Long: `Delete an API token; the next request that presents it is refused. Users revoke
 their own tokens, administrators anyone's (by ID when several users have a token of
-that name). JSON fields: id, name, user, created, expires, last_used.` +
-			exitStatus("3  no such token among those you may see", "5  several tokens have that name: give the ID"),
-		Example: "  deskctl token revoke laptop\n  deskctl token revoke 12",
+that name). On a terminal it asks first; without one it needs --yes.
+JSON fields: id, name, user, created, expires, last_used.` +
+			exitStatus(declinedStatus, noYesStatus, "3  no such token among those you may see", "5  several tokens have that name: give the ID"),
+		Example: "  deskctl token revoke laptop\n  deskctl token revoke 12 --yes",
 		Args:    usageArgs(1, 1, "a token NAME or ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			err := f.confirmed(cmd, yes, func(app.UseCases) (string, error) {
+				return fmt.Sprintf("Revoke token %s? Requests that present it are refused from now on.", errs.Input(args[0])), nil
+			})
+			if err != nil {
+				return err
+			}
 			svc, err := f.Service()
 			if err != nil {
 				return err
@@ -121,4 +130,6 @@ that name). JSON fields: id, name, user, created, expires, last_used.` +
 			return f.print(t, tokenTab([]app.TokenView{t}))
 		},
 	}
+	yesFlag(cmd, &yes)
+	return cmd
 }

@@ -28,13 +28,18 @@ func addHelpTopics(root *cobra.Command) {
   1  a well-formed negative answer: access can says no, policy validate found
      problems, policy test had failures, policy plan --exit-code saw changes,
      audit verify or db check found damage, mail flush left mail undelivered,
-     mail test was refused or found no server
+     mail test was refused or found no server; the question of a command
+     that asks before it changes something was not answered yes (nothing
+     was changed)
   2  usage error: unknown command or flag, missing or malformed argument or
      value (text with a control or bidirectional formatting character
      included), policy or tests files over --max-file-size, a config file (or
      smtp.password-file, when mail is sent) that other users can read or
      change; a command that needs the database file run against a server; a
-     token that would go over plain http to another host
+     token that would go over plain http to another host; a command that asks
+     before it changes something run without a terminal on standard input
+     and without --yes ("--yes required when not running interactively"); access graph -o svg
+     without Graphviz's dot program
   3  not found: no such user, group, resource, right, setting or ticket (tickets
      you have no role on are not found either)
   4  forbidden: you lack the permission, or the ticket action is not available
@@ -65,6 +70,7 @@ naming the next step.`,
   NO_COLOR                       when set and not empty, no colour on a terminal (table headers, PASS/FAIL, plan + and -)
   COLUMNS                        a positive number: the width tables are fitted to on a terminal (default: its width)
   TERM                           dumb: tables drawn with + - | instead of box-drawing characters, and no colour
+  DESKCTL_PAGER, PAGER           the pager for long output on a terminal (policy plan); empty or cat: none (default less -FRX)
   XDG_DATA_HOME                  base of the default database path
   XDG_CONFIG_HOME                base of the default config file path
   DESKCTL_APPROVAL_TOKEN         approval decide: the link token, instead of --token (keeps it out of the process list)

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/output"
@@ -119,16 +121,28 @@ Disabling the last active administrator is refused.`
 }
 
 func newCmdUserRemove(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "remove LOGIN",
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "remove LOGIN [--yes]",
 		Short: "Remove a user nothing refers to",
 		Long: `Remove a user with their memberships and direct grants. A user that tickets or
-approvals refer to cannot be removed (history must not be orphaned): disable them instead.` +
-			exitStatus("5  tickets or approvals refer to the user, or they are the last administrator"),
-		Example:           "  deskctl user remove temp-contractor",
+approvals refer to cannot be removed (history must not be orphaned): disable them instead.
+On a terminal it asks first, naming what goes with the user; without one it needs --yes.` +
+			exitStatus(declinedStatus, noYesStatus, "5  tickets or approvals refer to the user, or they are the last administrator"),
+		Example:           "  deskctl user remove temp-contractor\n  deskctl user remove temp-contractor --yes",
 		Args:              usageArgs(1, 1, "a LOGIN"),
 		ValidArgsFunction: completeFrom(f, app.CompleteUsers),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			err := f.confirmed(cmd, yes, func(svc app.UseCases) (string, error) {
+				u, err := svc.ShowUser(args[0])
+				return fmt.Sprintf("Remove user %s%s?", u.Login, withParts(
+					counted(len(u.Groups), "group membership", "group memberships"),
+					counted(len(u.Resources), "resource membership", "resource memberships"),
+					counted(len(u.Rights), "direct right", "direct rights"))), err
+			})
+			if err != nil {
+				return err
+			}
 			svc, err := f.Service()
 			if err != nil {
 				return err
@@ -140,6 +154,8 @@ approvals refer to cannot be removed (history must not be orphaned): disable the
 			return nil
 		},
 	}
+	yesFlag(cmd, &yes)
+	return cmd
 }
 
 func newCmdUserList(f *Factory) *cobra.Command {

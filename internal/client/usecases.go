@@ -106,7 +106,7 @@ func (c *Client) DoAction(reqs ...app.ActionRequest) (app.ActionResult, error) {
 
 // ImportTickets sends the file's contents: the server never opens a path.
 // Progress is not reported remotely.
-func (c *Client) ImportTickets(file app.File, format string, batchSize int, _ func(done, total int)) (app.ImportResult, error) {
+func (c *Client) ImportTickets(file app.File, format string, batchSize int, _ func(status string)) (app.ImportResult, error) {
 	f, err := file.Load(api.MaxFile)
 	if err != nil {
 		return app.ImportResult{}, err
@@ -144,7 +144,7 @@ func (c *Client) PlanPolicy(src app.PolicySource, prune bool) (app.Plan, []polic
 }
 
 // ApplyPolicy applies on the server; progress is not reported remotely.
-func (c *Client) ApplyPolicy(src app.PolicySource, prune, dryRun bool, confirmed []app.Change, _ func(done, total int)) (app.Plan, []policy.Finding, error) {
+func (c *Client) ApplyPolicy(src app.PolicySource, prune, dryRun bool, confirmed []app.Change, _ func(status string)) (app.Plan, []policy.Finding, error) {
 	return call2[app.Plan, []policy.Finding](c, "ApplyPolicy", src, prune, dryRun, confirmed, nil)
 }
 

@@ -271,6 +271,29 @@ func BenchmarkUseCaseListWorst(b *testing.B) {
 	}
 }
 
+// BenchmarkUseCaseCompleteTickets is `ticket show <TAB>` for the same users:
+// the newest visible ticket numbers, with nothing typed and with one and
+// two digits typed.
+func BenchmarkUseCaseCompleteTickets(b *testing.B) {
+	path, _ := benchWorld(b)
+	users, _, err := PickListUsers(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, u := range users {
+		for _, prefix := range []string{"", "5", "97"} {
+			b.Run(u.Kind+"/prefix="+prefix, func(b *testing.B) {
+				svc := benchService(b, u.Login)
+				for range b.N {
+					if got := svc.Complete(app.CompleteTickets, prefix); len(got) == 0 {
+						b.Fatalf("%s sees no ticket starting with %q", u.Login, prefix)
+					}
+				}
+			})
+		}
+	}
+}
+
 func BenchmarkUseCaseShow(b *testing.B) {
 	_, sc := benchWorld(b)
 	svc := benchService(b, sc.User)

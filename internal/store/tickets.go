@@ -77,6 +77,15 @@ func (tx *Tx) NextTicketNumber() (int, error) {
 	return int(n), err
 }
 
+// HighestTicketNumber is the number of the newest ticket there is, 0 when there is none.
+func (tx *Tx) HighestTicketNumber() int {
+	k, _ := tx.bucket(bucketTickets).Cursor().Last()
+	if len(k) != 8 {
+		return 0
+	}
+	return int(fromBE64(k))
+}
+
 // Ticket returns ticket number n.
 func (tx *Tx) Ticket(n int) (helpdesk.Ticket, bool, error) {
 	var t helpdesk.Ticket

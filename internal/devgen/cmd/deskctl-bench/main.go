@@ -8,9 +8,10 @@
 // test suite over the same directory, also whole-process, and in-process with `opa bench` beside deskctl's Go
 // benchmarks on the same database. `ticket list` is timed for the users it is
 // hardest for (devgen.PickListUsers) with each filter, with CPU time beside
-// the wall time, and with -before also for an earlier build in the same rounds.
+// the wall time, and with -before also for an earlier build in the same rounds;
+// -complete times the completion of ticket numbers for the same users.
 //
-//	go run ./internal/devgen/cmd/deskctl-bench [-dir /tmp/deskctl-bench] [-runs 30] [-import] [-list] [-before OLD-DESKCTL]
+//	go run ./internal/devgen/cmd/deskctl-bench [-dir /tmp/deskctl-bench] [-runs 30] [-import] [-list|-complete] [-before OLD-DESKCTL]
 package main
 
 import (
@@ -40,7 +41,7 @@ type config struct {
 	dir, deskctl, devgen, opa, before string
 	runs, tickets                     int
 	importToo, goBench, list          bool
-	startup                           bool
+	startup, complete                 bool
 }
 
 func main() {
@@ -53,8 +54,9 @@ func main() {
 	flag.BoolVar(&c.importToo, "import", false, "also time `ticket import` of all tickets into a fresh database")
 	flag.BoolVar(&c.goBench, "gobench", true, "also run the in-process Go benchmarks and `opa bench` on the same database")
 	flag.BoolVar(&c.list, "list", false, "time only the floor and `ticket list` for the picked users and filters")
+	flag.BoolVar(&c.complete, "complete", false, "time only the floor and the completion of ticket numbers (`__complete ticket show PREFIX`) for the users picked for `ticket list`")
 	flag.BoolVar(&c.startup, "startup", false, "time only start-up: the floor, a minimal Go binary, access can/explain and OPA's eval (with -before, its version and can too)")
-	flag.StringVar(&c.before, "before", "", "another deskctl binary (an earlier build) timed beside -deskctl for every `ticket list`, in the same rounds")
+	flag.StringVar(&c.before, "before", "", "another deskctl binary (an earlier build) timed beside -deskctl for every `ticket list` (or completion), in the same rounds")
 	pick := flag.String("pick-list-users", "", "print the users and filters for `ticket list` picked from this database as JSON, and exit")
 	flag.Parse()
 	if *pick != "" {
@@ -195,7 +197,7 @@ func run(c config, out io.Writer) error {
 	}
 	listUsers, filters := picked.Users, picked.Filters
 	switch {
-	case c.list:
+	case c.list, c.complete:
 		cmds, c.opa = cmds[:3], ""
 	case c.startup:
 		cmds = cmds[:7] // floor, open, minimal, can, can without ticket, explain, explain --ticket
@@ -205,7 +207,10 @@ func run(c config, out io.Writer) error {
 				command{name: "access can (before)", argv: append([]string{c.before}, cmds[3].argv[1:]...), expected: canStatus})
 		}
 	}
-	if !c.startup {
+	switch {
+	case c.complete:
+		cmds = append(cmds, completeCommands(c, listUsers)...)
+	case !c.startup:
 		cmds = append(cmds, listCommands(c, listUsers, filters)...)
 	}
 	if c.opa != "" {
@@ -232,7 +237,7 @@ func run(c config, out io.Writer) error {
 
 	// Warm up: the page cache, and a first run checks every exit status.
 	warm := 2
-	if c.list {
+	if c.list || c.complete {
 		warm = 1 // the earlier build's lists take seconds each
 	}
 	for _, cmd := range cmds {
@@ -298,7 +303,7 @@ func run(c config, out io.Writer) error {
 		}
 	}
 	var inproc []goBench
-	if c.goBench && !c.list {
+	if c.goBench && !c.list && !c.complete {
 		if inproc, err = inProcess(c, root, db, opaDir); err != nil {
 			return err
 		}
@@ -331,6 +336,28 @@ func listCommands(c config, users []devgen.ListUser, f devgen.ListFilters) []com
 				out = append(out, command{
 					name: fmt.Sprintf("ticket list %s (%s, %s)%s", strings.Join(fl, " "), u.Login, u.Kind, b[0]),
 					argv: append([]string{b[1], "--as", u.Login, "ticket", "list"}, fl...),
+				})
+			}
+		}
+	}
+	return out
+}
+
+// completeCommands times what a shell runs for `deskctl ticket show <TAB>`
+// (nothing typed, one digit, two digits) for every picked user, with
+// -deskctl and, when given, the -before binary beside it.
+func completeCommands(c config, users []devgen.ListUser) []command {
+	builds := [][2]string{{"", c.deskctl}}
+	if c.before != "" {
+		builds = append(builds, [2]string{" (before)", c.before})
+	}
+	var out []command
+	for _, u := range users {
+		for _, prefix := range []string{"", "5", "97"} {
+			for _, b := range builds {
+				out = append(out, command{
+					name: fmt.Sprintf("__complete ticket show '%s' (%s, %s)%s", prefix, u.Login, u.Kind, b[0]),
+					argv: []string{b[1], "__complete", "--as", u.Login, "ticket", "show", prefix},
 				})
 			}
 		}
