@@ -270,7 +270,7 @@ doing on stderr when that is a terminal.` +
 				if pr.Structured() {
 					// stdout carries the one document at the end; the
 					// person answering reads the summary on stderr.
-					writePlanSummary(f.IO.ErrOut, plan)
+					writePlanSummary(f.IO.ErrOut, plan, nil)
 				} else if err := showPlan(f, plan, detail, true); err != nil {
 					return err
 				}

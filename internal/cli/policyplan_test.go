@@ -35,6 +35,7 @@ func TestPolicyPlanColoursSigns(t *testing.T) {
 	t.Setenv("DESKCTL_DB", db)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Dir(db))
 	t.Setenv("DESKCTL_USER", "alice")
+	t.Setenv("DESKCTL_PAGER", "cat")
 	plan := func(color bool, extra ...string) string {
 		t.Helper()
 		var out, errOut bytes.Buffer
