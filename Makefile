@@ -81,7 +81,7 @@ completions: build ## write completions/deskctl.{bash,zsh,fish,ps1}
 	$(DESKCTL) completion fish > completions/deskctl.fish
 	$(DESKCTL) completion powershell > completions/deskctl.ps1
 
-manpages: ## write section 1 man pages into build/man
+manpages: ## write the man pages (commands in section 1, help topics in 7) into build/man
 	rm -rf $(BUILD)/man
 	$(GO) run ./internal/devgen/cmd/deskctl-docs man $(BUILD)/man
 
@@ -114,7 +114,7 @@ demo: ## build quietly, then tour deskctl (serve and the approval page too) agai
 	@bash testdata/demo.sh $(DESKCTL) $(DEMO_HELPER)
 
 install: build manpages ## install binary, completions, man pages under $(DESTDIR)$(prefix)
-	install -d '$(DESTDIR)$(bindir)' '$(DESTDIR)$(mandir)/man1' \
+	install -d '$(DESTDIR)$(bindir)' '$(DESTDIR)$(mandir)/man1' '$(DESTDIR)$(mandir)/man7' \
 		'$(DESTDIR)$(datadir)/bash-completion/completions' \
 		'$(DESTDIR)$(datadir)/zsh/site-functions' \
 		'$(DESTDIR)$(datadir)/fish/vendor_completions.d'
@@ -123,6 +123,7 @@ install: build manpages ## install binary, completions, man pages under $(DESTDI
 	$(DESKCTL) completion zsh > '$(DESTDIR)$(datadir)/zsh/site-functions/_deskctl'
 	$(DESKCTL) completion fish > '$(DESTDIR)$(datadir)/fish/vendor_completions.d/deskctl.fish'
 	install -m 0644 $(BUILD)/man/*.1 '$(DESTDIR)$(mandir)/man1/'
+	install -m 0644 $(BUILD)/man/*.7 '$(DESTDIR)$(mandir)/man7/'
 
 release-check: $(GORELEASER) ## validate .goreleaser.yaml and build a snapshot release into dist/
 	$(GORELEASER) check

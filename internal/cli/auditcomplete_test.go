@@ -160,7 +160,6 @@ var auditCases = map[string]auditCase{
 	"completion zsh":        {skip: "prints a shell script; never opens the database"},
 	"completion fish":       {skip: "prints a shell script; never opens the database"},
 	"completion powershell": {skip: "prints a shell script; never opens the database"},
-	"__devgen":              {skip: "developer tool that writes a database of its own (--out), never the one given"},
 }
 
 func as(login string, args ...string) []string { return append([]string{"--as", login}, args...) }

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/deskctl/deskctl/internal/devgen"
 )
 
 // Raw layout of a bbolt meta page (page header, then magic, version, page
@@ -168,7 +170,7 @@ func runBounded(t *testing.T, db string, args ...string) deskProc {
 func TestDamagedFilesNeverCrash(t *testing.T) {
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base.db")
-	mustDeskctlProcess(t, base, "__devgen", "--out", base, "--users", "100", "--groups", "20", "--resources", "10", "--tickets", "1000")
+	generate(t, devgen.Options{Seed: 1, Users: 100, Groups: 20, Resources: 10, Tickets: 1000, Batch: 1000}, devgen.Outputs{DB: base})
 	// One more transaction, so the two meta pages differ and falling back
 	// to the older one loses this user.
 	mustDeskctlProcess(t, base, "--as", "admin", "user", "add", "late", "--email", "late@example.com")
@@ -250,7 +252,7 @@ func TestDamagedFilesNeverCrash(t *testing.T) {
 func TestServeSurvivesDamagedFile(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "desk.db")
-	mustDeskctlProcess(t, db, "__devgen", "--out", db, "--users", "20", "--groups", "5", "--resources", "3", "--tickets", "100")
+	generate(t, devgen.Options{Seed: 1, Users: 20, Groups: 5, Resources: 3, Tickets: 100, Batch: 100}, devgen.Outputs{DB: db})
 	healthy, err := os.ReadFile(db)
 	if err != nil {
 		t.Fatal(err)

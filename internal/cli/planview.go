@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/output"
 )
 
 // A plan can run to tens of thousands of lines. Programs (stdout not a
@@ -33,7 +34,7 @@ func showPlan(f *Factory, p app.Plan, detail, page bool) error {
 	if pr.Structured() || !f.IO.OutTTY || !p.HasChanges() {
 		return printPlan(f, p)
 	}
-	writePlanSummary(f.IO.Out, p)
+	writePlanSummary(f.IO.Out, p, pr)
 	switch {
 	case detail:
 		fmt.Fprintln(f.IO.Out)
@@ -129,8 +130,9 @@ var kindOrder = []string{"user", "group", "resource", "action", "setting"}
 var opOrder = []string{"add", "update", "disable", "remove", "set"}
 
 // writePlanSummary writes the counts of p: changes by kind of entity and
-// operation, then the users whose effective access changes, a bounded list.
-func writePlanSummary(w io.Writer, p app.Plan) {
+// operation, then the users whose effective access changes, a bounded list,
+// their signs coloured by pr (nil: plain, for a stream pr does not print to).
+func writePlanSummary(w io.Writer, p app.Plan, pr *output.Printer) {
 	c := countPlan(p)
 	fmt.Fprintf(w, "Plan: %s\n", counted(c.changes, "change", "changes"))
 	row := func(label, text string) { fmt.Fprintf(w, "  %-10s %s\n", label, text) }
@@ -182,6 +184,9 @@ func writePlanSummary(w io.Writer, p app.Plan) {
 		}
 		if len(d.loses) > 0 {
 			parts = append(parts, "loses "+firstFew(d.loses))
+		}
+		if pr != nil {
+			sign = pr.Paint(signTone(sign), sign)
 		}
 		fmt.Fprintf(w, "  %s %-*s  %s\n", sign, width, u, strings.Join(parts, "; "))
 	}

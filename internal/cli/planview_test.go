@@ -2,9 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/output"
 )
 
 func TestPlanSummary(t *testing.T) {
@@ -32,7 +34,7 @@ func TestPlanSummary(t *testing.T) {
 		},
 	}
 	var w bytes.Buffer
-	writePlanSummary(&w, p)
+	writePlanSummary(&w, p, nil)
 	want := `Plan: 8 changes
   users      1 to add, 1 to update, 1 to disable
   groups     1 to remove
@@ -47,6 +49,15 @@ Effective access: 3 users gain access, 2 users lose access
 `
 	if got := w.String(); got != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
+	}
+	// Where colour is allowed, a user's sign is green for gains only and
+	// red for losses only; ± stays plain.
+	var coloured bytes.Buffer
+	writePlanSummary(&coloured, p, &output.Printer{Format: output.Table, Color: true})
+	for _, line := range []string{"  \x1b[32m+\x1b[0m carol  gains", "  \x1b[31m−\x1b[0m old    loses", "  ± bob    gains"} {
+		if !strings.Contains(coloured.String(), line) {
+			t.Errorf("coloured summary lacks %q:\n%q", line, coloured.String())
+		}
 	}
 	if got, want := planResult(p), "applied 8 changes: 3 users gain access, 2 users lose access"; got != want {
 		t.Errorf("result %q, want %q", got, want)

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/errs"
@@ -128,11 +129,24 @@ scanning uploads. The exit status is the same in every format.` +
 
 func planTab(p app.Plan) output.Tab {
 	t := output.Tab{Columns: output.Cols("", "SUBJECT", "DETAIL*"), Empty: "no changes"}
+	t.Columns[0].Tone = signTone
 	sym := map[string]string{"add": "+", "remove": "-", "update": "~", "disable": "~", "grant": "+", "revoke": "-", "set": "~"}
 	for _, c := range p.Changes {
 		t.Rows = append(t.Rows, []string{sym[c.Op] + " " + c.Op, c.Subject, c.Detail})
 	}
 	return t
+}
+
+// signTone colours a plan line by its sign, as terraform does: + green,
+// - red, ~ plain. Printer.Paint applies it only where colour is allowed.
+func signTone(line string) output.Tone {
+	switch {
+	case strings.HasPrefix(line, "+"):
+		return output.Good
+	case strings.HasPrefix(line, "-"), strings.HasPrefix(line, "−"):
+		return output.Bad
+	}
+	return output.Plain
 }
 
 func printPlan(f *Factory, p app.Plan) error {
@@ -157,7 +171,7 @@ func printPlan(f *Factory, p app.Plan) error {
 			if a.Resource != "" {
 				what = "the tickets of " + a.Resource + " (" + a.Access + ")"
 			}
-			fmt.Fprintf(f.IO.Out, "  %s %s %s %s via %s\n", sign, a.User, a.Op, what, a.Via)
+			fmt.Fprintf(f.IO.Out, "  %s %s %s %s via %s\n", pr.Paint(signTone(sign), sign), a.User, a.Op, what, a.Via)
 		}
 	}
 	return nil
@@ -272,7 +286,7 @@ doing on stderr when that is a terminal.` +
 				if pr.Structured() {
 					// stdout carries the one document at the end; the
 					// person answering reads the summary on stderr.
-					writePlanSummary(f.IO.ErrOut, plan)
+					writePlanSummary(f.IO.ErrOut, plan, nil)
 				} else if err := showPlan(f, plan, detail, true); err != nil {
 					return err
 				}

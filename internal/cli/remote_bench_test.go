@@ -10,8 +10,6 @@ package cli
 //	go test ./internal/cli -run '^$' -bench Team -benchtime 30x
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -37,17 +35,10 @@ func newBenchTeam(b *testing.B) *benchTeam {
 	b.Helper()
 	h := newTeamHost(b)
 	db := filepath.Join(h.dir, "bench.db")
-	opa := filepath.Join(h.dir, "opa")
 	admin := caller{env: []string{"DESKCTL_DB=" + db, "DESKCTL_USER=" + devgen.AdminLogin}}
-	h.must(b, caller{env: []string{"DESKCTL_DB=" + db}}, "__devgen", "--out", db, "--tickets", "100000", "--opa-dir", opa)
-	raw, err := os.ReadFile(filepath.Join(opa, "scenario.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var sc devgen.Scenario
-	if err := json.Unmarshal(raw, &sc); err != nil {
-		b.Fatal(err)
-	}
+	o := devgen.Defaults()
+	o.Tickets = 100000
+	sc := *generate(b, o, devgen.Outputs{DB: db, OPADir: filepath.Join(h.dir, "opa")}).Scenario
 	h.must(b, admin, "user", "update", sc.User, "--os-login", "root")
 	tok := h.must(b, admin, "token", "create", "--user", sc.User, "--name", "bench", "--expires", "never")
 	return &benchTeam{h: h, srv: h.startTeamServer(b, "bench", db), db: db, sc: sc, token: tok[:len(tok)-1]}

@@ -81,11 +81,7 @@ server authenticates (docs/security.md).` + exitStatus(),
 		group, c := extra(f)
 		add(group, c)
 	}
-	defaultHelp := root.HelpFunc()
-	root.SetHelpFunc(func(c *cobra.Command, args []string) {
-		ExpandHelp(c)
-		defaultHelp(c, args)
-	})
+	root.SetHelpFunc(printHelp)
 	root.SetHelpCommand(newCmdHelp(root))
 	root.SetHelpCommandGroupID("ops")
 	root.SetCompletionCommandGroupID("ops")
@@ -141,7 +137,7 @@ const exitMark = "\x00exit-codes\x00"
 // exitStatus is the EXIT STATUS section every long help ends with; extra
 // lines describe codes specific to a command.
 func exitStatus(extra ...string) string {
-	return "\n\nEXIT STATUS\n" + exitMark + strings.Join(extra, "\n") + exitMark
+	return exitHeading + exitMark + strings.Join(extra, "\n") + exitMark
 }
 
 // ExpandHelp writes out the EXIT STATUS section of c's long help. The help
@@ -157,12 +153,54 @@ func ExpandHelp(c *cobra.Command) {
 	if own != "" {
 		extra = strings.Split(own, "\n")
 	}
-	c.Long = strings.TrimSuffix(head, "\n\nEXIT STATUS\n") + buildExitStatus(extra) + tail
+	c.Long = strings.TrimSuffix(head, exitHeading) + buildExitStatus(extra) + tail
+}
+
+// SplitExitStatus returns c's long help without its EXIT STATUS section,
+// and the section's body: the codes, one per indented line, and the line
+// that points to `deskctl help exit-codes`. status is empty for a command
+// without the section (help topics).
+func SplitExitStatus(c *cobra.Command) (description, status string) {
+	ExpandHelp(c)
+	description, status, _ = strings.Cut(c.Long, exitHeading)
+	return description, status
+}
+
+const exitHeading = "\n\nEXIT STATUS\n"
+
+// printHelp shows a command's help: what it does, then cobra's usage
+// (synopsis, examples, subcommands, flags), then EXIT STATUS, so that the
+// usage comes first, as in a man page.
+func printHelp(c *cobra.Command, _ []string) {
+	w := c.OutOrStdout()
+	description, status := SplitExitStatus(c)
+	if description == "" {
+		description = c.Short
+	}
+	if description = strings.TrimRight(description, " \t\n"); description != "" {
+		fmt.Fprintf(w, "%s\n\n", description)
+	}
+	if !c.Runnable() && !c.HasSubCommands() {
+		return
+	}
+	usage := c.UsageString()
+	if status != "" {
+		// Before the root's help topics and the closing pointer to
+		// subcommand help, when there are any; else at the end.
+		at := len(usage)
+		for _, next := range []string{"\nAdditional help topics:", "\nUse \""} {
+			if i := strings.Index(usage, next); i >= 0 && i < at {
+				at = i
+			}
+		}
+		usage = usage[:at] + "\nEXIT STATUS\n" + status + "\n" + usage[at:]
+	}
+	fmt.Fprint(w, usage)
 }
 
 func buildExitStatus(extra []string) string {
 	var b strings.Builder
-	b.WriteString("\n\nEXIT STATUS\n")
+	b.WriteString(exitHeading)
 	own := map[string]bool{}
 	for _, l := range extra {
 		own[strings.Fields(l)[0]] = true
@@ -218,7 +256,7 @@ func needsGroup(cmd *cobra.Command, args []string) error {
 
 func noun(use, short, long string, verbs ...*cobra.Command) *cobra.Command {
 	c := &cobra.Command{Use: use, Short: short, Long: long + exitStatus(), RunE: needsGroup, Args: cobra.ArbitraryArgs,
-		Example: fmt.Sprintf("  deskctl %s --help", use)}
+		Example: nounExample(use)}
 	c.AddCommand(verbs...)
 	return c
 }

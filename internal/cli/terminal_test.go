@@ -127,3 +127,21 @@ func TestPolicyTestColoursOnATerminal(t *testing.T) {
 		t.Errorf("policy test with NO_COLOR=1:\n%q", plain)
 	}
 }
+
+// TestPolicyPlanColoursOnATerminal: plan's + lines are green and its -
+// lines red on a terminal, in the summary and the paged full plan, and
+// plain with NO_COLOR set.
+func TestPolicyPlanColoursOnATerminal(t *testing.T) {
+	db, pol := writePlanFixture(t)
+	out := runOnTerminal(t, db, 80, []string{"DESKCTL_USER=alice", "DESKCTL_PAGER=cat"}, "policy", "plan", pol)
+	if !strings.Contains(out, "\x1b[32m+ add\x1b[0m") || !strings.Contains(out, "\x1b[31m- revoke\x1b[0m") ||
+		!strings.Contains(out, "\x1b[31m−\x1b[0m carol loses") || // the full plan
+		!strings.Contains(out, "\x1b[31m−\x1b[0m carol  loses") || !strings.Contains(out, "\x1b[32m+\x1b[0m dave   gains") { // the summary
+		t.Errorf("policy plan on a terminal is not coloured:\n%q", out)
+	}
+	assertFits(t, "policy plan", out, 80)
+	plain := runOnTerminal(t, db, 80, []string{"DESKCTL_USER=alice", "DESKCTL_PAGER=cat", "NO_COLOR=1"}, "policy", "plan", pol)
+	if strings.Contains(plain, "\x1b[3") || !strings.Contains(plain, "+ add") || !strings.Contains(plain, "- revoke") {
+		t.Errorf("policy plan with NO_COLOR=1:\n%q", plain)
+	}
+}

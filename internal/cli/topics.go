@@ -67,7 +67,7 @@ naming the next step.`,
 		env.WriteString(")\n")
 	}
 	env.WriteString(`  DESKCTL_CONFIG                 config file path (flag --config)
-  NO_COLOR                       when set and not empty, no colour on a terminal (table headers, PASS/FAIL)
+  NO_COLOR                       when set and not empty, no colour on a terminal (table headers, PASS/FAIL, plan + and -)
   COLUMNS                        a positive number: the width tables are fitted to on a terminal (default: its width)
   TERM                           dumb: tables drawn with + - | instead of box-drawing characters, and no colour
   DESKCTL_PAGER, PAGER           the pager for long output on a terminal (policy plan); empty or cat: none (default less -FRX)

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -101,6 +103,147 @@ func TestExitCodeMapping(t *testing.T) {
 		var out, errOut bytes.Buffer
 		if code := run(tc.args, &IOStreams{Out: &out, ErrOut: &errOut}); code != tc.code {
 			t.Errorf("deskctl %v exited %d, want %d (stderr %q)", tc.args, code, tc.code, errOut.String())
+		}
+	}
+}
+
+// TestExamplesParse: every deskctl command line in every example names a
+// real command, with flags it has and as many arguments as it takes, so
+// examples cannot drift from the commands. Noun commands show verbs, not
+// just --help.
+func TestExamplesParse(t *testing.T) {
+	tree := NewRootCmd(NewFactory(&IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}))
+	checked := 0
+	walk(tree, func(c *cobra.Command) {
+		if c.Hidden || isHelpTopic(c) {
+			return
+		}
+		path := c.CommandPath()
+		if c.HasAvailableSubCommands() && c.HasParent() && strings.Contains(c.Example, " --help") {
+			t.Errorf("%s: a noun's examples should show its verbs, not --help:\n%s", path, c.Example)
+		}
+		for _, line := range strings.Split(strings.ReplaceAll(c.Example, "\\\n", " "), "\n") {
+			for _, argv := range deskctlCommands(line) {
+				checked++
+				// A fresh tree per line: parsing sets flags.
+				root := NewRootCmd(NewFactory(&IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}))
+				cmd, rest, err := root.Find(argv)
+				help := false
+				if err == nil {
+					// Commands whose help flag cobra adds only when run
+					// report --help as pflag.ErrHelp.
+					err = cmd.ParseFlags(rest)
+					help = errors.Is(err, pflag.ErrHelp) || isHelpRequest(cmd)
+					if help {
+						err = nil
+					}
+				}
+				if err == nil && !help {
+					if err = cmd.ValidateArgs(cmd.Flags().Args()); err == nil {
+						err = cmd.ValidateRequiredFlags()
+					}
+				}
+				if err == nil && !cmd.Runnable() {
+					err = errors.New("names no runnable command")
+				}
+				if err != nil {
+					t.Errorf("%s: example %q: %v", path, line, err)
+				}
+			}
+		}
+	})
+	if checked < 150 {
+		t.Errorf("checked only %d example command lines", checked)
+	}
+}
+
+func isHelpRequest(c *cobra.Command) bool {
+	h, err := c.Flags().GetBool("help")
+	return err == nil && h
+}
+
+// deskctlCommands returns the arguments of each deskctl command on a shell
+// line: pipelines and lists are split, variable assignments before the
+// command and redirections are dropped, quotes and $(…) keep words whole.
+func deskctlCommands(line string) [][]string {
+	var out [][]string
+	var words []string
+	var word strings.Builder
+	inWord, redirect := false, false
+	var quote rune
+	depth := 0
+	end := func() {
+		if inWord && !redirect {
+			words = append(words, word.String())
+		}
+		word.Reset()
+		inWord, redirect = false, redirect && !inWord
+	}
+	flush := func() {
+		end()
+		redirect = false
+		for len(words) > 0 && strings.Contains(words[0], "=") && !strings.HasPrefix(words[0], "-") {
+			words = words[1:]
+		}
+		if len(words) > 0 && words[0] == "deskctl" {
+			out = append(out, words[1:])
+		}
+		words = nil
+	}
+	rs := []rune(line)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				word.WriteRune(r)
+			}
+		case depth > 0:
+			word.WriteRune(r)
+			if r == '(' {
+				depth++
+			} else if r == ')' {
+				depth--
+			}
+		case r == '"' || r == '\'':
+			quote, inWord = r, true
+		case r == '$' && i+1 < len(rs) && rs[i+1] == '(':
+			word.WriteString("$(")
+			i++
+			depth, inWord = 1, true
+		case r == '|' || r == ';' || r == '&':
+			flush()
+		case r == '>' || r == '<':
+			end()
+			redirect = true
+		case r == ' ' || r == '\t':
+			end()
+		default:
+			word.WriteRune(r)
+			inWord = true
+		}
+	}
+	flush()
+	return out
+}
+
+func TestDeskctlCommands(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want [][]string
+	}{
+		{`  deskctl user add bob --name "Bob Tech"`, [][]string{{"user", "add", "bob", "--name", "Bob Tech"}}},
+		{`  echo "$TOKEN" | deskctl login --server https://h`, [][]string{{"login", "--server", "https://h"}}},
+		{`  deskctl policy export > policy.yaml`, [][]string{{"policy", "export"}}},
+		{`  deskctl db backup /b/deskctl-$(date +%F).db`, [][]string{{"db", "backup", "/b/deskctl-$(date +%F).db"}}},
+		{`  DESKCTL_X=… deskctl a b -q && echo yes`, [][]string{{"a", "b", "-q"}}},
+		{`  deskctl a; deskctl b 'c d'`, [][]string{{"a"}, {"b", "c d"}}},
+		{`  make install`, nil},
+	} {
+		if got := deskctlCommands(tc.line); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("deskctlCommands(%q) = %q, want %q", tc.line, got, tc.want)
 		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/spf13/viper"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // The config file keeps one login per server:

@@ -19,7 +19,7 @@ import (
 // (10 000 users, 1 000 groups nested 8 deep, 200 resources, 40 rights),
 // generated once per `go test -bench` run into a temporary directory with
 // $DESKCTL_BENCH_TICKETS tickets (default 100 000). $DESKCTL_BENCH_DB instead
-// names a database made by `deskctl __devgen` (for example the 1 M-ticket
+// names a database made by `deskctl-devgen` (for example the 1 M-ticket
 // file of docs/benchmarks.md); it is used as it is, and the ticket create
 // benchmark adds tickets to it. Nothing is generated unless a benchmark runs.
 var world struct {

@@ -121,7 +121,7 @@ func Write(path string, m *access.Memory, o Options, progress func(done, total i
 
 func auditRecord(subject string, after any) helpdesk.AuditRecord {
 	raw, _ := json.Marshal(after)
-	return helpdesk.AuditRecord{Time: time.Now().UTC(), Actor: AdminLogin, Command: "__devgen", Subject: subject, After: raw}
+	return helpdesk.AuditRecord{Time: time.Now().UTC(), Actor: AdminLogin, Command: "deskctl-devgen", Subject: subject, After: raw}
 }
 
 func writeDirectory(tx *store.Tx, m *access.Memory, sum *Summary) error {

@@ -55,6 +55,9 @@ type Column struct {
 	// Wrap wraps the column's text onto more lines instead of cutting it,
 	// for a panel that is read rather than scanned (KV).
 	Wrap bool
+	// Tone, when set, colours each cell of the column by what it says, in
+	// tables on a terminal where colour is allowed (Printer.Paint).
+	Tone func(cell string) Tone
 }
 
 // Cols builds plain columns from names; a name ending in "+" is wide, one
@@ -244,6 +247,17 @@ func (p *Printer) table(tab Tab, wide bool) error {
 			free[j], wrap[j] = tab.Columns[i].Free, tab.Columns[i].Wrap
 		}
 		fitColumns(cells, free, wrap, p.Width, style)
+	}
+	if p.Color {
+		// After escaping and fitting, which would otherwise take the
+		// colour codes for text.
+		for j, i := range idx {
+			if tone := tab.Columns[i].Tone; tone != nil {
+				for _, r := range cells[1:] {
+					r[j] = p.Paint(tone(r[j]), r[j])
+				}
+			}
+		}
 	}
 	t := table.NewWriter()
 	if tab.Title != "" && p.TTY {

@@ -359,3 +359,44 @@ func TestTooNarrowForEveryColumn(t *testing.T) {
 		t.Errorf("top border %q:\n%s", first, out)
 	}
 }
+
+// TestToneColoursCells: a column's Tone colours its cells in a table on a
+// terminal that takes colour, keeps the box aligned, and leaves csv,
+// markdown, pipes and NO_COLOR plain. Stored text cannot pass as colour.
+func TestToneColoursCells(t *testing.T) {
+	tab := Tab{Columns: Cols("", "SUBJECT", "DETAIL*")}
+	tab.Columns[0].Tone = func(cell string) Tone {
+		switch cell[0] {
+		case '+':
+			return Good
+		case '-':
+			return Bad
+		}
+		return Plain
+	}
+	tab.Rows = [][]string{{"+ add", "user:dave", "dave@example.com"}, {"- revoke", "user:carol", "x\x1b[32my"}, {"~ set", "setting", "on"}}
+
+	out := render(t, &Printer{Format: Table, TTY: true, Color: true, Width: 80}, tab)
+	for _, want := range []string{"\x1b[32m+ add\x1b[0m", "\x1b[31m- revoke\x1b[0m", "│ ~ set    │", "x<U+001B>[32my"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("coloured table lacks %q:\n%q", want, out)
+		}
+	}
+	ls := lines(out)
+	for _, l := range ls {
+		if w := text.StringWidthWithoutEscSequences(l); w != text.StringWidthWithoutEscSequences(ls[0]) {
+			t.Errorf("line of %d columns in a box of %d: %q", w, text.StringWidthWithoutEscSequences(ls[0]), l)
+		}
+	}
+
+	for _, p := range []*Printer{
+		{Format: Table, TTY: true, Width: 80}, // NO_COLOR, TERM=dumb
+		{Format: Table},                       // a pipe
+		{Format: CSV, TTY: true, Color: true},
+		{Format: Markdown, TTY: true, Color: true},
+	} {
+		if out := render(t, p, tab); strings.Contains(out, "\x1b[3") {
+			t.Errorf("%s (tty %v, colour %v) is coloured:\n%q", p.Format, p.TTY, p.Color, out)
+		}
+	}
+}

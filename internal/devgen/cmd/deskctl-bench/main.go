@@ -1,7 +1,7 @@
 // Command deskctl-bench takes the whole-process timings of docs/benchmarks.md:
-// it builds deskctl, generates the benchmark database once (deskctl __devgen),
-// then runs each command many times, interleaved round by round so that
-// machine noise hits every command alike, and reports per command the median
+// it builds deskctl and deskctl-devgen, generates the benchmark database once
+// (deskctl-devgen), then runs each command many times, interleaved round by
+// round so that machine noise hits every command alike, and reports per command the median
 // wall time, its ratio to the floor (`deskctl version`) and to a bare bbolt
 // open measured in the same run, and the peak RSS of the child process
 // (getrusage). OPA evaluates the same checks and runs the same 1 000-assertion
@@ -38,12 +38,12 @@ import (
 )
 
 type config struct {
-	dir, deskctl, opa, before string
-	postgres                  string
-	compare                   bool
-	runs, tickets             int
-	importToo, goBench, list  bool
-	startup, complete         bool
+	dir, deskctl, devgen, opa, before string
+	postgres                          string
+	compare                           bool
+	runs, tickets                     int
+	importToo, goBench, list          bool
+	startup, complete                 bool
 }
 
 func main() {
@@ -125,6 +125,13 @@ func run(c config, out io.Writer) error {
 			return err
 		}
 	}
+	// The generator is a program of its own (the deskctl binary ships
+	// without it); it also times the bare bbolt open.
+	c.devgen = filepath.Join(c.dir, "deskctl-devgen")
+	logf("building %s", c.devgen)
+	if err := sh(root, nil, "go", "build", "-trimpath", "-o", c.devgen, "./internal/devgen/cmd/deskctl-devgen"); err != nil {
+		return err
+	}
 	if c.opa == "" {
 		c.opa = findOPA()
 	}
@@ -140,16 +147,16 @@ func run(c config, out io.Writer) error {
 	var extra []result
 	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) {
 		logf("generating %s with %d tickets (takes about a minute per million)", db, c.tickets)
-		s, err := once(c.deskctl, env, "__devgen", "--out", db, "--policy", filepath.Join(c.dir, "policy.yaml"),
-			"--tests", tests, "--opa-dir", opaDir, "--tickets", strconv.Itoa(c.tickets))
+		s, err := once(c.devgen, env, "-out", db, "-policy", filepath.Join(c.dir, "policy.yaml"),
+			"-tests", tests, "-opa-dir", opaDir, "-tickets", strconv.Itoa(c.tickets))
 		if err != nil {
 			return err
 		}
-		extra = append(extra, single("generate (__devgen)", "deskctl __devgen --out bench.db --tickets "+strconv.Itoa(c.tickets), s))
+		extra = append(extra, single("generate (deskctl-devgen)", "deskctl-devgen -out bench.db -tickets "+strconv.Itoa(c.tickets), s))
 	}
 	if _, err := os.Stat(tests); errors.Is(err, os.ErrNotExist) {
 		logf("writing the policy test suite %s", tests)
-		if _, err := once(c.deskctl, env, "__devgen", "--tests", tests, "--opa-dir", opaDir); err != nil {
+		if _, err := once(c.devgen, env, "-tests", tests, "-opa-dir", opaDir); err != nil {
 			return err
 		}
 	}
@@ -175,7 +182,7 @@ func run(c config, out io.Writer) error {
 	as := func(user string, args ...string) []string { return append([]string{c.deskctl, "--as", user}, args...) }
 	cmds := []command{
 		{name: "floor: deskctl version", argv: []string{c.deskctl, "version"}},
-		{name: "bare bbolt open", argv: []string{c.deskctl, "__devgen", "--out", db, "--open-only"}},
+		{name: "bare bbolt open", argv: []string{c.devgen, "-out", db, "-open-only"}},
 		{name: "minimal Go binary (prints one line)", argv: []string{minimal}},
 		{name: "access can", argv: as(sc.User, "access", "can", sc.User, sc.Action, "--ticket", tk), expected: canStatus},
 		{name: "access can (no ticket)", argv: as(sc.User, "access", "can", sc.User, sc.Action), expected: canStatus},
@@ -457,10 +464,10 @@ func exec1(argv, env []string) (sample, error) {
 }
 
 // once runs a deskctl subcommand one time for a one-off figure.
-func once(deskctl string, env []string, args ...string) (sample, error) {
-	s, err := exec1(append([]string{deskctl}, args...), env)
+func once(bin string, env []string, args ...string) (sample, error) {
+	s, err := exec1(append([]string{bin}, args...), env)
 	if err == nil && s.status != 0 {
-		err = fmt.Errorf("deskctl %s exited %d", strings.Join(args, " "), s.status)
+		err = fmt.Errorf("%s %s exited %d", filepath.Base(bin), strings.Join(args, " "), s.status)
 	}
 	return s, err
 }
@@ -509,12 +516,12 @@ func timeImport(c config, env []string) (result, error) {
 	db := filepath.Join(c.dir, "import.db")
 	jsonl := filepath.Join(c.dir, "tickets.jsonl")
 	os.Remove(db)
-	if _, err := once(c.deskctl, env, "__devgen", "--out", db, "--tickets", "0"); err != nil {
+	if _, err := once(c.devgen, env, "-out", db, "-tickets", "0"); err != nil {
 		return result{}, err
 	}
 	if _, err := os.Stat(jsonl); err != nil {
 		logf("writing %s", jsonl)
-		if _, err := once(c.deskctl, env, "__devgen", "--import-jsonl", jsonl, "--tickets", strconv.Itoa(c.tickets)); err != nil {
+		if _, err := once(c.devgen, env, "-import-jsonl", jsonl, "-tickets", strconv.Itoa(c.tickets)); err != nil {
 			return result{}, err
 		}
 	}
