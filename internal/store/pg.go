@@ -800,7 +800,7 @@ func (db *DB) pgStats(s Stats) (Stats, error) {
 			return err
 		}
 		s.Schema = v
-		for _, name := range allBuckets {
+		for _, name := range dataBuckets() {
 			if b := t.bucket(name); b != nil {
 				s.Counts[string(name)] = b.count()
 			}
