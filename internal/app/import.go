@@ -276,6 +276,11 @@ func (s *Service) ImportTickets(file File, format string, batchSize int, progres
 		say(fmt.Sprintf("writing batch %d/%d", res.Batches+1, batches))
 		_, err := s.write("ticket import", func(c *Ctx) error {
 			first, last, n := 0, 0, 0
+			ids := make([]string, len(batch))
+			for i, rec := range batch {
+				ids[i] = rec.ID
+			}
+			c.Tx.PreloadImported(ids)
 			for _, rec := range batch {
 				if _, done := c.Tx.ImportedTicket(rec.ID); done {
 					res.Skipped++

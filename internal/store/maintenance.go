@@ -376,7 +376,7 @@ func (db *DB) Stats() (Stats, error) {
 	s.PageSize = db.bolt.Info().PageSize
 	err := db.View(func(tx *Tx) error {
 		s.FreePages = db.bolt.Stats().FreePageN
-		for _, name := range allBuckets {
+		for _, name := range dataBuckets() {
 			if b := tx.btx.Bucket(name); b != nil {
 				s.Counts[string(name)] = b.Stats().KeyN
 			}
@@ -388,11 +388,24 @@ func (db *DB) Stats() (Stats, error) {
 
 // BucketNames lists every bucket, sorted (for stats output).
 func BucketNames() []string {
-	out := make([]string, len(allBuckets))
-	for i, b := range allBuckets {
-		out[i] = string(b)
+	var out []string
+	for _, b := range dataBuckets() {
+		out = append(out, string(b))
 	}
 	sort.Strings(out)
+	return out
+}
+
+// dataBuckets are the buckets stats count: all but meta, which holds the
+// schema version (reported on its own) and server state such as the form
+// key, which differs between databases holding the same data.
+func dataBuckets() [][]byte {
+	var out [][]byte
+	for _, b := range allBuckets {
+		if string(b) != string(bucketMeta) {
+			out = append(out, b)
+		}
+	}
 	return out
 }
 

@@ -426,7 +426,22 @@ type pgTx struct {
 	// fetched whole (pgcache.go).
 	reads map[string]int
 	cache map[string][]kvPair
+	// Write transactions: the queued writes per bucket (a nil value is a
+	// delete), so reads of those keys need no round trip and reads of
+	// other keys need not send the queue first; and the buckets'
+	// sequences, which no other writer can move while this one holds the
+	// writer lock.
+	written map[string]map[string][]byte
+	seqs    map[string]uint64
+	// known holds what this write transaction knows a key holds without
+	// asking: keys it wrote and keys preloaded (absent ones as absentKey);
+	// maxKey the highest ticket key stored, read once.
+	known  map[string]map[string][]byte
+	maxKey map[string][]byte
 }
+
+// absentKey marks a key known not to exist.
+var absentKey = []byte("\x00absent")
 
 func (t *pgTx) writable() bool { return t.write }
 
@@ -471,6 +486,7 @@ func (t *pgTx) flush() error {
 	}
 	err := t.tx.SendBatch(t.ctx, &t.pending).Close()
 	t.pending = pgx.Batch{}
+	t.written = nil
 	if err != nil {
 		t.fail(err)
 	}
@@ -480,6 +496,15 @@ func (t *pgTx) flush() error {
 // query runs a read after sending queued writes.
 func (t *pgTx) query(sql string, args ...any) (pgx.Rows, bool) {
 	if t.flush() != nil {
+		return nil, false
+	}
+	return t.queryNow(sql, args...)
+}
+
+// queryNow runs a read without sending the queued writes first: for reads
+// that no queued write can change.
+func (t *pgTx) queryNow(sql string, args ...any) (pgx.Rows, bool) {
+	if t.err != nil {
 		return nil, false
 	}
 	rows, err := t.tx.Query(t.ctx, sql, args...)
@@ -521,7 +546,17 @@ func (b *pgBucket) Get(key []byte) []byte {
 	if rows := b.cached(); rows != nil {
 		return cachedGet(rows, key)
 	}
-	rows, ok := b.t.query(`SELECT v FROM `+b.table+` WHERE k = $1`, key)
+	if v, ok := b.t.known[b.name][string(key)]; ok {
+		if v == nil || (len(v) > 0 && &v[0] == &absentKey[0]) {
+			return nil
+		}
+		return append([]byte{}, v...)
+	}
+	if b.t.write && b.name == string(bucketTickets) && b.t.beyondLast(b, key) {
+		return nil // a number above every stored ticket: a new ticket
+	}
+	// No queued write touches this key, so the queue can wait.
+	rows, ok := b.t.queryNow(`SELECT v FROM `+b.table+` WHERE k = $1`, key)
 	if !ok {
 		return nil
 	}
@@ -541,11 +576,13 @@ func (b *pgBucket) Get(key []byte) []byte {
 }
 
 func (b *pgBucket) Put(key, value []byte) error {
+	b.t.remember(b.name, key, append([]byte{}, value...))
 	return b.t.queue(`INSERT INTO `+b.table+` (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v`,
 		append([]byte(nil), key...), append([]byte{}, value...))
 }
 
 func (b *pgBucket) Delete(key []byte) error {
+	b.t.remember(b.name, key, nil)
 	return b.t.queue(`DELETE FROM `+b.table+` WHERE k = $1`, append([]byte(nil), key...))
 }
 
@@ -560,7 +597,10 @@ func (b *pgBucket) ForEach(fn func(k, v []byte) error) error {
 }
 
 func (b *pgBucket) Sequence() uint64 {
-	rows, ok := b.t.query(`SELECT value FROM deskctl_sequences WHERE bucket = $1`, b.name)
+	if n, ok := b.t.seqs[b.name]; ok {
+		return n
+	}
+	rows, ok := b.t.queryNow(`SELECT value FROM deskctl_sequences WHERE bucket = $1`, b.name)
 	if !ok {
 		return 0
 	}
@@ -569,41 +609,46 @@ func (b *pgBucket) Sequence() uint64 {
 		b.t.fail(err)
 		return 0
 	}
-	if len(n) == 0 {
-		return 0
+	var v uint64
+	if len(n) > 0 {
+		v = uint64(n[0])
 	}
-	return uint64(n[0])
+	if b.t.write {
+		if b.t.seqs == nil {
+			b.t.seqs = map[string]uint64{}
+		}
+		b.t.seqs[b.name] = v
+	}
+	return v
 }
 
 func (b *pgBucket) NextSequence() (uint64, error) {
 	if !b.t.write {
 		return 0, errs.Internalf("write in a read-only transaction")
 	}
-	return b.sequenceQuery(`INSERT INTO deskctl_sequences (bucket, value) VALUES ($1, 1)
-		ON CONFLICT (bucket) DO UPDATE SET value = deskctl_sequences.value + 1 RETURNING value`, b.name)
-}
-
-func (b *pgBucket) setSequence(n uint64) error {
-	_, err := b.sequenceQuery(`INSERT INTO deskctl_sequences (bucket, value) VALUES ($1, $2)
-		ON CONFLICT (bucket) DO UPDATE SET value = EXCLUDED.value RETURNING value`, b.name, int64(n))
-	return err
-}
-
-func (b *pgBucket) sequenceQuery(sql string, args ...any) (uint64, error) {
-	rows, ok := b.t.query(sql, args...)
-	if !ok {
+	n := b.Sequence() + 1
+	if b.t.err != nil {
 		return 0, b.t.err
 	}
-	n, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64])
-	if err != nil {
-		b.t.fail(err)
-		return 0, err
+	return n, b.setSequence(n)
+}
+
+// setSequence sets the counter in this transaction; the write is queued
+// like any other.
+func (b *pgBucket) setSequence(n uint64) error {
+	if !b.t.write {
+		return errs.Internalf("write in a read-only transaction")
 	}
-	return uint64(n), nil
+	if b.t.seqs == nil {
+		b.t.seqs = map[string]uint64{}
+	}
+	b.t.seqs[b.name] = n
+	return b.t.queue(`INSERT INTO deskctl_sequences (bucket, value) VALUES ($1, $2)
+		ON CONFLICT (bucket) DO UPDATE SET value = EXCLUDED.value`, b.name, int64(n))
 }
 
 func (b *pgBucket) count() int {
-	rows, ok := b.t.query(`SELECT count(*) FROM ` + b.table)
+	rows, ok := b.t.scan(b.name, `SELECT count(*) FROM `+b.table)
 	if !ok {
 		return 0
 	}
@@ -654,7 +699,7 @@ func (c *pgCursor) fetch(asc bool, cond string, arg []byte) ([]byte, []byte) {
 	}
 	sql += ` ORDER BY k ` + order + fmt.Sprintf(` LIMIT %d`, c.size)
 	c.rows, c.i, c.asc, c.more = nil, 0, asc, false
-	rows, ok := c.b.t.query(sql, args...)
+	rows, ok := c.b.t.scan(c.b.name, sql, args...)
 	if !ok {
 		return nil, nil
 	}
@@ -755,7 +800,7 @@ func (db *DB) pgStats(s Stats) (Stats, error) {
 			return err
 		}
 		s.Schema = v
-		for _, name := range allBuckets {
+		for _, name := range dataBuckets() {
 			if b := t.bucket(name); b != nil {
 				s.Counts[string(name)] = b.count()
 			}
@@ -788,4 +833,105 @@ func (c *pgCursor) within(key []byte) (int, bool) {
 	// Descending: the last index whose key is still at or after key.
 	j := sort.Search(n, func(i int) bool { return bytes.Compare(c.rows[i].k, key) < 0 })
 	return j - 1, true
+}
+
+// remember notes a queued write for reads later in the transaction.
+func (t *pgTx) remember(bucket string, key, value []byte) {
+	t.know(bucket, key, value)
+	if t.written == nil {
+		t.written = map[string]map[string][]byte{}
+	}
+	m := t.written[bucket]
+	if m == nil {
+		m = map[string][]byte{}
+		t.written[bucket] = m
+	}
+	m[string(key)] = value
+}
+
+// scan runs a read over bucket, sending the queued writes first only when
+// some of them are to that bucket.
+func (t *pgTx) scan(bucket, sql string, args ...any) (pgx.Rows, bool) {
+	if len(t.written[bucket]) > 0 {
+		return t.query(sql, args...)
+	}
+	return t.queryNow(sql, args...)
+}
+
+func (t *pgTx) know(bucket string, key, value []byte) {
+	if t.known == nil {
+		t.known = map[string]map[string][]byte{}
+	}
+	m := t.known[bucket]
+	if m == nil {
+		m = map[string][]byte{}
+		t.known[bucket] = m
+	}
+	if value != nil && len(value) == 0 {
+		value = []byte{} // present and empty, never confused with absentKey
+	}
+	m[string(key)] = value
+}
+
+// beyondLast reports whether key is above every key stored in b when this
+// transaction began writing (it holds the writer lock, so only its own
+// writes, which known answers, can change that).
+func (t *pgTx) beyondLast(b *pgBucket, key []byte) bool {
+	if t.maxKey == nil {
+		t.maxKey = map[string][]byte{}
+	}
+	max, ok := t.maxKey[b.name]
+	if !ok {
+		rows, ok := t.queryNow(`SELECT k FROM ` + b.table + ` ORDER BY k DESC LIMIT 1`)
+		if !ok {
+			return false
+		}
+		v, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+		if err != nil {
+			t.fail(err)
+			return false
+		}
+		if len(v) > 0 {
+			max = v[0]
+		}
+		t.maxKey[b.name] = max
+	}
+	return max == nil || bytes.Compare(key, max) > 0
+}
+
+// preload reads the given keys of bucket in one query, so that Gets of
+// them in this write transaction need no round trip each.
+func (t *pgTx) preload(bucket []byte, keys [][]byte) {
+	if !t.write || len(keys) == 0 || t.err != nil {
+		return
+	}
+	name := string(bucket)
+	rows, ok := t.queryNow(`SELECT k, v FROM `+pgx.Identifier{pgTable(name)}.Sanitize()+` WHERE k = ANY($1)`, keys)
+	if !ok {
+		return
+	}
+	found := map[string][]byte{}
+	for rows.Next() {
+		var k, v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			t.fail(err)
+			return
+		}
+		found[string(k)] = nonNil(v)
+	}
+	if err := rows.Err(); err != nil {
+		t.fail(err)
+		return
+	}
+	for _, k := range keys {
+		if _, mine := t.known[name][string(k)]; mine {
+			continue // written in this transaction: that is what it holds
+		}
+		if v, ok := found[string(k)]; ok {
+			t.know(name, k, v)
+		} else {
+			t.know(name, k, absentKey)
+		}
+	}
 }

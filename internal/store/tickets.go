@@ -466,3 +466,18 @@ func (tx *Tx) ImportedTicket(sourceID string) (int, bool) {
 func (tx *Tx) RecordImport(sourceID string, n int) error {
 	return tx.bucket(bucketTicketExt).Put([]byte(sourceID), be64(uint64(n)))
 }
+
+// PreloadImported reads, where a round trip per lookup is costly
+// (PostgreSQL), the import records of a whole batch of source ids at once;
+// ImportedTicket then answers from memory. On bbolt it does nothing.
+func (tx *Tx) PreloadImported(sourceIDs []string) {
+	p, ok := tx.kv.(*pgTx)
+	if !ok {
+		return
+	}
+	keys := make([][]byte, len(sourceIDs))
+	for i, id := range sourceIDs {
+		keys[i] = []byte(id)
+	}
+	p.preload(bucketTicketExt, keys)
+}
