@@ -378,9 +378,6 @@ func (db *DB) runPG(opts pgx.TxOptions, write bool, fn func(*pgTx) error) error 
 		if _, err := ptx.Exec(ctx, lock); err != nil {
 			return pgError(s.name, err)
 		}
-		if pgBeforeWrite != nil {
-			pgBeforeWrite()
-		}
 	}
 	ferr := fn(t)
 	if t.err != nil {
@@ -405,10 +402,6 @@ func (db *DB) runPG(opts pgx.TxOptions, write bool, fn func(*pgTx) error) error 
 	}
 	return nil
 }
-
-// pgBeforeWrite, when set by tests, runs once a write transaction holds the
-// writer lock.
-var pgBeforeWrite func()
 
 func pgTable(bucket string) string { return "deskctl_kv_" + bucket }
 
