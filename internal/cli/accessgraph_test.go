@@ -146,20 +146,20 @@ func TestAccessGraphOneRightAndTicket(t *testing.T) {
 	if g.Has("right:forward") || g.Has("right:reply") {
 		t.Error("rights other than --right are drawn")
 	}
-	var ticket, close output.Node
+	var ticket, closeNode output.Node
 	for _, n := range g.Nodes {
 		switch n.ID {
 		case "ticket:7":
 			ticket = n
 		case "right:close":
-			close = n
+			closeNode = n
 		}
 	}
 	if got := strings.Join(ticket.Lines, "|"); got != "#7|Resource Member" {
 		t.Errorf("ticket node says %q", got)
 	}
-	if got := strings.Join(close.Lines, "|"); got != "close|not available on #7: state" || !close.Dashed {
-		t.Errorf("close on a closed ticket: %q dashed=%v", got, close.Dashed)
+	if got := strings.Join(closeNode.Lines, "|"); got != "close|not available on #7: state" || !closeNode.Dashed {
+		t.Errorf("close on a closed ticket: %q dashed=%v", got, closeNode.Dashed)
 	}
 
 	// A right not held is drawn alone, dashed, when asked for.

@@ -93,7 +93,7 @@ type boltRaw struct{ *bolt.Bucket }
 
 func (b boltRaw) Cut(key []byte, seq uint64) error {
 	for k, _ := b.Cursor().Seek(key); k != nil; k, _ = b.Cursor().Seek(key) {
-		if err := b.Bucket.Delete(k); err != nil {
+		if err := b.Delete(k); err != nil {
 			return err
 		}
 	}

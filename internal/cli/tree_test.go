@@ -202,9 +202,10 @@ func deskctlCommands(line string) [][]string {
 			}
 		case depth > 0:
 			word.WriteRune(r)
-			if r == '(' {
+			switch r {
+			case '(':
 				depth++
-			} else if r == ')' {
+			case ')':
 				depth--
 			}
 		case r == '"' || r == '\'':

@@ -137,8 +137,8 @@ func WriteMermaid(w io.Writer, g *Graph) error {
 	byShape := map[Shape][]string{}
 	var dashed []string
 	for _, n := range g.Nodes {
-		open, close := mermaidShape(n.Shape)
-		fmt.Fprintf(&b, "  %s%s\"%s\"%s\n", id[n.ID], open, mermaidLines(n.Lines), close)
+		opening, closing := mermaidShape(n.Shape)
+		fmt.Fprintf(&b, "  %s%s\"%s\"%s\n", id[n.ID], opening, mermaidLines(n.Lines), closing)
 		byShape[n.Shape] = append(byShape[n.Shape], id[n.ID])
 		if n.Dashed {
 			dashed = append(dashed, id[n.ID])

@@ -873,7 +873,7 @@ func (t *pgTx) beyondLast(b *pgBucket, key []byte) bool {
 	if t.maxKey == nil {
 		t.maxKey = map[string][]byte{}
 	}
-	max, ok := t.maxKey[b.name]
+	last, ok := t.maxKey[b.name]
 	if !ok {
 		rows, ok := t.queryNow(`SELECT k FROM ` + b.table + ` ORDER BY k DESC LIMIT 1`)
 		if !ok {
@@ -885,11 +885,11 @@ func (t *pgTx) beyondLast(b *pgBucket, key []byte) bool {
 			return false
 		}
 		if len(v) > 0 {
-			max = v[0]
+			last = v[0]
 		}
-		t.maxKey[b.name] = max
+		t.maxKey[b.name] = last
 	}
-	return max == nil || bytes.Compare(key, max) > 0
+	return last == nil || bytes.Compare(key, last) > 0
 }
 
 // preload reads the given keys of bucket in one query, so that Gets of
