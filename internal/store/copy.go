@@ -254,25 +254,6 @@ func dropPGSchema(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
-// refuseIncompleteCopy refuses a database that `db copy` has not finished
-// filling; `db check` (damaged) opens it to report it.
-func (db *DB) refuseIncompleteCopy(damaged bool) error {
-	if damaged {
-		return nil
-	}
-	var from []byte
-	err := db.View(func(tx *Tx) error {
-		if m := tx.kv.bucket(bucketMeta); m != nil {
-			from = m.Get(copyMarker)
-		}
-		return nil
-	})
-	if err != nil || from == nil {
-		return err
-	}
-	return incompleteCopy(db.path, from)
-}
-
 func incompleteCopy(name string, from []byte) error {
 	return errs.Unusablef("%s is an unfinished copy of %s", name, from).
 		WithHint("run `deskctl db copy` again into a new file or an empty database; remove this one first")

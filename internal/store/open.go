@@ -38,9 +38,11 @@ type Options struct {
 type DB struct {
 	bolt *bolt.DB
 	// pg is set instead of bolt for a PostgreSQL database.
-	pg          *pgStore
-	path        string
-	source      string // the --db value it was opened with
+	pg     *pgStore
+	path   string
+	source string // the --db value it was opened with
+	// copyFrom names the source of an unfinished `db copy` (its marker).
+	copyFrom    []byte
 	ro          bool
 	header      header
 	lockTimeout time.Duration
@@ -107,9 +109,9 @@ func Open(o Options) (*DB, error) {
 			return nil, errs.Wrap(errs.Unusable, err, "migrating %s from schema %d to %d", o.Path, version, SchemaVersion)
 		}
 	}
-	if err := db.refuseIncompleteCopy(o.Damaged); err != nil {
+	if db.copyFrom != nil && !o.Damaged {
 		db.Close()
-		return nil, err
+		return nil, incompleteCopy(db.path, db.copyFrom)
 	}
 	if !o.Damaged {
 		if bad := db.header.invalidMeta(); len(bad) > 0 {
@@ -307,6 +309,10 @@ func (db *DB) schemaVersion() (uint64, error) {
 			return fmt.Errorf("schema version key is damaged")
 		}
 		v = binary.BigEndian.Uint64(raw)
+		// Read in the same transaction: Open refuses an unfinished copy.
+		if from := b.Get(copyMarker); from != nil {
+			db.copyFrom = append([]byte(nil), from...)
+		}
 		return nil
 	})
 	if isDamage(err) {
