@@ -17,7 +17,8 @@ technician is mailed the outcome. Request, cancel, reminder and decision are log
 the ticket as technician-only system entries. Approvals must first be enabled:
 `+"`deskctl settings set approvals.enabled true`.",
 		newCmdApprovalRequest(f), newCmdApprovalShow(f), newCmdApprovalList(f), newCmdApprovalCancel(f),
-		newCmdApprovalRemind(f), newCmdApprovalDecide(f, "approve"), newCmdApprovalDecide(f, "reject"), newCmdApprovalToken(f))
+		newCmdApprovalRemind(f), newCmdApprovalDecide(f, "approve"), newCmdApprovalDecide(f, "reject"), newCmdApprovalToken(f),
+		newCmdApprovalDelegate(f), newCmdApprovalDelegations(f))
 })
 
 func approvalTab(vs []app.ApprovalView) output.Tab {
