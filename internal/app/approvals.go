@@ -35,16 +35,21 @@ type ApprovalView struct {
 	Round         int       `json:"round"`
 	Reminders     int       `json:"reminders"`
 	Badge         string    `json:"badge"`
+	// OnBehalfOf is the away approver the request was meant for when a
+	// delegation sent it to Approver; "" otherwise.
+	OnBehalfOf     string `json:"on_behalf_of"`
+	OnBehalfOfName string `json:"on_behalf_of_name"`
 }
 
 func approvalView(tx *store.Tx, a helpdesk.Approval, subject string) ApprovalView {
 	return ApprovalView{a.Ticket, subject, string(a.State), a.Approver, displayName(tx, a.Approver), a.RequestedBy, a.RequestedAt, a.Note,
-		a.DecidedBy, OptTime{a.DecidedAt}, a.Comment, a.CancelledBy, OptTime{a.Expires}, a.Round, a.Reminders, approvalBadge(tx, a).Text}
+		a.DecidedBy, OptTime{a.DecidedAt}, a.Comment, a.CancelledBy, OptTime{a.Expires}, a.Round, a.Reminders, approvalBadge(tx, a).Text,
+		a.OnBehalfOf, onBehalfOfName(tx, a)}
 }
 
 // approvalBadge is the Approval row text: "Awaiting from Carol Jones".
 func approvalBadge(tx *store.Tx, a helpdesk.Approval) *ApprovalBadge {
-	name := displayName(tx, a.Approver)
+	name := approverName(tx, a)
 	b := &ApprovalBadge{State: string(a.State), Approver: a.Approver}
 	switch a.State {
 	case helpdesk.ApprovalPending:
@@ -140,7 +145,8 @@ func (s *Service) queueLink(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket, remi
 	}
 	lm := linkMail{Reminder: reminder, Round: a.Round, Reminders: a.Reminders, Base: base.String(),
 		Mail: mail.ApprovalMail{To: approver.Email, ApproverName: approver.Name, Ticket: t.Number, TicketSubject: t.Subject,
-			RequesterName: displayName(c.Tx, t.Requester), TechnicianName: displayName(c.Tx, a.RequestedBy), Note: a.Note}}
+			RequesterName: displayName(c.Tx, t.Requester), TechnicianName: displayName(c.Tx, a.RequestedBy), Note: a.Note,
+			OnBehalfOfName: onBehalfOfName(c.Tx, a)}}
 	raw, err := json.Marshal(lm)
 	if err != nil {
 		return err
@@ -261,12 +267,9 @@ func (s *Service) RequestApproval(ticket int, approver, note string) (ApprovalVi
 		if err != nil {
 			return err
 		}
-		u, err := mustUser(c.Tx, approver)
+		u, onBehalfOf, err := resolveApprover(c.Tx, approver, c.Now)
 		if err != nil {
 			return err
-		}
-		if !u.Active {
-			return errs.Conflictf("user %s is disabled and cannot approve", u.Login).WithHint("pick an active user")
 		}
 		a, exists, err := c.Tx.Approval(ticket)
 		if err != nil {
@@ -281,15 +284,21 @@ func (s *Service) RequestApproval(ticket int, approver, note string) (ApprovalVi
 			}
 			before = approvalView(c.Tx, a, t.Subject)
 		}
-		a = helpdesk.Approval{Ticket: ticket, State: helpdesk.ApprovalPending, Approver: u.Login, RequestedBy: c.Actor.Login,
-			RequestedAt: c.Now, Note: note, Round: a.Round + 1}
+		a = helpdesk.Approval{Ticket: ticket, State: helpdesk.ApprovalPending, Approver: u.Login, OnBehalfOf: onBehalfOf,
+			RequestedBy: c.Actor.Login, RequestedAt: c.Now, Note: note, Round: a.Round + 1}
 		if err := c.Tx.PutApproval(a); err != nil {
 			return err
 		}
 		if err := s.queueLink(c, a, t, false); err != nil {
 			return err
 		}
+		if err := noticeAwayApprover(c, a, t); err != nil {
+			return err
+		}
 		text := "Approval requested from " + u.Name + " (" + u.Login + ")"
+		if onBehalfOf != "" {
+			text += " for " + displayName(c.Tx, onBehalfOf) + " (" + onBehalfOf + ")"
+		}
 		if note != "" {
 			text += ": " + note
 		}
@@ -320,7 +329,7 @@ func (s *Service) CancelApproval(ticket int) (ApprovalView, Delivery, error) {
 		if err := c.Tx.PutApproval(a); err != nil {
 			return err
 		}
-		t.AddSystemEntry("approval-cancel", "Approval request to "+displayName(c.Tx, a.Approver)+" cancelled by "+c.Actor.Login, c.Now, c.Actor.Login)
+		t.AddSystemEntry("approval-cancel", "Approval request to "+approverName(c.Tx, a)+" cancelled by "+c.Actor.Login, c.Now, c.Actor.Login)
 		if err := c.Tx.PutTicket(t); err != nil {
 			return err
 		}
@@ -374,7 +383,7 @@ func withdrawOnClose(c *Ctx, t *helpdesk.Ticket, action string) error {
 	if action == helpdesk.ActWithdraw {
 		how = "withdrawn"
 	}
-	t.AddSystemEntry("approval-cancel", "Approval request to "+displayName(c.Tx, a.Approver)+" cancelled: the ticket was "+how,
+	t.AddSystemEntry("approval-cancel", "Approval request to "+approverName(c.Tx, a)+" cancelled: the ticket was "+how,
 		c.Now, c.Actor.Login)
 	if err := queueWithdrawnIfAsked(c, a, *t, "Ticket #"+itoa(t.Number)+" was "+how+" by "+displayName(c.Tx, c.Actor.Login)+"."); err != nil {
 		return err
@@ -478,7 +487,7 @@ func (s *Service) recordDecision(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket,
 	if err := c.Tx.PutApproval(a); err != nil {
 		return ApprovalView{}, err
 	}
-	text := verb + " by " + displayName(c.Tx, a.Approver) + " (" + via + ")"
+	text := verb + " by " + approverName(c.Tx, a) + " (" + via + ")"
 	if comment != "" {
 		text += ": " + comment
 	}
@@ -488,7 +497,7 @@ func (s *Service) recordDecision(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket,
 	}
 	tech, _, _ := c.Tx.User(a.RequestedBy)
 	m := mail.ApprovalOutcome(mail.OutcomeMail{To: tech.Email, TechnicianName: tech.Name, Ticket: t.Number, TicketSubject: t.Subject,
-		Approved: approve, ApproverName: displayName(c.Tx, a.Approver), Comment: comment, DecidedAt: c.Now})
+		Approved: approve, ApproverName: approverName(c.Tx, a), Comment: comment, DecidedAt: c.Now})
 	if err := c.queueMail("approval-outcome", t.Number, m); err != nil {
 		return ApprovalView{}, err
 	}
@@ -586,7 +595,7 @@ func (p pages) View(_ context.Context, token string) (web.View, error) {
 			return err
 		}
 		v = web.View{Ticket: t.Number, Subject: t.Subject, Requester: displayName(tx, t.Requester),
-			RequestedBy: displayName(tx, a.RequestedBy), Approver: displayName(tx, a.Approver), Note: a.Note, Expires: a.Expires}
+			RequestedBy: displayName(tx, a.RequestedBy), Approver: approverName(tx, a), Note: a.Note, Expires: a.Expires}
 		return nil
 	})
 	return v, err
@@ -626,7 +635,7 @@ func (s *Service) ShowApproval(ticket int) (ApprovalView, error) {
 }
 
 func mayReadApproval(c *Ctx, t helpdesk.Ticket, a helpdesk.Approval, has bool) bool {
-	if has && (a.Approver == c.Actor.Login || a.RequestedBy == c.Actor.Login) {
+	if has && (a.Approver == c.Actor.Login || a.RequestedBy == c.Actor.Login || a.OnBehalfOf == c.Actor.Login) {
 		return true
 	}
 	if ok, _ := c.Engine.Holds(c.Actor.Login, helpdesk.PermAdmin); ok {

@@ -263,9 +263,17 @@ func userReferences(tx *store.Tx, login string) string {
 	}
 	approvals, _ := tx.Approvals()
 	for _, a := range approvals {
-		if a.Approver == login || a.RequestedBy == login || a.DecidedBy == login {
+		if a.Approver == login || a.RequestedBy == login || a.DecidedBy == login || a.OnBehalfOf == login {
 			refs = append(refs, "the approval of #"+itoa(a.Ticket)+" refers to them")
 			break
+		}
+	}
+	if ds, _ := tx.Delegations(); len(ds) > 0 {
+		for _, d := range ds {
+			if d.Delegate == login {
+				refs = append(refs, "they are "+d.User+"'s delegate for approvals (clear it: deskctl approval delegate "+d.User+" --clear)")
+				break
+			}
 		}
 	}
 	return strings.Join(refs, "; ")

@@ -62,6 +62,9 @@ type UseCases interface {
 	DecideByToken(token string, approve bool, comment string) (ApprovalView, Delivery, error)
 	ShowApproval(ticket int) (ApprovalView, error)
 	ListApprovals(q ApprovalQuery) ([]ApprovalView, error)
+	SetDelegation(in DelegationInput) (DelegationView, error)
+	ClearDelegation(login string) (DelegationView, error)
+	ListDelegations() ([]DelegationView, error)
 
 	// Policy as code.
 	ExportPolicy(format string) ([]byte, error)

@@ -17,7 +17,8 @@ technician is mailed the outcome. Request, cancel, reminder and decision are log
 the ticket as technician-only system entries. Approvals must first be enabled:
 `+"`deskctl settings set approvals.enabled true`.",
 		newCmdApprovalRequest(f), newCmdApprovalShow(f), newCmdApprovalList(f), newCmdApprovalCancel(f),
-		newCmdApprovalRemind(f), newCmdApprovalDecide(f, "approve"), newCmdApprovalDecide(f, "reject"), newCmdApprovalToken(f))
+		newCmdApprovalRemind(f), newCmdApprovalDecide(f, "approve"), newCmdApprovalDecide(f, "reject"), newCmdApprovalToken(f),
+		newCmdApprovalDelegate(f), newCmdApprovalDelegations(f))
 })
 
 func approvalTab(vs []app.ApprovalView) output.Tab {
@@ -65,8 +66,11 @@ approval record: while it is pending a new request is refused; after a decision 
 cancel, requesting again resets it to pending with a new link (older links stop working).
 The approver mail is queued in the same transaction and sent after commit; if SMTP is
 down, not configured, or does not answer within smtp.send-wait (default 5s), the request
-still succeeds and the mail waits in the outbox for mail flush or deskctl serve.` +
-			exitStatus("4  request-approval is not available to you on this ticket", "5  approvals are disabled, or an approval is already pending"),
+still succeeds and the mail waits in the outbox for mail flush or deskctl serve.
+While the approver's delegation is active (see approval delegate), the request goes to
+their delegate, who decides for them, and the approver is mailed that it did.` +
+			exitStatus("4  request-approval is not available to you on this ticket",
+				"5  approvals are off, an approval is pending, or the approver is disabled or away without a usable delegate"),
 		Example: `  deskctl approval request 42 --approver carol --note "new laptop over budget"`,
 		Args:    usageArgs(1, 1, "a ticket number"),
 		RunE: func(cmd *cobra.Command, args []string) error {

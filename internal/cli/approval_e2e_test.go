@@ -1467,3 +1467,34 @@ func TestApprovalClosingWithdrawsTheRequest(t *testing.T) {
 		t.Errorf("the unsent request mail: %+v", last)
 	}
 }
+
+// A delegate decides through the page of the link in their mail, over real
+// HTTP, for the away approver, who is told by mail and sent no link.
+func TestDelegateDecidesThroughThePage(t *testing.T) {
+	s := newApprovalStack(t)
+	mustDesk(t, "user", "add", "erin", "--email", "erin@example.com", "--name", "Erin Delegate")
+	mustDesk(t, "--as", "carol", "approval", "delegate", "carol", "--to", "erin", "--open-ended")
+	n := s.newTicket("Headset")
+	num := strconv.Itoa(n)
+	mustDesk(t, "--as", "bob", "approval", "request", num, "--approver", "carol")
+	approve, _ := s.approverLinks(s.nextMail(), "erin@example.com", "Approval needed: #"+num+" Headset")
+	notice := s.nextMail()
+	if len(notice.To) != 1 || notice.To[0] != "carol@example.com" || notice.Subject != "Sent to your delegate: approval of #"+num+" Headset" {
+		t.Fatalf("notice to %q: %q", notice.To, notice.Subject)
+	}
+	if links := s.approvalLinks(notice.Text + notice.HTML); len(links) != 0 {
+		t.Errorf("the away approver was sent links: %q", links)
+	}
+	if p := s.fetch(http.MethodGet, approve); p.status != http.StatusOK || !strings.Contains(p.body, "Erin Delegate for Carol Jones") {
+		t.Fatalf("page: %d, want it to name Erin Delegate for Carol Jones:\n%s", p.status, p.body)
+	}
+	s.mustApprove(approve, "erin's link")
+	v := s.approval(n)
+	if v.State != "approved" || v.Approver != "erin" || v.OnBehalfOf != "carol" || v.Badge != "Approved by Erin Delegate for Carol Jones" {
+		t.Errorf("record after the page decision: %+v", v)
+	}
+	if m := s.nextMail(); m.To[0] != "bob@example.com" || m.Subject != "Approved by Erin Delegate for Carol Jones: #"+num+" Headset" {
+		t.Errorf("outcome mail to %q: %q", m.To, m.Subject)
+	}
+	s.noNewMail()
+}

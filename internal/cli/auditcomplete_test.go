@@ -117,6 +117,9 @@ var auditCases = map[string]auditCase{
 		subjects: []string{"approval:2"}, refused: []string{"approval", "decide", "--token", strings.Repeat("A", 43), "--approve"}},
 	"approval show": {valid: as("alice", "approval", "show", "2")},
 	"approval list": {valid: as("alice", "approval", "list")},
+	"approval delegate": {valid: as("dave", "approval", "delegate", "dave", "--to", "bob", "--until", "2099-01-01"), subjects: []string{"delegation:dave"},
+		refused: as("bob", "approval", "delegate", "dave", "--to", "carol", "--until", "2099-01-01")},
+	"approval delegations": {valid: as("alice", "approval", "delegations")},
 
 	"policy apply":    {valid: as("alice", "policy", "apply", "<dir>/extra.yaml", "--yes"), subjects: []string{"user:gina", "policy"}, refused: as("bob", "policy", "apply", "<dir>/extra.yaml", "--yes")},
 	"policy plan":     {valid: as("alice", "policy", "plan", "<dir>/extra.yaml")},

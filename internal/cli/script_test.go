@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
+	"github.com/deskctl/deskctl/internal/mail/mailtest"
 	"github.com/deskctl/deskctl/internal/pgtest"
 	"github.com/deskctl/deskctl/internal/store"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -39,6 +40,9 @@ func TestMain(m *testing.M) {
 	testscript.Main(stopPostgres{m}, map[string]func(){
 		"deskctl": func() {
 			pauseBeforeCommit()
+			if at := os.Getenv(testNowEnv); at != "" {
+				os.Exit(mainAt(at, os.Args[1:]))
+			}
 			os.Exit(Main(os.Args[1:]))
 		},
 	})
@@ -83,6 +87,25 @@ type scriptState struct {
 	damaged map[string]bool
 	// held are databases the script holds open (holddb) to make deskctl wait.
 	held map[string]*bolt.DB
+	// smtp is the script's mail server (smtpserver), nil until started.
+	smtp *mailtest.Server
+	// t is the script's test, which the mail server stops with.
+	t testscript.T
+}
+
+// testNowEnv sets deskctl's clock in scripts: an RFC 3339 time that the
+// clock starts from when the process starts, so a script can stand before,
+// inside and after a time window.
+const testNowEnv = "DESKCTL_TEST_NOW"
+
+func mainAt(at string, args []string) int {
+	start, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s=%q: %v\n", testNowEnv, at, err)
+		return ExitInternal
+	}
+	began := time.Now()
+	return runWithClock(args, DefaultIO(), func() time.Time { return start.Add(time.Since(began)) })
 }
 
 func state(ts *testscript.TestScript) *scriptState {
@@ -114,7 +137,7 @@ func setupScript(env *testscript.Env) error {
 	}
 	// SCHEMA lets scripts compare a file's schema version with this build's.
 	env.Setenv("SCHEMA", strconv.Itoa(store.SchemaVersion))
-	st := &scriptState{damaged: map[string]bool{}, held: map[string]*bolt.DB{}}
+	st := &scriptState{damaged: map[string]bool{}, held: map[string]*bolt.DB{}, t: env.T()}
 	env.Values[scriptStateKey{}] = st
 	env.Defer(func() {
 		st.mu.Lock()
@@ -430,6 +453,70 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 			fmt.Fprintln(ts.Stdout(), binary.BigEndian.Uint64(meta.Get(rawSchemaKey)))
 			return nil
 		}))
+	},
+
+	// smtpserver starts a real SMTP server for this script and points
+	// deskctl at it (DESKCTL_SMTP_*); mails and linktoken read what it got.
+	"smtpserver": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 0 {
+			ts.Fatalf("usage: smtpserver")
+		}
+		tb, ok := state(ts).t.(testing.TB)
+		if !ok {
+			ts.Fatalf("smtpserver: the script does not run under go test")
+		}
+		srv := mailtest.Start(tb)
+		state(ts).smtp = srv
+		ts.Setenv("DESKCTL_SMTP_HOST", srv.Host())
+		ts.Setenv("DESKCTL_SMTP_PORT", strconv.Itoa(srv.Port()))
+		ts.Setenv("DESKCTL_SMTP_TLS", "none")
+		ts.Setenv("DESKCTL_SMTP_FROM", "helpdesk@example.com")
+	},
+
+	// mails prints every message the script's SMTP server accepted, oldest
+	// first: "to ADDRESS: SUBJECT", then the text part indented.
+	"mails": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 0 {
+			ts.Fatalf("usage: mails")
+		}
+		srv := state(ts).smtp
+		if srv == nil {
+			ts.Fatalf("mails: no smtpserver started")
+		}
+		for _, m := range srv.Messages() {
+			fmt.Fprintf(ts.Stdout(), "to %s: %s\n", strings.Join(m.To, ","), m.Subject)
+			for _, l := range strings.Split(strings.TrimRight(m.Text, "\n"), "\n") {
+				fmt.Fprintf(ts.Stdout(), "    %s\n", l)
+			}
+		}
+	},
+
+	// linktoken ADDRESS VAR sets VAR to the token of the Approve link in the
+	// newest mail to ADDRESS, and prints that link.
+	"linktoken": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: linktoken ADDRESS VAR")
+		}
+		srv := state(ts).smtp
+		if srv == nil {
+			ts.Fatalf("linktoken: no smtpserver started")
+		}
+		msgs := srv.Messages()
+		for i := len(msgs) - 1; i >= 0; i-- {
+			if !slices.Contains(msgs[i].To, args[0]) {
+				continue
+			}
+			for _, link := range mailtest.Links(msgs[i].Text) {
+				if strings.Contains(link, "/approval/") && strings.HasSuffix(link, "?decision=approve") {
+					token := strings.TrimSuffix(link[strings.LastIndex(link, "/")+1:], "?decision=approve")
+					ts.Setenv(args[1], token)
+					fmt.Fprintln(ts.Stdout(), link)
+					return
+				}
+			}
+			ts.Fatalf("linktoken: the newest mail to %s has no approve link", args[0])
+		}
+		ts.Fatalf("linktoken: no mail to %s", args[0])
 	},
 
 	// waitsocket PATH waits until a server accepts connections on the Unix

@@ -135,6 +135,15 @@ func (c *Client) ShowApproval(ticket int) (app.ApprovalView, error) {
 func (c *Client) ListApprovals(q app.ApprovalQuery) ([]app.ApprovalView, error) {
 	return call1[[]app.ApprovalView](c, "ListApprovals", q)
 }
+func (c *Client) SetDelegation(in app.DelegationInput) (app.DelegationView, error) {
+	return call1[app.DelegationView](c, "SetDelegation", in)
+}
+func (c *Client) ClearDelegation(login string) (app.DelegationView, error) {
+	return call1[app.DelegationView](c, "ClearDelegation", login)
+}
+func (c *Client) ListDelegations() ([]app.DelegationView, error) {
+	return call1[[]app.DelegationView](c, "ListDelegations")
+}
 
 func (c *Client) ExportPolicy(format string) ([]byte, error) {
 	return call1[[]byte](c, "ExportPolicy", format)

@@ -37,16 +37,19 @@ func ParseApprovalState(s string) (ApprovalState, error) {
 // Approval is the one approval record a ticket may have. Re-requesting after
 // a decision or a cancel resets it to pending with a new link.
 type Approval struct {
-	Ticket      int           `json:"ticket"`
-	State       ApprovalState `json:"state"`
-	Approver    string        `json:"approver"`
-	RequestedBy string        `json:"requested_by"`
-	RequestedAt time.Time     `json:"requested_at"`
-	Note        string        `json:"note,omitempty"`
-	DecidedBy   string        `json:"decided_by,omitempty"`
-	DecidedAt   time.Time     `json:"decided_at,omitzero"`
-	Comment     string        `json:"comment,omitempty"`
-	CancelledBy string        `json:"cancelled_by,omitempty"`
+	Ticket   int           `json:"ticket"`
+	State    ApprovalState `json:"state"`
+	Approver string        `json:"approver"`
+	// OnBehalfOf is the approver asked for when a delegation sent the
+	// request to Approver instead; empty otherwise.
+	OnBehalfOf  string    `json:"on_behalf_of,omitempty"`
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+	Note        string    `json:"note,omitempty"`
+	DecidedBy   string    `json:"decided_by,omitempty"`
+	DecidedAt   time.Time `json:"decided_at,omitzero"`
+	Comment     string    `json:"comment,omitempty"`
+	CancelledBy string    `json:"cancelled_by,omitempty"`
 	// TokenHash is the SHA-256 of the current link token, hex. The token itself is never stored.
 	TokenHash string    `json:"token_hash"`
 	Expires   time.Time `json:"expires"`

@@ -28,6 +28,12 @@ type ApprovalMail struct {
 	// Why says, in a withdrawn mail, why the request was withdrawn, e.g.
 	// "Ticket #12 was closed by Bob Tech."; empty leaves it out.
 	Why string
+	// OnBehalfOfName is, in a mail to a delegate, the away approver they
+	// decide for; empty for a mail to the approver asked for.
+	OnBehalfOfName string
+	// DelegateName is, in the notice to an away approver, who got the
+	// request in their place.
+	DelegateName string
 }
 
 // OutcomeMail tells the requesting technician how the approver decided.
@@ -55,11 +61,13 @@ var (
 	approvalText  = sync.OnceValue(func() *texttemplate.Template { return parseText("approval.txt") })
 	outcomeText   = sync.OnceValue(func() *texttemplate.Template { return parseText("outcome.txt") })
 	cancelledText = sync.OnceValue(func() *texttemplate.Template { return parseText("cancelled.txt") })
+	delegatedText = sync.OnceValue(func() *texttemplate.Template { return parseText("delegated.txt") })
 	testText      = sync.OnceValue(func() *texttemplate.Template { return parseText("test.txt") })
 
 	approvalHTML  = sync.OnceValue(func() *htmltemplate.Template { return parseHTML("approval.html") })
 	outcomeHTML   = sync.OnceValue(func() *htmltemplate.Template { return parseHTML("outcome.html") })
 	cancelledHTML = sync.OnceValue(func() *htmltemplate.Template { return parseHTML("cancelled.html") })
+	delegatedHTML = sync.OnceValue(func() *htmltemplate.Template { return parseHTML("delegated.html") })
 	testHTML      = sync.OnceValue(func() *htmltemplate.Template { return parseHTML("test.html") })
 )
 
@@ -90,6 +98,8 @@ type approvalView struct {
 	RejectURL           string
 	Reminder            bool
 	Why                 string
+	OnBehalfOf          string
+	Delegate            string
 }
 
 type outcomeView struct {
@@ -133,6 +143,7 @@ func approvalMessage(d ApprovalMail, reminder bool) Message {
 		ApproveURL:          d.ApproveURL,
 		RejectURL:           d.RejectURL,
 		Reminder:            reminder,
+		OnBehalfOf:          oneLine(d.OnBehalfOfName),
 	}
 	return Message{
 		To:      d.To,
@@ -192,6 +203,31 @@ func ApprovalCancelled(d ApprovalMail) Message {
 		Subject: subject,
 		Text:    renderText(cancelledText(), v),
 		HTML:    renderHTML(cancelledHTML(), v),
+		Thread:  TicketThread(d.Ticket),
+	}
+}
+
+// ApprovalDelegated tells an away approver that a request meant for them
+// went to their delegate. It carries no links: the delegate decides.
+func ApprovalDelegated(d ApprovalMail) Message {
+	subject := "Sent to your delegate: approval of " + ticketLabel(d.Ticket, d.TicketSubject)
+	v := approvalView{
+		Title:               subject,
+		Approver:            nameOr(d.ApproverName, d.To),
+		Ticket:              d.Ticket,
+		TicketSubject:       oneLine(d.TicketSubject),
+		Requester:           oneLine(d.RequesterName),
+		Technician:          oneLine(d.TechnicianName),
+		TechnicianOrSomeone: nameOr(d.TechnicianName, "A technician"),
+		Note:                strings.TrimSpace(d.Note),
+		Delegate:            nameOr(d.DelegateName, "your delegate"),
+	}
+	return Message{
+		To:      d.To,
+		ToName:  oneLine(d.ApproverName),
+		Subject: subject,
+		Text:    renderText(delegatedText(), v),
+		HTML:    renderHTML(delegatedHTML(), v),
 		Thread:  TicketThread(d.Ticket),
 	}
 }

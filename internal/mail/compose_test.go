@@ -232,7 +232,7 @@ func TestTestMessage(t *testing.T) {
 }
 
 func TestHTMLHasNoExternalAssets(t *testing.T) {
-	for _, m := range []Message{ApprovalRequest(sampleApproval()), ApprovalCancelled(sampleApproval()), ApprovalOutcome(sampleOutcome(true)), TestMessage("a@example.com")} {
+	for _, m := range []Message{ApprovalRequest(sampleApproval()), ApprovalCancelled(sampleApproval()), ApprovalDelegated(sampleApproval()), ApprovalOutcome(sampleOutcome(true)), TestMessage("a@example.com")} {
 		for _, bad := range []string{"src=", "<link", "<script", "url(", "@import"} {
 			if strings.Contains(m.HTML, bad) {
 				t.Errorf("%s: HTML part contains %q", m.Subject, bad)
@@ -258,5 +258,40 @@ func TestMessageJSONIsStable(t *testing.T) {
 	b, _ = json.Marshal(Message{To: "a@example.com", Subject: "S", Text: "T"})
 	if string(b) != `{"to":"a@example.com","subject":"S","text":"T"}` {
 		t.Errorf("optional fields not omitted: %s", b)
+	}
+}
+
+// A delegate's request says whom they decide for; the away approver's
+// notice names the delegate, escapes names and carries no links.
+func TestDelegatedMails(t *testing.T) {
+	d := sampleApproval()
+	d.To, d.ApproverName, d.OnBehalfOfName = "dave@example.com", "Dave User", "Carol <Jones>"
+	m := ApprovalRequest(d)
+	if !strings.Contains(m.Text, "You decide for Carol <Jones>, who is away") {
+		t.Errorf("delegate's request text:\n%s", m.Text)
+	}
+	if !strings.Contains(m.HTML, "You decide for <strong>Carol &lt;Jones&gt;</strong>") {
+		t.Errorf("delegate's request html:\n%s", m.HTML)
+	}
+	if plain := ApprovalRequest(sampleApproval()); strings.Contains(plain.Text, "You decide for") {
+		t.Error("a request to the approver themself mentions a delegation")
+	}
+
+	n := sampleApproval()
+	n.DelegateName = "Dave <User>"
+	m = ApprovalDelegated(n)
+	if m.To != "carol@example.com" || m.Subject != "Sent to your delegate: approval of #42 VPN access for Dave" {
+		t.Errorf("notice addressed %q, subject %q", m.To, m.Subject)
+	}
+	if !strings.Contains(m.Text, "went to your delegate, Dave <User>, who decides") || !strings.Contains(m.Text, "Sent to:       Dave <User>") {
+		t.Errorf("notice text:\n%s", m.Text)
+	}
+	if !strings.Contains(m.HTML, "<strong>Dave &lt;User&gt;</strong>") {
+		t.Errorf("notice html:\n%s", m.HTML)
+	}
+	for part, body := range map[string]string{"text": m.Text, "html": m.HTML} {
+		if links := mailtest.Links(body); len(links) != 0 {
+			t.Errorf("%s part of the notice carries links %q", part, links)
+		}
 	}
 }

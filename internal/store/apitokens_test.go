@@ -110,3 +110,59 @@ func TestMigrateV4AddsTokenBuckets(t *testing.T) {
 		t.Errorf("schema %d after migration, want %d", v, SchemaVersion)
 	}
 }
+
+func TestDelegationsGoWithTheirUser(t *testing.T) {
+	db := openTestStore(t)
+	addUsers(t, db, "carol", "dave", "erin")
+	from := time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)
+	mustUpdate(t, db, func(tx *Tx) error {
+		for _, d := range []helpdesk.Delegation{
+			{User: "carol", Delegate: "dave", From: from, Until: from.AddDate(0, 0, 18), SetBy: "carol", SetAt: from},
+			{User: "erin", Delegate: "dave", From: from, SetBy: "erin", SetAt: from},
+			// A new delegation replaces the user's previous one.
+			{User: "carol", Delegate: "erin", From: from, Until: from.AddDate(0, 0, 3), SetBy: "carol", SetAt: from},
+		} {
+			if err := tx.PutDelegation(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	list := func() (out []string) {
+		mustView(t, db, func(tx *Tx) error {
+			ds, err := tx.Delegations()
+			for _, d := range ds {
+				out = append(out, d.User+"→"+d.Delegate)
+			}
+			return err
+		})
+		return out
+	}
+	equal(t, "delegations", list(), []string{"carol→erin", "erin→dave"})
+	mustView(t, db, func(tx *Tx) error {
+		d, ok, err := tx.Delegation("carol")
+		if err != nil || !ok || d.Delegate != "erin" || !d.Until.Equal(from.AddDate(0, 0, 3)) {
+			t.Errorf("Delegation(carol) = %+v, %v, %v", d, ok, err)
+		}
+		if _, ok, _ := tx.Delegation("dave"); ok {
+			t.Errorf("dave has no delegation")
+		}
+		if p := tx.Check(); len(p) > 0 {
+			t.Errorf("check: %v", p)
+		}
+		return nil
+	})
+	mustUpdate(t, db, func(tx *Tx) error { return tx.DeleteUser("erin") })
+	mustView(t, db, func(tx *Tx) error {
+		// erin's own delegation went with her; carol's still names her,
+		// which the check reports (the use case refuses such a removal).
+		var areas []string
+		for _, p := range tx.Check() {
+			areas = append(areas, p.Area+": "+p.Detail)
+		}
+		equal(t, "check after removing a delegate", areas, []string{"delegations: carol delegates to unknown user erin"})
+		return nil
+	})
+	mustUpdate(t, db, func(tx *Tx) error { return tx.DeleteDelegation("carol") })
+	equal(t, "after clearing", list(), []string(nil))
+}

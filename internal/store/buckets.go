@@ -5,7 +5,7 @@ package store
 
 // SchemaVersion is the layout this build reads and writes. A database with a
 // higher version was written by a newer deskctl and is refused.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 var (
 	// meta holds schemaKey → big-endian uint64 version.
@@ -34,6 +34,8 @@ var (
 	// Approvals.
 	bucketApprovals = []byte("approvals")       // be64(ticket) → helpdesk.Approval
 	bucketTokens    = []byte("approval_tokens") // token hash → be64(ticket)
+	// login of an away approver → helpdesk.Delegation (at most one per user)
+	bucketDelegations = []byte("approval_delegations")
 
 	// API access to `deskctl serve`.
 	bucketAPITokens = []byte("api_tokens") // token hash → helpdesk.APIToken
@@ -49,4 +51,5 @@ var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketGroups, bucketMemberOf, bucketResources, bucketUserRes, bucketChildren,
 	bucketActions, bucketGrants, bucketHolders, bucketTickets, bucketTicketIndex, bucketTicketExt,
 	bucketApprovals, bucketTokens, bucketOutbox, bucketSettings, bucketAudit, bucketOSLogins, bucketAPITokens,
+	bucketDelegations,
 }

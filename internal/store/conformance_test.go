@@ -41,6 +41,7 @@ var behaviour = []struct {
 	{"TicketsPer", TestTicketsPer},
 	{"UserByOSLoginFollowsTheIndex", TestUserByOSLoginFollowsTheIndex},
 	{"APITokensGoWithTheirUser", TestAPITokensGoWithTheirUser},
+	{"DelegationsGoWithTheirUser", TestDelegationsGoWithTheirUser},
 	{"ReadOnlyRefusesUpdate", TestReadOnlyRefusesUpdate},
 }
 

@@ -103,6 +103,10 @@ func (tx *Tx) DeleteUser(login string) error {
 			return err
 		}
 	}
+	// An approver who is gone is away for good; their window goes with them.
+	if err := tx.DeleteDelegation(login); err != nil {
+		return err
+	}
 	tokens, err := tx.APITokens(login)
 	if err != nil {
 		return err

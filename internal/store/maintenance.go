@@ -227,6 +227,20 @@ func (tx *Tx) Check() []Problem {
 		}
 		return nil
 	})
+	_ = tx.bucket(bucketDelegations).ForEach(func(k, v []byte) error {
+		var d helpdesk.Delegation
+		switch err := json.Unmarshal(v, &d); {
+		case err != nil:
+			add("delegations", "the delegation of %s cannot be decoded: %v", k, err)
+		case d.User != string(k):
+			add("delegations", "the delegation of %s is filed under %s", d.User, k)
+		case !users[d.User]:
+			add("delegations", "delegation of unknown user %s", d.User)
+		case !users[d.Delegate]:
+			add("delegations", "%s delegates to unknown user %s", d.User, d.Delegate)
+		}
+		return nil
+	})
 	tx.checkValues(add)
 	wantOSLogins := map[string]bool{}
 	for _, u := range us {

@@ -88,6 +88,11 @@ var migrations = []func(kvMigrator) error{
 		}
 		return nil
 	},
+	// 5 → 6: approvers' delegations (none exist yet).
+	func(tx kvMigrator) error {
+		_, err := tx.createBucket(bucketDelegations)
+		return err
+	},
 }
 
 func migrate(tx kvMigrator, from uint64) error {

@@ -59,8 +59,14 @@ var pgViews = []string{
 		j->>'requested_by' AS requested_by, (j->>'requested_at')::timestamptz AS requested_at,
 		NULLIF(j->>'decided_by', '') AS decided_by, (j->>'decided_at')::timestamptz AS decided_at,
 		NULLIF(j->>'comment', '') AS comment, (j->>'expires')::timestamptz AS expires,
-		(j->>'round')::int AS round, (j->>'reminders')::int AS reminders
+		(j->>'round')::int AS round, (j->>'reminders')::int AS reminders,
+		NULLIF(j->>'on_behalf_of', '') AS on_behalf_of
 	FROM (SELECT convert_from(v, 'UTF8')::jsonb AS j FROM deskctl_kv_approvals) r`,
+
+	`CREATE OR REPLACE VIEW deskctl_approval_delegations AS
+	SELECT j->>'user' AS login, j->>'delegate' AS delegate, (j->>'from')::timestamptz AS valid_from,
+		(j->>'until')::timestamptz AS valid_until, j->>'set_by' AS set_by, (j->>'set_at')::timestamptz AS set_at
+	FROM (SELECT convert_from(v, 'UTF8')::jsonb AS j FROM deskctl_kv_approval_delegations) r`,
 
 	`CREATE OR REPLACE VIEW deskctl_audit_log AS
 	SELECT (j->>'seq')::bigint AS seq, (j->>'time')::timestamptz AS time, j->>'actor' AS actor,
