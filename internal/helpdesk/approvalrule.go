@@ -294,7 +294,8 @@ func (a *Approval) Decide(ref LinkRef, by string, approve bool, comment, via str
 
 // Summarize keeps the record's top-level fields meaningful for readers
 // that know only them (JSON, the reporting view, older deskctl): for a
-// single approver they are exactly what they always were; for several,
+// single approver they are exactly what they always were, and the record
+// is kept in that form, without stages; for several,
 // Approver lists them ("carol, group:finance then dan") and the link
 // fields are empty, each link being kept in its stage.
 func (a *Approval) Summarize() {
@@ -308,6 +309,7 @@ func (a *Approval) Summarize() {
 		if s.Decision != "" {
 			a.DecidedBy, a.DecidedAt, a.Comment = s.DecidedBy, s.DecidedAt, s.Comment
 		}
+		a.Stages = nil
 		return
 	}
 	a.Approver = ApproverList(a.Stages)
