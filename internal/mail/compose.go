@@ -25,6 +25,9 @@ type ApprovalMail struct {
 	Expires        time.Time // when the links stop working; zero leaves it out
 	ApproveURL     string
 	RejectURL      string
+	// ForGroup names the group the approver is asked for
+	// ("group:finance"); empty when they are asked themselves.
+	ForGroup string
 	// Why says, in a withdrawn mail, why the request was withdrawn, e.g.
 	// "Ticket #12 was closed by Bob Tech."; empty leaves it out.
 	Why string
@@ -90,6 +93,7 @@ type approvalView struct {
 	RejectURL           string
 	Reminder            bool
 	Why                 string
+	ForGroup            string
 }
 
 type outcomeView struct {
@@ -133,6 +137,7 @@ func approvalMessage(d ApprovalMail, reminder bool) Message {
 		ApproveURL:          d.ApproveURL,
 		RejectURL:           d.RejectURL,
 		Reminder:            reminder,
+		ForGroup:            oneLine(d.ForGroup),
 	}
 	return Message{
 		To:      d.To,
