@@ -524,6 +524,9 @@ func approverPeople(tx *store.Tx, approver string) ([]string, error) {
 		if errors.As(err, &e) && e.Kind == errs.NotFound {
 			c := *e
 			c.Kind = errs.Usage
+			if c.Hint == "" {
+				c.Hint = "name existing users (deskctl user list) or groups (deskctl group list)"
+			}
 			return &c
 		}
 		return err

@@ -106,6 +106,8 @@ type stageFlags struct {
 	approvers          []string
 	rule, reject       string
 	ruleSet, rejectSet bool
+	// twice and twiceReject: the flag was given again for the same stage.
+	twice, twiceReject bool
 }
 
 func (s *stagesFlag) current() *stageFlags {
@@ -142,15 +144,11 @@ func (v stageValue) Set(val string) error {
 		st.approvers = append(st.approvers, val)
 	case "rule":
 		st := v.s.current()
-		if st.ruleSet {
-			return errs.Usagef("--rule is given twice for stage %d", len(v.s.stages)).WithHint("give one --rule per stage; --then starts the next stage")
-		}
+		st.twice = st.twice || st.ruleSet
 		st.rule, st.ruleSet = val, true
 	case "reject-rule":
 		st := v.s.current()
-		if st.rejectSet {
-			return errs.Usagef("--reject-rule is given twice for stage %d", len(v.s.stages)).WithHint("give one --reject-rule per stage; --then starts the next stage")
-		}
+		st.twiceReject = st.twiceReject || st.rejectSet
 		st.reject, st.rejectSet = val, true
 	}
 	return nil
@@ -159,7 +157,16 @@ func (v stageValue) Set(val string) error {
 // specs turns the flags into stages, checking the rules' spelling.
 func (s *stagesFlag) specs() ([]helpdesk.StageSpec, error) {
 	var out []helpdesk.StageSpec
-	for _, st := range s.stages {
+	for i, st := range s.stages {
+		for _, dup := range []struct {
+			flag string
+			on   bool
+		}{{"--rule", st.twice}, {"--reject-rule", st.twiceReject}} {
+			if dup.on {
+				return nil, errs.Usagef("%s is given twice for stage %d", dup.flag, i+1).
+					WithHint("give one %s per stage; --then starts the next stage", dup.flag)
+			}
+		}
 		rule, err := helpdesk.ParseApprovalRule("--rule", st.rule)
 		if err != nil {
 			return nil, err
