@@ -296,8 +296,9 @@ func (a *Approval) Decide(ref LinkRef, by string, approve bool, comment, via str
 // that know only them (JSON, the reporting view, older deskctl): for a
 // single approver they are exactly what they always were, and the record
 // is kept in that form, without stages; for several,
-// Approver lists them ("carol, group:finance then dan") and the link
-// fields are empty, each link being kept in its stage.
+// Approver lists them ("carol, group:finance then dan") and the token
+// hash is empty, each link being kept in its stage, and Expires is the
+// latest expiry of the open stage's links (kept once the request ends).
 func (a *Approval) Summarize() {
 	if len(a.Stages) == 0 {
 		return
@@ -313,8 +314,9 @@ func (a *Approval) Summarize() {
 		return
 	}
 	a.Approver = ApproverList(a.Stages)
-	a.TokenHash, a.Expires = "", time.Time{}
+	a.TokenHash = ""
 	if i := a.OpenStage(); i >= 0 {
+		a.Expires = time.Time{}
 		for _, s := range a.Stages[i].Approvers {
 			for _, l := range s.Links {
 				if l.Expires.After(a.Expires) {
