@@ -219,18 +219,28 @@ func onBehalfOfName(tx *store.Tx, a helpdesk.Approval) string {
 	return displayName(tx, a.OnBehalfOf)
 }
 
-// noticeAwayApprover tells the approver a request was meant for that it
-// went to their delegate. Nothing is sent for a request without one.
-func noticeAwayApprover(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket) error {
-	if a.OnBehalfOf == "" {
-		return nil
+// noticeAwayApprovers tells each away approver of stage i whose delegate
+// was sent the link that the request went to them.
+func noticeAwayApprovers(c *Ctx, a helpdesk.Approval, i int, t helpdesk.Ticket) error {
+	for _, sl := range a.Plan()[i].Approvers {
+		for _, l := range sl.Links {
+			if l.OnBehalfOf == "" {
+				continue
+			}
+			away, ok, err := c.Tx.User(l.OnBehalfOf)
+			if err != nil {
+				return err
+			}
+			if !ok || away.Email == "" {
+				continue
+			}
+			m := mail.ApprovalDelegated(mail.ApprovalMail{To: away.Email, ApproverName: away.Name, Ticket: t.Number,
+				TicketSubject: t.Subject, RequesterName: displayName(c.Tx, t.Requester), TechnicianName: displayName(c.Tx, a.RequestedBy),
+				Note: a.Note, DelegateName: displayName(c.Tx, l.Login)})
+			if err := c.queueMail("approval-delegated", t.Number, m); err != nil {
+				return err
+			}
+		}
 	}
-	away, ok, err := c.Tx.User(a.OnBehalfOf)
-	if err != nil || !ok || away.Email == "" {
-		return err
-	}
-	m := mail.ApprovalDelegated(mail.ApprovalMail{To: away.Email, ApproverName: away.Name, Ticket: t.Number,
-		TicketSubject: t.Subject, RequesterName: displayName(c.Tx, t.Requester), TechnicianName: displayName(c.Tx, a.RequestedBy),
-		Note: a.Note, DelegateName: displayName(c.Tx, a.Approver)})
-	return c.queueMail("approval-delegated", t.Number, m)
+	return nil
 }

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"strings"
 	"time"
 
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/errs"
+	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/output"
 	"github.com/spf13/cobra"
 )
@@ -39,12 +41,51 @@ func linkExpires(v app.ApprovalView) string {
 }
 
 func approvalKV(v app.ApprovalView) output.Tab {
-	return output.KV("approval of #"+itoa(v.Ticket),
-		[2]string{"Ticket", "#" + itoa(v.Ticket) + " " + v.TicketSubject}, [2]string{"Approval", v.Badge},
-		[2]string{"State", v.State}, [2]string{"Approver", v.Approver}, [2]string{"Requested by", v.RequestedBy},
-		[2]string{"Requested at", ts(v.RequestedAt)}, [2]string{"Note", v.Note}, [2]string{"Decided at", ts(v.DecidedAt)},
-		[2]string{"Comment", v.Comment}, [2]string{"Cancelled by", v.CancelledBy}, [2]string{"Link expires", linkExpires(v)},
-		[2]string{"Round", itoa(v.Round)}, [2]string{"Reminders", itoa(v.Reminders)})
+	rows := [][2]string{{"Ticket", "#" + itoa(v.Ticket) + " " + v.TicketSubject}, {"Approval", v.Badge},
+		{"State", v.State}, {"Approver", v.Approver}, {"Requested by", v.RequestedBy},
+		{"Requested at", ts(v.RequestedAt)}, {"Note", v.Note}, {"Decided at", ts(v.DecidedAt)},
+		{"Comment", v.Comment}, {"Cancelled by", v.CancelledBy}, {"Link expires", linkExpires(v)},
+		{"Round", itoa(v.Round)}, {"Reminders", itoa(v.Reminders)}}
+	if severalApprovers(v) {
+		rows = append(rows, stageRows(v)...)
+	}
+	return output.KV("approval of #"+itoa(v.Ticket), rows...)
+}
+
+// severalApprovers reports whether v is more than one user in one stage,
+// whose stages are listed in show.
+func severalApprovers(v app.ApprovalView) bool {
+	return len(v.Stages) > 1 || (len(v.Stages) == 1 && (len(v.Stages[0].Approvers) > 1 || strings.HasPrefix(v.Stages[0].Approvers[0].Approver, "group:")))
+}
+
+// stageRows lists each stage with its rules, then each approver with their
+// decision: who (for a group, which member), when, how, and the comment.
+func stageRows(v app.ApprovalView) [][2]string {
+	var rows [][2]string
+	for _, st := range v.Stages {
+		rows = append(rows, [2]string{"Stage " + itoa(st.Stage), st.State + " — rule " + st.Rule + " (" + itoa(st.Needed) + " of " +
+			itoa(len(st.Approvers)) + "), reject-rule " + st.RejectRule})
+		for _, a := range st.Approvers {
+			text := "waiting"
+			if st.State == "waiting" {
+				text = "not asked yet"
+			}
+			if a.Decision != "" {
+				text = a.Decision + " by " + a.DecidedBy
+				if strings.HasPrefix(a.Approver, "group:") {
+					text += " for " + a.Approver
+				}
+				text += " at " + ts(a.DecidedAt) + " (" + a.Via + ")"
+				if a.Comment != "" {
+					text += ": " + a.Comment
+				}
+			} else if strings.HasPrefix(a.Approver, "group:") {
+				text += " (asked: " + strings.Join(a.Asked, ", ") + ")"
+			}
+			rows = append(rows, [2]string{"  " + a.Approver, text})
+		}
+	}
+	return rows
 }
 
 func (f *Factory) printApproval(v app.ApprovalView, d app.Delivery, err error) error {
@@ -55,11 +96,97 @@ func (f *Factory) printApproval(v app.ApprovalView, d app.Delivery, err error) e
 	return f.print(v, approvalKV(v))
 }
 
+// stagesFlag collects --approver, --rule, --reject-rule and --then in the
+// order they were given: each --then starts the next stage, and the other
+// three apply to the stage being written.
+type stagesFlag struct {
+	stages []stageFlags
+}
+
+type stageFlags struct {
+	approvers          []string
+	rule, reject       string
+	ruleSet, rejectSet bool
+	// twice and twiceReject: the flag was given again for the same stage.
+	twice, twiceReject bool
+}
+
+func (s *stagesFlag) current() *stageFlags {
+	if len(s.stages) == 0 {
+		s.stages = append(s.stages, stageFlags{})
+	}
+	return &s.stages[len(s.stages)-1]
+}
+
+// stageValue is one of the four flags, writing into the shared stagesFlag.
+type stageValue struct {
+	s    *stagesFlag
+	kind string // approver, rule, reject-rule, then
+}
+
+func (v stageValue) String() string { return "" }
+func (v stageValue) Type() string {
+	switch v.kind {
+	case "then":
+		return "bool"
+	case "approver":
+		return "LOGIN|group:NAME"
+	}
+	return "RULE"
+}
+
+func (v stageValue) Set(val string) error {
+	switch v.kind {
+	case "then":
+		v.s.current()
+		v.s.stages = append(v.s.stages, stageFlags{})
+	case "approver":
+		st := v.s.current()
+		st.approvers = append(st.approvers, val)
+	case "rule":
+		st := v.s.current()
+		st.twice = st.twice || st.ruleSet
+		st.rule, st.ruleSet = val, true
+	case "reject-rule":
+		st := v.s.current()
+		st.twiceReject = st.twiceReject || st.rejectSet
+		st.reject, st.rejectSet = val, true
+	}
+	return nil
+}
+
+// specs turns the flags into stages, checking the rules' spelling.
+func (s *stagesFlag) specs() ([]helpdesk.StageSpec, error) {
+	var out []helpdesk.StageSpec
+	for i, st := range s.stages {
+		for _, dup := range []struct {
+			flag string
+			on   bool
+		}{{"--rule", st.twice}, {"--reject-rule", st.twiceReject}} {
+			if dup.on {
+				return nil, errs.Usagef("%s is given twice for stage %d", dup.flag, i+1).
+					WithHint("give one %s per stage; --then starts the next stage", dup.flag)
+			}
+		}
+		rule, err := helpdesk.ParseApprovalRule("--rule", st.rule)
+		if err != nil {
+			return nil, err
+		}
+		reject, err := helpdesk.ParseApprovalRule("--reject-rule", st.reject)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, helpdesk.StageSpec{Approvers: st.approvers, Rule: rule, RejectRule: reject})
+	}
+	return out, nil
+}
+
 func newCmdApprovalRequest(f *Factory) *cobra.Command {
-	var approver, note string
+	var note string
+	var stages stagesFlag
 	cmd := &cobra.Command{
-		Use:   "request N --approver LOGIN [--note TEXT]",
-		Short: "Ask a user to approve a ticket (technicians)",
+		Use:   "request N --approver LOGIN|group:NAME... [--rule R] [--reject-rule R] [--then --approver ...] [--note TEXT]",
+		Short: "Ask one or more users or groups to approve a ticket (technicians)",
 		Long: `Ask any active user to approve ticket N. You need the request-approval action
 available on the ticket (Resource Members and Dispatchers holding it). A ticket has one
 approval record: while it is pending a new request is refused; after a decision or a
@@ -68,30 +195,58 @@ The approver mail is queued in the same transaction and sent after commit; if SM
 down, not configured, or does not answer within smtp.send-wait (default 5s), the request
 still succeeds and the mail waits in the outbox for mail flush or deskctl serve.
 While the approver's delegation is active (see approval delegate), the request goes to
-their delegate, who decides for them, and the approver is mailed that it did.` +
-			exitStatus("4  request-approval is not available to you on this ticket",
+their delegate, who decides for them, and the approver is mailed that it did.
+
+Several approvers: repeat --approver. A group (group:NAME) counts as one approver: each
+of its active members gets a link of their own, and the first to decide decides for the
+group. --rule says how many approvals settle the stage: any (the default), all,
+majority (more than half) or a number. Any rejection rejects unless --reject-rule says
+how many rejections it takes (any, all, majority or a number); approvals and rejections
+are counted separately, and a stage whose rule can no longer be met is rejected.
+
+Stages: --then starts the next stage, with its own --approver, --rule and --reject-rule.
+A stage's mails go out when the stage before it is approved; a rejected stage rejects the
+request. The technician is mailed once, when the request as a whole is decided.
+See docs/approvals.md.` +
+			exitStatus("2  no approver, an unknown or disabled approver, an empty group, a rule the stage cannot meet, an approver named twice (exit 3 and 5 for the one-approver form, as before)",
+				"4  request-approval is not available to you on this ticket",
 				"5  approvals are off, an approval is pending, or the approver is disabled or away without a usable delegate"),
-		Example: `  deskctl approval request 42 --approver carol --note "new laptop over budget"`,
-		Args:    usageArgs(1, 1, "a ticket number"),
+		Example: `  deskctl approval request 42 --approver carol --note "new laptop over budget"
+  deskctl approval request 42 --approver carol --approver group:finance --rule all
+  deskctl approval request 42 --approver carol --then --approver group:finance --approver dan --rule majority`,
+		Args: usageArgs(1, 1, "a ticket number"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := parseTicket(args[0])
 			if err != nil {
 				return err
 			}
-			if approver == "" {
+			specs, err := stages.specs()
+			if err != nil {
+				return err
+			}
+			if len(specs) == 0 || (len(specs) == 1 && len(specs[0].Approvers) == 0) {
 				return errs.Usagef("approval request needs --approver LOGIN")
 			}
 			svc, err := f.Service()
 			if err != nil {
 				return err
 			}
-			return f.printApproval(svc.RequestApproval(n, approver, note))
+			if len(specs) == 1 && len(specs[0].Approvers) == 1 && !stages.stages[0].ruleSet && !stages.stages[0].rejectSet {
+				return f.printApproval(svc.RequestApproval(n, specs[0].Approvers[0], note))
+			}
+			return f.printApproval(svc.RequestApprovals(n, specs, note))
 		},
 		ValidArgsFunction: completeTickets(f),
 	}
-	cmd.Flags().StringVar(&approver, "approver", "", "login of the user who decides")
+	cmd.Flags().Var(stageValue{&stages, "approver"}, "approver", "login of a user who decides, or group:NAME (repeat for several)")
+	cmd.Flags().Var(stageValue{&stages, "rule"}, "rule", "approvals that settle the stage: any|all|majority|COUNT (default any)")
+	cmd.Flags().Var(stageValue{&stages, "reject-rule"}, "reject-rule", "rejections that settle the stage: any|all|majority|COUNT (default any)")
+	cmd.Flags().Var(stageValue{&stages, "then"}, "then", "start the next stage: the approvers after it are asked once this stage is approved")
+	cmd.Flags().Lookup("then").NoOptDefVal = "true"
 	cmd.Flags().StringVar(&note, "note", "", "what the approver should know")
 	_ = cmd.RegisterFlagCompletionFunc("approver", completeValue(f, app.CompleteUsers))
+	_ = cmd.RegisterFlagCompletionFunc("rule", fixedCompletion("any", "all", "majority"))
+	_ = cmd.RegisterFlagCompletionFunc("reject-rule", fixedCompletion("any", "all", "majority"))
 	return cmd
 }
 

@@ -117,6 +117,9 @@ func (c *Client) ImportTickets(file app.File, format string, batchSize int, _ fu
 func (c *Client) RequestApproval(ticket int, approver, note string) (app.ApprovalView, app.Delivery, error) {
 	return call2[app.ApprovalView, app.Delivery](c, "RequestApproval", ticket, approver, note)
 }
+func (c *Client) RequestApprovals(ticket int, stages []helpdesk.StageSpec, note string) (app.ApprovalView, app.Delivery, error) {
+	return call2[app.ApprovalView, app.Delivery](c, "RequestApprovals", ticket, stages, note)
+}
 func (c *Client) CancelApproval(ticket int) (app.ApprovalView, app.Delivery, error) {
 	return call2[app.ApprovalView, app.Delivery](c, "CancelApproval", ticket)
 }

@@ -55,6 +55,9 @@ type Approval struct {
 	Expires   time.Time `json:"expires"`
 	Round     int       `json:"round"` // how many times the record was (re)requested
 	Reminders int       `json:"reminders"`
+	// Stages holds a request with several approvers or stages (see
+	// approvalrule.go); a record without them asks Approver alone.
+	Stages []ApprovalStage `json:"stages,omitempty"`
 }
 
 // TokenBytes is the link token's entropy: 256 bits.
@@ -111,6 +114,9 @@ const (
 	LinkClosed     LinkProblem = "closed"     // the ticket was closed while the request waited
 	LinkTurnedOff  LinkProblem = "turned-off" // approvals.enabled is false
 	LinkInactive   LinkProblem = "inactive"   // the approver's account is disabled
+	// LinkDecidedByRule: the request (or this link's stage) was settled by
+	// the other approvers' decisions before this one decided.
+	LinkDecidedByRule LinkProblem = "decided-by-rule"
 )
 
 // LinkError is returned for a link that must not lead to a decision.
@@ -135,6 +141,8 @@ func (e *LinkError) Error() string {
 		return "approvals are turned off in this helpdesk, so no decision can be recorded now"
 	case LinkInactive:
 		return "the approver's account is disabled, so this link cannot record a decision"
+	case LinkDecidedByRule:
+		return "this approval was already decided by the rule: the other approvers' decisions settled it, so yours is no longer needed"
 	}
 	return "this approval link is not valid"
 }

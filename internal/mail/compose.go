@@ -25,6 +25,9 @@ type ApprovalMail struct {
 	Expires        time.Time // when the links stop working; zero leaves it out
 	ApproveURL     string
 	RejectURL      string
+	// ForGroup names the group the approver is asked for
+	// ("group:finance"); empty when they are asked themselves.
+	ForGroup string
 	// Why says, in a withdrawn mail, why the request was withdrawn, e.g.
 	// "Ticket #12 was closed by Bob Tech."; empty leaves it out.
 	Why string
@@ -100,6 +103,7 @@ type approvalView struct {
 	Why                 string
 	OnBehalfOf          string
 	Delegate            string
+	ForGroup            string
 }
 
 type outcomeView struct {
@@ -144,6 +148,7 @@ func approvalMessage(d ApprovalMail, reminder bool) Message {
 		RejectURL:           d.RejectURL,
 		Reminder:            reminder,
 		OnBehalfOf:          oneLine(d.OnBehalfOfName),
+		ForGroup:            oneLine(d.ForGroup),
 	}
 	return Message{
 		To:      d.To,

@@ -15,49 +15,115 @@ func (tx *Tx) Approval(ticket int) (helpdesk.Approval, bool, error) {
 }
 
 // PutApproval stores an approval record. The token index maps only the
-// current link's hash, so an older link finds no record.
+// current link's hash, so an older link finds no record. A record with
+// stages indexes each of its links as ticket and link (see linkKey); an
+// older hash of a link stays in the index and reads as superseded because
+// the link's current hash differs.
 func (tx *Tx) PutApproval(a helpdesk.Approval) error {
 	old, existed, err := tx.Approval(a.Ticket)
 	if err != nil {
 		return err
 	}
 	tokens := tx.bucket(bucketTokens)
-	if existed && old.TokenHash != "" && old.TokenHash != a.TokenHash {
+	if existed && old.TokenHash != "" && old.TokenHash != a.TokenHash && len(old.Stages) == 0 {
 		// Keep superseded hashes so the page can say "replaced by a newer link".
 		if err := tokens.Put([]byte(old.TokenHash), append([]byte("old:"), be64(uint64(a.Ticket))...)); err != nil {
 			return err
 		}
 	}
-	if a.TokenHash != "" {
-		if err := tokens.Put([]byte(a.TokenHash), be64(uint64(a.Ticket))); err != nil {
-			return err
+	if len(a.Stages) == 0 {
+		if a.TokenHash != "" {
+			if err := tokens.Put([]byte(a.TokenHash), be64(uint64(a.Ticket))); err != nil {
+				return err
+			}
+		}
+		return putJSON(tx.bucket(bucketApprovals), be64(uint64(a.Ticket)), a)
+	}
+	for i, st := range a.Stages {
+		for j, sl := range st.Approvers {
+			for k, l := range sl.Links {
+				if l.TokenHash == "" {
+					continue
+				}
+				if err := tokens.Put([]byte(l.TokenHash), linkKey(a.Ticket, helpdesk.LinkRef{Stage: i, Slot: j, Link: k})); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return putJSON(tx.bucket(bucketApprovals), be64(uint64(a.Ticket)), a)
 }
 
+// linkKey is a token index value for a link of a record with stages:
+// be64(ticket) then the stage, approver slot and link as be16 each. A
+// record without stages is indexed as be64(ticket) alone ("old:" before it
+// once superseded), as it always was.
+func linkKey(ticket int, ref helpdesk.LinkRef) []byte {
+	v := be64(uint64(ticket))
+	for _, n := range []int{ref.Stage, ref.Slot, ref.Link} {
+		v = append(v, byte(n>>8), byte(n))
+	}
+	return v
+}
+
+// tokenValue reads a token index value: the ticket, the link, and whether
+// the value itself says the hash was superseded.
+func tokenValue(v []byte) (ticket int, ref helpdesk.LinkRef, superseded, ok bool) {
+	switch {
+	case len(v) == 8:
+		return int(fromBE64(v)), ref, false, true
+	case len(v) == 12 && string(v[:4]) == "old:":
+		return int(fromBE64(v[4:])), ref, true, true
+	case len(v) == 14:
+		ref = helpdesk.LinkRef{Stage: int(v[8])<<8 | int(v[9]), Slot: int(v[10])<<8 | int(v[11]), Link: int(v[12])<<8 | int(v[13])}
+		return int(fromBE64(v[:8])), ref, false, true
+	}
+	return 0, ref, false, false
+}
+
 // ApprovalByToken finds the record a token hash belongs to. superseded is
 // true when the hash was the record's link once but has been replaced.
 func (tx *Tx) ApprovalByToken(hash string) (a helpdesk.Approval, found, superseded bool, err error) {
+	a, _, found, superseded, err = tx.ApprovalLinkByToken(hash)
+	return a, found, superseded, err
+}
+
+// ApprovalLinkByToken is ApprovalByToken that also names the link the hash
+// belongs to. A hash that is no longer its link's current one (replaced by
+// a reminder, or by a new request whose links took its place) is
+// superseded.
+func (tx *Tx) ApprovalLinkByToken(hash string) (a helpdesk.Approval, ref helpdesk.LinkRef, found, superseded bool, err error) {
 	v := tx.bucket(bucketTokens).Get([]byte(hash))
 	if v == nil {
-		return a, false, false, nil
+		return a, ref, false, false, nil
 	}
-	if len(v) == 12 && string(v[:4]) == "old:" {
-		a, ok, err := tx.Approval(int(fromBE64(v[4:])))
-		return a, ok, true, err
+	ticket, ref, superseded, ok := tokenValue(v)
+	if !ok {
+		return a, ref, false, false, nil
 	}
-	a, ok, err := tx.Approval(int(fromBE64(v)))
-	return a, ok, false, err
+	a, found, err = tx.Approval(ticket)
+	if err != nil || !found {
+		return a, ref, found, superseded, err
+	}
+	if superseded {
+		return a, ref, true, true, nil
+	}
+	if l, has := a.Link(ref); !has || l.TokenHash != hash {
+		if len(a.Stages) == 0 && len(v) == 8 {
+			// An old-form current link: the caller compares it with the record.
+			return a, ref, true, false, nil
+		}
+		return a, ref, true, true, nil
+	}
+	return a, ref, true, false, nil
 }
 
 // DeleteApproval removes a ticket's approval record and every link hash it ever had.
 func (tx *Tx) DeleteApproval(ticket int) error {
-	num := be64(uint64(ticket))
 	tokens := tx.bucket(bucketTokens)
 	var stale [][]byte
 	_ = tokens.ForEach(func(k, v []byte) error {
-		if string(v) == string(num) || (len(v) == 12 && string(v[4:]) == string(num)) {
+		if n, _, _, ok := tokenValue(v); ok && n == ticket {
 			stale = append(stale, append([]byte(nil), k...))
 		}
 		return nil
@@ -67,7 +133,7 @@ func (tx *Tx) DeleteApproval(ticket int) error {
 			return err
 		}
 	}
-	return tx.bucket(bucketApprovals).Delete(num)
+	return tx.bucket(bucketApprovals).Delete(be64(uint64(ticket)))
 }
 
 // Approvals visits every approval record.

@@ -203,11 +203,8 @@ func (tx *Tx) Check() []Problem {
 	compareIndex(tx.bucket(bucketTicketIndex), wantTicketIdx, "ticket index", add)
 
 	_ = tx.bucket(bucketTokens).ForEach(func(k, v []byte) error {
-		n := v
-		if len(v) == 12 && bytes.HasPrefix(v, []byte("old:")) {
-			n = v[4:]
-		}
-		if len(n) != 8 || tx.bucket(bucketApprovals).Get(n) == nil {
+		n, _, _, ok := tokenValue(v)
+		if !ok || tx.bucket(bucketApprovals).Get(be64(uint64(n))) == nil {
 			add("approvals", "a link hash points at no approval record")
 		}
 		return nil
@@ -224,6 +221,16 @@ func (tx *Tx) Check() []Problem {
 		// The current link must resolve to its record, or it cannot decide.
 		if a.TokenHash != "" && !bytes.Equal(tx.bucket(bucketTokens).Get([]byte(a.TokenHash)), k) {
 			add("approvals", "the current link of #%d is missing from the link index", a.Ticket)
+		}
+		for i, st := range a.Stages {
+			for j, sl := range st.Approvers {
+				for l, link := range sl.Links {
+					ref := helpdesk.LinkRef{Stage: i, Slot: j, Link: l}
+					if link.TokenHash != "" && !bytes.Equal(tx.bucket(bucketTokens).Get([]byte(link.TokenHash)), linkKey(a.Ticket, ref)) {
+						add("approvals", "the link of %s on #%d is missing from the link index", link.Login, a.Ticket)
+					}
+				}
+			}
 		}
 		return nil
 	})

@@ -1065,3 +1065,50 @@ func TestAppendAuditAfterUndecodableLastRecordFails(t *testing.T) {
 		t.Errorf("AppendAudit after a damaged record: %v, want an error naming the damage", err)
 	}
 }
+
+// A record with stages indexes each link as ticket and link; a link given
+// a new hash leaves its old one superseded, and deleting the record removes
+// every hash.
+func TestApprovalLinkIndex(t *testing.T) {
+	db := ticketFixture(t)
+	stages := []helpdesk.ApprovalStage{
+		{State: helpdesk.ApprovalPending, Approvers: []helpdesk.ApproverSlot{
+			{Approver: "ann", Links: []helpdesk.ApprovalLink{{Login: "ann", TokenHash: "h-ann"}}},
+			{Approver: "group:fin", Links: []helpdesk.ApprovalLink{{Login: "ben", TokenHash: "h-ben"}, {Login: "cy", TokenHash: "h-cy"}}},
+		}},
+		{Approvers: []helpdesk.ApproverSlot{{Approver: "dee", Links: []helpdesk.ApprovalLink{{Login: "dee"}}}}},
+	}
+	a := helpdesk.Approval{Ticket: 2, State: helpdesk.ApprovalPending, Approver: "ann, group:fin then dee", RequestedBy: "tech", Stages: stages}
+	mustUpdate(t, db, func(tx *Tx) error { return tx.PutApproval(a) })
+	type hit struct {
+		ticket     int
+		ref        helpdesk.LinkRef
+		found, sup bool
+	}
+	lookup := func(hash string) hit {
+		var h hit
+		mustView(t, db, func(tx *Tx) error {
+			a, ref, f, s, err := tx.ApprovalLinkByToken(hash)
+			h = hit{a.Ticket, ref, f, s}
+			return err
+		})
+		return h
+	}
+	equal(t, "h-cy", lookup("h-cy"), hit{2, helpdesk.LinkRef{Stage: 0, Slot: 1, Link: 1}, true, false})
+	equal(t, "h-ann", lookup("h-ann"), hit{2, helpdesk.LinkRef{}, true, false})
+	assertNoProblems(t, db)
+
+	a.SetLink(helpdesk.LinkRef{Stage: 0, Slot: 1, Link: 1}, "h-cy2", time.Time{})
+	mustUpdate(t, db, func(tx *Tx) error { return tx.PutApproval(a) })
+	equal(t, "h-cy after a new link", lookup("h-cy"), hit{2, helpdesk.LinkRef{Stage: 0, Slot: 1, Link: 1}, true, true})
+	equal(t, "h-cy2", lookup("h-cy2"), hit{2, helpdesk.LinkRef{Stage: 0, Slot: 1, Link: 1}, true, false})
+	assertNoProblems(t, db)
+
+	mustUpdate(t, db, func(tx *Tx) error { return tx.DeleteApproval(2) })
+	for _, h := range []string{"h-ann", "h-ben", "h-cy", "h-cy2"} {
+		if lookup(h).found {
+			t.Errorf("%s still finds a record after DeleteApproval", h)
+		}
+	}
+	assertNoProblems(t, db)
+}

@@ -121,6 +121,8 @@ func goneProblem(le *helpdesk.LinkError) problem {
 		helpdesk.LinkClosed:     "Ticket closed",
 		helpdesk.LinkTurnedOff:  "Approvals turned off",
 		helpdesk.LinkInactive:   "Account disabled",
+		// The other approvers settled the request (or this stage) first.
+		helpdesk.LinkDecidedByRule: "Already decided by the rule",
 	}[le.Problem]
 	if heading == "" {
 		heading = "Link no longer valid"
