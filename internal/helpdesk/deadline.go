@@ -145,6 +145,8 @@ func (a *Approval) SetDeadline(d DeadlineSpec, now time.Time) {
 // startClock restarts the open stage's clock at now: its deadline (if the
 // request has one), and the automatic reminders.
 func (a *Approval) startClock(now time.Time) {
+	// Deadlines are kept to the second: nobody reads them finer.
+	now = now.Truncate(time.Second)
 	a.Due = time.Time{}
 	if a.Deadline != nil && a.Deadline.Due > 0 {
 		a.Due = now.Add(a.Deadline.Due)
@@ -201,7 +203,7 @@ func (a Approval) NextStep(r Reminders, now time.Time) (Step, bool) {
 // stage (older ones stop working), and auto says whether a sweep sent it.
 func (a *Approval) Reminded(now time.Time, auto bool) {
 	a.Reminders++
-	a.Nudged = now
+	a.Nudged = now.Truncate(time.Second)
 	if auto {
 		a.AutoReminders++
 	}
