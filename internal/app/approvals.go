@@ -42,6 +42,15 @@ type ApprovalView struct {
 	// Stages lists the request's stages, their approvers and decisions:
 	// one stage with one approver for a request of a single approver.
 	Stages []StageView `json:"stages"`
+	// The deadline: each stage is due DueWindow after it opens (Due is the
+	// open stage's), then OnTimeout happens (remind, reject, cancel or
+	// escalate to EscalateTo). Empty and null without a deadline.
+	Due           OptTime `json:"due"`
+	DueWindow     string  `json:"due_window"`
+	OnTimeout     string  `json:"on_timeout"`
+	EscalateTo    string  `json:"escalate_to"`
+	AutoReminders int     `json:"auto_reminders"` // sent by sweeps in the open stage
+	TimedOut      bool    `json:"timed_out"`
 }
 
 // StageView is one stage of a request in `approval show`.
@@ -69,9 +78,18 @@ type ApproverView struct {
 }
 
 func approvalView(tx *store.Tx, a helpdesk.Approval, subject string) ApprovalView {
-	return ApprovalView{a.Ticket, subject, string(a.State), a.Approver, displayName(tx, a.Approver), a.RequestedBy, a.RequestedAt, a.Note,
-		a.DecidedBy, OptTime{a.DecidedAt}, a.Comment, a.CancelledBy, OptTime{a.Expires}, a.Round, a.Reminders, approvalBadge(tx, a).Text,
-		a.OnBehalfOf, onBehalfOfName(tx, a), stageViews(tx, a)}
+	v := ApprovalView{Ticket: a.Ticket, TicketSubject: subject, State: string(a.State), Approver: a.Approver, ApproverName: displayName(tx, a.Approver),
+		RequestedBy: a.RequestedBy, RequestedAt: a.RequestedAt, Note: a.Note, DecidedBy: a.DecidedBy, DecidedAt: OptTime{a.DecidedAt},
+		Comment: a.Comment, CancelledBy: a.CancelledBy, LinkExpires: OptTime{a.Expires}, Round: a.Round, Reminders: a.Reminders,
+		Badge: approvalBadge(tx, a).Text, OnBehalfOf: a.OnBehalfOf, OnBehalfOfName: onBehalfOfName(tx, a), Stages: stageViews(tx, a),
+		AutoReminders: a.AutoReminders, TimedOut: a.TimedOut}
+	if a.Deadline != nil {
+		v.DueWindow, v.OnTimeout, v.EscalateTo = helpdesk.DurationText(a.Deadline.Due), string(a.Deadline.OnTimeout), a.Deadline.EscalateTo
+		if a.State == helpdesk.ApprovalPending {
+			v.Due = OptTime{a.Due}
+		}
+	}
+	return v
 }
 
 func stageViews(tx *store.Tx, a helpdesk.Approval) []StageView {
@@ -151,6 +169,9 @@ func approvalBadge(tx *store.Tx, a helpdesk.Approval) *ApprovalBadge {
 		b.Text = "Approved by " + name
 	case helpdesk.ApprovalRejected:
 		b.Text = "Rejected by " + name
+		if a.TimedOut {
+			b.Text = "Rejected: timed out"
+		}
 	case helpdesk.ApprovalCancelled:
 		b.Text = "Cancelled"
 	}
@@ -162,7 +183,10 @@ func progressText(tx *store.Tx, a helpdesk.Approval) string {
 	switch a.State {
 	case helpdesk.ApprovalCancelled:
 		return "Cancelled"
-	case helpdesk.ApprovalApproved, helpdesk.ApprovalRejected:
+	case helpdesk.ApprovalRejected, helpdesk.ApprovalApproved:
+		if a.TimedOut {
+			return "Rejected: timed out"
+		}
 		verb := "Approved by "
 		if a.State == helpdesk.ApprovalRejected {
 			verb = "Rejected by "
@@ -380,6 +404,10 @@ func (s *Service) mintLinks(tx *store.Tx, lm linkMail, now time.Time) (m mail.Me
 	}
 	mt = minted{hash: hash, prevHash: link.TokenHash, prevExpires: link.Expires}
 	expires := now.Add(helpdesk.LinkTTL(tx.Settings()))
+	if !a.Due.IsZero() && a.Due.Before(expires) {
+		// A link dies with the deadline at the latest.
+		expires = a.Due
+	}
 	a.SetLink(ref, hash, expires)
 	if err := tx.PutApproval(a); err != nil {
 		return m, mt, "", "", err
@@ -457,6 +485,22 @@ func singleSpec(stages []helpdesk.StageSpec) bool {
 // ticket under the stage's rules; the first stage is asked now, each next
 // one once the one before it is approved.
 func (s *Service) RequestApprovals(ticket int, stages []helpdesk.StageSpec, note string) (ApprovalView, Delivery, error) {
+	return s.RequestApprovalWith(ApprovalRequestInput{Ticket: ticket, Stages: stages, Note: note})
+}
+
+// ApprovalRequestInput is everything a request is made with: from the
+// command line, or from a template that fills the same fields.
+type ApprovalRequestInput struct {
+	Ticket int                  `json:"ticket"`
+	Stages []helpdesk.StageSpec `json:"stages"`
+	Note   string               `json:"note"`
+	// Deadline: Due zero takes approvals.default-due.
+	Deadline helpdesk.DeadlineSpec `json:"deadline"`
+}
+
+// RequestApprovalWith is RequestApprovals with a deadline.
+func (s *Service) RequestApprovalWith(in ApprovalRequestInput) (ApprovalView, Delivery, error) {
+	ticket, stages, note := in.Ticket, in.Stages, in.Note
 	var out ApprovalView
 	d, err := s.write("approval request", func(c *Ctx) error {
 		t, _, err := visibleTicket(c, ticket)
@@ -505,6 +549,11 @@ func (s *Service) RequestApprovals(ticket int, stages []helpdesk.StageSpec, note
 			RequestedAt: c.Now, Note: note, Round: a.Round + 1, Stages: plan}
 		a.Summarize()
 		a.OnBehalfOf = onBehalfOf
+		dl, err := requestDeadline(c, in.Deadline, a)
+		if err != nil {
+			return err
+		}
+		a.SetDeadline(dl, c.Now)
 		if err := c.Tx.PutApproval(a); err != nil {
 			return err
 		}
@@ -517,6 +566,9 @@ func (s *Service) RequestApprovals(ticket int, stages []helpdesk.StageSpec, note
 		text := "Approval requested from " + askedText(c.Tx, a)
 		if note != "" {
 			text += ": " + note
+		}
+		if a.Deadline != nil {
+			text += " (due " + a.Due.Format("2006-01-02 15:04 MST") + ", then " + a.Deadline.String() + ")"
 		}
 		t.AddSystemEntry("approval-request", text, c.Now, c.Actor.Login)
 		if err := c.Tx.PutTicket(t); err != nil {
@@ -824,27 +876,11 @@ func (s *Service) RemindApproval(ticket int) (ApprovalView, Delivery, error) {
 		}
 		// Remind those whose link could decide now; if nobody's could,
 		// say why for the first of them.
-		var usable []helpdesk.LinkRef
-		var firstErr error
-		i := a.OpenStage()
-		for j, sl := range a.Plan()[i].Approvers {
-			if sl.Decision != "" {
-				continue
-			}
-			for k, l := range sl.Links {
-				if _, err := usableLinkFor(c.Tx, a, l.Login); err != nil {
-					if firstErr == nil {
-						firstErr = err
-					}
-					continue
-				}
-				usable = append(usable, helpdesk.LinkRef{Stage: i, Slot: j, Link: k})
-			}
-		}
+		usable, firstErr := usableRefs(c.Tx, a)
 		if len(usable) == 0 {
 			return errs.Conflictf("cannot remind: %v", firstErr)
 		}
-		a.Reminders++
+		a.Reminded(c.Now, false)
 		if err := c.Tx.PutApproval(a); err != nil {
 			return err
 		}
@@ -1055,6 +1091,9 @@ func linkApproval(tx *store.Tx, token string, now time.Time) (linkRecord, error)
 	r.login, r.expiry = link.Login, link.Expires
 	// A decided or cancelled request says so through any of its links; a
 	// pending one, that this link was replaced.
+	if a.State == helpdesk.ApprovalRejected && a.TimedOut {
+		return r, &helpdesk.LinkError{Problem: helpdesk.LinkTimedOut, Ticket: a.Ticket}
+	}
 	if a.Single() {
 		switch {
 		case a.State == helpdesk.ApprovalApproved, a.State == helpdesk.ApprovalRejected:
@@ -1266,4 +1305,30 @@ func sortApprovals(vs []ApprovalView) {
 			vs[j], vs[j-1] = vs[j-1], vs[j]
 		}
 	}
+}
+
+// usableRefs lists the links of the open stage's undecided approvers that
+// could decide now, and why the first that could not cannot.
+func usableRefs(tx *store.Tx, a helpdesk.Approval) ([]helpdesk.LinkRef, error) {
+	var usable []helpdesk.LinkRef
+	var firstErr error
+	i := a.OpenStage()
+	if i < 0 {
+		return nil, nil
+	}
+	for j, sl := range a.Plan()[i].Approvers {
+		if sl.Decision != "" {
+			continue
+		}
+		for k, l := range sl.Links {
+			if _, err := usableLinkFor(tx, a, l.Login); err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			usable = append(usable, helpdesk.LinkRef{Stage: i, Slot: j, Link: k})
+		}
+	}
+	return usable, firstErr
 }

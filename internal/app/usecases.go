@@ -57,6 +57,8 @@ type UseCases interface {
 	// Approvals.
 	RequestApproval(ticket int, approver, note string) (ApprovalView, Delivery, error)
 	RequestApprovals(ticket int, stages []helpdesk.StageSpec, note string) (ApprovalView, Delivery, error)
+	RequestApprovalWith(in ApprovalRequestInput) (ApprovalView, Delivery, error)
+	SweepApprovals() (SweepResult, Delivery, error)
 	CancelApproval(ticket int) (ApprovalView, Delivery, error)
 	RemindApproval(ticket int) (ApprovalView, Delivery, error)
 	Decide(ticket int, approve bool, comment string) (ApprovalView, Delivery, error)

@@ -46,6 +46,17 @@ func approvalKV(v app.ApprovalView) output.Tab {
 		{"Requested at", ts(v.RequestedAt)}, {"Note", v.Note}, {"Decided at", ts(v.DecidedAt)},
 		{"Comment", v.Comment}, {"Cancelled by", v.CancelledBy}, {"Link expires", linkExpires(v)},
 		{"Round", itoa(v.Round)}, {"Reminders", itoa(v.Reminders)}}
+	if v.OnTimeout != "" {
+		onTimeout := v.OnTimeout
+		if v.EscalateTo != "" {
+			onTimeout += " to " + v.EscalateTo
+		}
+		due := "—"
+		if !v.Due.IsZero() {
+			due = ts(v.Due.Time)
+		}
+		rows = append(rows, [2]string{"Due", due + " (each stage " + v.DueWindow + " after it opens)"}, [2]string{"On timeout", onTimeout})
+	}
 	if severalApprovers(v) {
 		rows = append(rows, stageRows(v)...)
 	}
@@ -94,6 +105,31 @@ func (f *Factory) printApproval(v app.ApprovalView, d app.Delivery, err error) e
 	}
 	f.reportDelivery(d)
 	return f.print(v, approvalKV(v))
+}
+
+// deadlineFlags reads --due, --on-timeout and --escalate-to; what they
+// leave out the service fills in (approvals.default-due, remind).
+func deadlineFlags(due, onTimeout, escalateTo string) (helpdesk.DeadlineSpec, error) {
+	var d helpdesk.DeadlineSpec
+	var err error
+	if d.Due, err = helpdesk.ParseDue("--due", due); err != nil {
+		return d, err
+	}
+	if onTimeout != "" {
+		var to string
+		if d.OnTimeout, to, err = helpdesk.ParseOnTimeout(onTimeout); err != nil {
+			return d, err
+		}
+		if to != "" && escalateTo != "" && to != escalateTo {
+			return d, errs.Usagef("--on-timeout %s and --escalate-to %s name different users", onTimeout, escalateTo).
+				WithHint("give the user once: --on-timeout escalate --escalate-to LOGIN")
+		}
+		if to != "" {
+			escalateTo = to
+		}
+	}
+	d.EscalateTo = escalateTo
+	return d, nil
 }
 
 // stagesFlag collects --approver, --rule, --reject-rule and --then in the
@@ -182,7 +218,7 @@ func (s *stagesFlag) specs() ([]helpdesk.StageSpec, error) {
 }
 
 func newCmdApprovalRequest(f *Factory) *cobra.Command {
-	var note string
+	var note, due, onTimeout, escalateTo string
 	var stages stagesFlag
 	cmd := &cobra.Command{
 		Use:   "request N --approver LOGIN|group:NAME... [--rule R] [--reject-rule R] [--then --approver ...] [--note TEXT]",
@@ -227,14 +263,15 @@ See docs/approvals.md.` +
 			if len(specs) == 0 || (len(specs) == 1 && len(specs[0].Approvers) == 0) {
 				return errs.Usagef("approval request needs --approver LOGIN")
 			}
+			dl, err := deadlineFlags(due, onTimeout, escalateTo)
+			if err != nil {
+				return err
+			}
 			svc, err := f.Service()
 			if err != nil {
 				return err
 			}
-			if len(specs) == 1 && len(specs[0].Approvers) == 1 && !stages.stages[0].ruleSet && !stages.stages[0].rejectSet {
-				return f.printApproval(svc.RequestApproval(n, specs[0].Approvers[0], note))
-			}
-			return f.printApproval(svc.RequestApprovals(n, specs, note))
+			return f.printApproval(svc.RequestApprovalWith(app.ApprovalRequestInput{Ticket: n, Stages: specs, Note: note, Deadline: dl}))
 		},
 		ValidArgsFunction: completeTickets(f),
 	}
@@ -244,6 +281,11 @@ See docs/approvals.md.` +
 	cmd.Flags().Var(stageValue{&stages, "then"}, "then", "start the next stage: the approvers after it are asked once this stage is approved")
 	cmd.Flags().Lookup("then").NoOptDefVal = "true"
 	cmd.Flags().StringVar(&note, "note", "", "what the approver should know")
+	cmd.Flags().StringVar(&due, "due", "", "each stage must be settled this long after it opens, e.g. 48h (default approvals.default-due)")
+	cmd.Flags().StringVar(&onTimeout, "on-timeout", "", "when a stage is not settled in time: remind|reject|cancel|escalate (default remind)")
+	cmd.Flags().StringVar(&escalateTo, "escalate-to", "", "with --on-timeout escalate: the user who takes the place of the undecided approvers")
+	_ = cmd.RegisterFlagCompletionFunc("on-timeout", fixedCompletion("remind", "reject", "cancel", "escalate"))
+	_ = cmd.RegisterFlagCompletionFunc("escalate-to", completeValue(f, app.CompleteUsers))
 	_ = cmd.RegisterFlagCompletionFunc("approver", completeValue(f, app.CompleteUsers))
 	_ = cmd.RegisterFlagCompletionFunc("rule", fixedCompletion("any", "all", "majority"))
 	_ = cmd.RegisterFlagCompletionFunc("reject-rule", fixedCompletion("any", "all", "majority"))
@@ -340,26 +382,59 @@ approver is mailed that the request was withdrawn.` + exitStatus("5  the approva
 }
 
 func newCmdApprovalRemind(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "remind N",
-		Short: "Re-send the approver mail with a fresh link",
+	var due bool
+	cmd := &cobra.Command{
+		Use:   "remind N | remind --due",
+		Short: "Re-send the approver mail with a fresh link, or sweep what is due",
 		Long: `Send the approver a reminder with a new link; the previous link stops working.
-Allowed to technicians who may request approval on the ticket, and administrators.` + exitStatus("5  the approval is not pending"),
-		Example:           "  deskctl approval remind 42",
-		Args:              usageArgs(1, 1, "a ticket number"),
+Allowed to technicians who may request approval on the ticket, and administrators.
+
+With --due and no ticket (administrators; for cron when no deskctl serve runs), do one
+sweep as a running serve does every minute: remind the undecided approvers of every
+pending request whose automatic reminder is due (approvals.remind-after, remind-every,
+remind-max), and carry out every deadline that has come (--due and --on-timeout of
+approval request). Each is logged on its ticket, audited, and printed. Sweeps by several
+processes at once never remind or time out a request twice.
+JSON fields (--due): at, actions (ticket, action, to, detail); action is remind,
+timeout-remind, timeout-reject, timeout-cancel or timeout-escalate.` +
+			exitStatus("2  a ticket with --due, or neither", "4  --due and you are not an administrator", "5  the approval is not pending"),
+		Example:           "  deskctl approval remind 42\n  deskctl approval remind --due -o json    # from cron, every few minutes",
+		Args:              usageArgs(0, 1, "a ticket number, or --due alone"),
 		ValidArgsFunction: completeTickets(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := parseTicket(args[0])
+			if due == (len(args) == 1) {
+				return errs.Usagef("approval remind needs a ticket number, or --due alone").
+					WithHint("remind one request: deskctl approval remind N; sweep every due one: deskctl approval remind --due")
+			}
+			svc, err := f.Service()
 			if err != nil {
 				return err
 			}
-			svc, err := f.Service()
+			if due {
+				res, d, err := svc.SweepApprovals()
+				if err != nil {
+					return err
+				}
+				f.reportDelivery(d)
+				return f.print(res, sweepTab(res))
+			}
+			n, err := parseTicket(args[0])
 			if err != nil {
 				return err
 			}
 			return f.printApproval(svc.RemindApproval(n))
 		},
 	}
+	cmd.Flags().BoolVar(&due, "due", false, "sweep: send the automatic reminders and carry out the deadlines that are due")
+	return cmd
+}
+
+func sweepTab(r app.SweepResult) output.Tab {
+	t := output.Tab{Columns: output.Cols("#", "ACTION", "TO", "DETAIL"), Empty: "nothing due"}
+	for _, a := range r.Actions {
+		t.Rows = append(t.Rows, []string{itoa(a.Ticket), a.Action, strings.Join(a.To, ", "), a.Detail})
+	}
+	return t
 }
 
 func newCmdApprovalDecide(f *Factory, verb string) *cobra.Command {

@@ -9,10 +9,12 @@ import (
 	"os/signal"
 	"os/user"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/deskctl/deskctl/internal/api"
+	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/store"
 	"github.com/deskctl/deskctl/internal/web"
@@ -22,6 +24,7 @@ import (
 var _ = register(func(f *Factory) (string, *cobra.Command) {
 	var listen, socket, socketMode, socketGroup, tlsCert, tlsKey string
 	var trustProxy bool
+	var sweepEvery time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve [--listen 127.0.0.1:8080] [--socket PATH] [--tls-cert FILE --tls-key FILE]",
 		Short: "Serve the approval pages and the API for remote deskctl commands",
@@ -46,7 +49,10 @@ response carries Strict-Transport-Security: max-age=31536000 (one year, no prelo
 The database is opened per request and never held, so every other deskctl command keeps
 working while serve runs. The mail a decision causes is sent in the background right
 after the approver has their answer, and queued mail that is due is retried every
-minute, so a running serve keeps the outbox moving. SIGINT or SIGTERM shut it down
+minute, so a running serve keeps the outbox moving. Every --sweep-every (default 1m)
+it also sends the automatic approval reminders that are due and carries out approval
+deadlines, as deskctl approval remind --due does; several servers on one database
+never do either twice. SIGINT or SIGTERM shut it down
 gracefully (the mail being sent is finished; the rest stays queued).` +
 			exitStatus("2  the address or socket cannot be listened on, a TLS file cannot be read, or public-url is invalid"),
 		Example: "  deskctl serve --listen 127.0.0.1:8080\n  deskctl serve --socket /run/deskctl/deskctl.sock --socket-group deskctl --listen none\n" +
@@ -85,6 +91,9 @@ gracefully (the mail being sent is finished; the rest stays queued).` +
 					return err
 				}
 			}
+			if sweepEvery <= 0 {
+				return errs.Usagef("--sweep-every %s is not a positive duration", sweepEvery).WithHint("write it like 1m or 30s")
+			}
 			if cmd.Flags().Changed("trust-proxy") {
 				c.TrustProxy = trustProxy
 			}
@@ -97,6 +106,14 @@ gracefully (the mail being sent is finished; the rest stays queued).` +
 				return err
 			}
 			waitMail := svc.StartMailer(ctx, time.Minute)
+			waitSweep := svc.StartSweeper(ctx, sweepEvery, func(r app.SweepResult, err error) {
+				if err != nil {
+					logger.Warn("approval sweep failed; trying again next round", "error", err.Error())
+				}
+				for _, a := range r.Actions {
+					logger.Info("approval sweep", "ticket", a.Ticket, "action", a.Action, "to", strings.Join(a.To, ","), "detail", a.Detail)
+				}
+			})
 			apiHandler := api.New(api.Options{Service: svc, Logger: logger, TrustProxy: c.TrustProxy})
 			// One form key per database, so that servers behind one load
 			// balancer accept each other's forms; while the database cannot
@@ -115,6 +132,7 @@ gracefully (the mail being sent is finished; the rest stays queued).` +
 			}
 			err = web.ServeListeners(ctx, lns, h, logger, api.ConnContext)
 			stop()
+			waitSweep()
 			waitMail()
 			if socket != "" {
 				os.Remove(socket)
@@ -129,6 +147,7 @@ gracefully (the mail being sent is finished; the rest stays queued).` +
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM, with chain)")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "the certificate's private key (PEM)")
 	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
+	cmd.Flags().DurationVar(&sweepEvery, "sweep-every", time.Minute, "how often to send due approval reminders and carry out deadlines")
 	cmd.Flags().BoolVar(&trustProxy, "trust-proxy", false, "behind a reverse proxy: rate-limit by the client address in X-Forwarded-For (config key trust-proxy)")
 	return "ops", cmd
 })

@@ -88,7 +88,13 @@ func newCmdSettingsSet(f *Factory) *cobra.Command {
   approvals.enabled       true|false   allow technicians to request ad-hoc approvals (default false)
   approvals.link-ttl      duration     how long an approval link stays valid (default 168h)
   approvals.gate-actions  ACTION,...   ticket actions held back while the ticket's approval is pending
-                                       or rejected, e.g. close,assign; none (the default) for none` + exitStatus(),
+                                       or rejected, e.g. close,assign; none (the default) for none
+  approvals.default-due   duration     each stage's deadline when a request gives no --due; off (the
+                                       default) for none
+  approvals.remind-after  duration     remind undecided approvers this long after their stage opened
+                                       (deskctl serve, or approval remind --due); off (the default): never
+  approvals.remind-every  duration     then remind again this often (default: as remind-after)
+  approvals.remind-max    number       at most this many automatic reminders per stage (default 3; 0: none)` + exitStatus(),
 		Example: "  deskctl settings set approvals.enabled true\n  deskctl settings set approvals.link-ttl 72h\n" +
 			"  deskctl settings set approvals.gate-actions close,assign",
 		Args:              usageArgs(2, 2, "a KEY and a VALUE"),

@@ -120,6 +120,12 @@ func (c *Client) RequestApproval(ticket int, approver, note string) (app.Approva
 func (c *Client) RequestApprovals(ticket int, stages []helpdesk.StageSpec, note string) (app.ApprovalView, app.Delivery, error) {
 	return call2[app.ApprovalView, app.Delivery](c, "RequestApprovals", ticket, stages, note)
 }
+func (c *Client) RequestApprovalWith(in app.ApprovalRequestInput) (app.ApprovalView, app.Delivery, error) {
+	return call2[app.ApprovalView, app.Delivery](c, "RequestApprovalWith", in)
+}
+func (c *Client) SweepApprovals() (app.SweepResult, app.Delivery, error) {
+	return call2[app.SweepResult, app.Delivery](c, "SweepApprovals")
+}
 func (c *Client) CancelApproval(ticket int) (app.ApprovalView, app.Delivery, error) {
 	return call2[app.ApprovalView, app.Delivery](c, "CancelApproval", ticket)
 }

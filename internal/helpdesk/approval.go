@@ -58,6 +58,16 @@ type Approval struct {
 	// Stages holds a request with several approvers or stages (see
 	// approvalrule.go); a record without them asks Approver alone.
 	Stages []ApprovalStage `json:"stages,omitempty"`
+	// Deadline is the request's due window and timeout action (nil: none);
+	// Due is when its open stage is due, from when the stage opened.
+	Deadline *DeadlineSpec `json:"deadline,omitempty"`
+	Due      time.Time     `json:"due,omitzero"`
+	// Nudged is when the open stage opened or its approvers were last
+	// reminded; AutoReminders counts the reminders sweeps sent it.
+	Nudged        time.Time `json:"nudged,omitzero"`
+	AutoReminders int       `json:"auto_reminders,omitempty"`
+	// TimedOut says the request was rejected by its deadline.
+	TimedOut bool `json:"timed_out,omitempty"`
 }
 
 // TokenBytes is the link token's entropy: 256 bits.
@@ -111,6 +121,7 @@ const (
 	LinkExpired    LinkProblem = "expired"    // past approvals.link-ttl
 	LinkCancelled  LinkProblem = "cancelled"  // an administrator withdrew the request
 	LinkSuperseded LinkProblem = "superseded" // a newer link (reminder or new request) replaced it
+	LinkTimedOut   LinkProblem = "timed-out"  // the request reached its deadline and was rejected
 	LinkClosed     LinkProblem = "closed"     // the ticket was closed while the request waited
 	LinkTurnedOff  LinkProblem = "turned-off" // approvals.enabled is false
 	LinkInactive   LinkProblem = "inactive"   // the approver's account is disabled
@@ -133,6 +144,8 @@ func (e *LinkError) Error() string {
 		return "this approval link has expired; ask the technician to send a reminder"
 	case LinkCancelled:
 		return "this approval request was cancelled"
+	case LinkTimedOut:
+		return "this approval request timed out: nobody decided before its deadline, so it was rejected; nothing was recorded"
 	case LinkSuperseded:
 		return "this approval link was replaced by a newer one; use the most recent email"
 	case LinkClosed:

@@ -284,6 +284,7 @@ func (a *Approval) Decide(ref LinkRef, by string, approve bool, comment, via str
 		next := &a.Stages[ref.Stage+1]
 		next.State, next.OpenedAt = ApprovalPending, now
 		res.Opened = ref.Stage + 1
+		a.startClock(now)
 	case st.State == ApprovalApproved:
 		a.State, res.Decided = ApprovalApproved, true
 	}

@@ -22,12 +22,34 @@ const (
 	SettingApprovalsEnabled = "approvals.enabled"
 	SettingLinkTTL          = "approvals.link-ttl"
 	SettingGateActions      = "approvals.gate-actions"
+	SettingDefaultDue       = "approvals.default-due"
+	SettingRemindAfter      = "approvals.remind-after"
+	SettingRemindEvery      = "approvals.remind-every"
+	SettingRemindMax        = "approvals.remind-max"
 )
 
 var settings = []Setting{
 	{SettingApprovalsEnabled, "false", "allow technicians to request ad-hoc approvals", checkBool},
 	{SettingLinkTTL, "168h", "how long an approval link stays valid", checkTTL},
 	{SettingGateActions, GateNone, "ticket actions held back while the ticket's approval is pending or rejected", checkGateActions},
+	{SettingDefaultDue, "", "deadline of each approval stage when a request gives no --due (empty or off: none)", checkDue},
+	{SettingRemindAfter, "", "remind undecided approvers this long after their stage opened (empty or off: never)", checkDue},
+	{SettingRemindEvery, "", "then remind again this often (empty: as approvals.remind-after)", checkDue},
+	{SettingRemindMax, "3", "at most this many automatic reminders per stage (0: none)", checkCount},
+}
+
+func checkDue(v string) error {
+	if _, err := ParseDue("value", v); err != nil {
+		return errs.Usagef("%q is not a duration between 1m and 8784h", v).WithHint("write it like 24h or 90m (days in hours); off or empty for none")
+	}
+	return nil
+}
+
+func checkCount(v string) error {
+	if n, err := strconv.Atoi(v); err != nil || n < 0 {
+		return errs.Usagef("%q is not a whole number of 0 or more", v).WithHint("write it like 3; 0 turns automatic reminders off")
+	}
+	return nil
 }
 
 func checkBool(v string) error {

@@ -118,6 +118,7 @@ func goneProblem(le *helpdesk.LinkError) problem {
 		helpdesk.LinkExpired:    "Link expired",
 		helpdesk.LinkCancelled:  "Request cancelled",
 		helpdesk.LinkSuperseded: "Link replaced",
+		helpdesk.LinkTimedOut:   "Request timed out",
 		helpdesk.LinkClosed:     "Ticket closed",
 		helpdesk.LinkTurnedOff:  "Approvals turned off",
 		helpdesk.LinkInactive:   "Account disabled",

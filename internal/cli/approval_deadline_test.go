@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/deskctl/deskctl/internal/app"
+	"github.com/deskctl/deskctl/internal/mail/mailtest"
+)
+
+// deadlineDesk is a database with n pending requests, each asking carol
+// and dan, made at t0 with automatic reminders one hour later (one each).
+func deadlineDesk(t *testing.T, n int) (db string, smtp *mailtest.Server, env func(at string) []string) {
+	t.Helper()
+	db = filepath.Join(t.TempDir(), "desk.db")
+	smtp = mailtest.Start(t)
+	env = func(at string) []string {
+		return []string{"DESKCTL_SMTP_HOST=" + smtp.Host(), "DESKCTL_SMTP_PORT=" + strconv.Itoa(smtp.Port()),
+			"DESKCTL_SMTP_TLS=none", "DESKCTL_SMTP_FROM=helpdesk@example.com", "DESKCTL_PUBLIC_URL=https://help.example.com",
+			"DESKCTL_USER=alice", testNowEnv + "=" + at}
+	}
+	run := func(args ...string) {
+		t.Helper()
+		p := runCmd(t, deskctlCommand(t, db, env("2026-03-02T09:00:00Z"), args...), args)
+		if p.code != ExitOK {
+			t.Fatal(p)
+		}
+	}
+	run("init", "--admin", "alice", "--email", "alice@example.com")
+	for _, u := range []string{"bob", "carol", "dan", "erin"} {
+		run("user", "add", u, "--email", u+"@example.com")
+	}
+	run("resource", "add", "network")
+	run("resource", "add-member", "network", "bob")
+	run("access", "grant", "start", "request-approval", "--to", "user:bob")
+	run("access", "grant", "dispatcher", "authorize", "--to", "user:alice")
+	run("settings", "set", "approvals.enabled", "true")
+	run("settings", "set", "approvals.remind-after", "1h")
+	run("settings", "set", "approvals.remind-max", "1")
+	for i := 1; i <= n; i++ {
+		run("--as", "erin", "ticket", "create", "--subject", "Laptop "+strconv.Itoa(i))
+		run("ticket", "authorize", strconv.Itoa(i), "--resource", "network")
+		run("--as", "bob", "approval", "request", strconv.Itoa(i), "--approver", "carol", "--approver", "dan")
+	}
+	if got := len(smtp.Messages()); got != 2*n {
+		t.Fatalf("%d request mails, want %d", got, 2*n)
+	}
+	return db, smtp, env
+}
+
+// Two sweeps at once on one file: each reminder is decided and queued by
+// exactly one of them, so each approver gets exactly one reminder.
+func TestConcurrentSweepsRemindOnce(t *testing.T) {
+	const n = 6
+	db, smtp, env := deadlineDesk(t, n)
+	args := []string{"approval", "remind", "--due", "-o", "json"}
+	var wg sync.WaitGroup
+	results := make([]deskProc, 3)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = runCmd(t, deskctlCommand(t, db, env("2026-03-02T10:00:01Z"), args...), args)
+		}()
+	}
+	wg.Wait()
+	actions := 0
+	for _, p := range results {
+		if p.code != ExitOK {
+			t.Fatal(p)
+		}
+		var r app.SweepResult
+		if err := json.Unmarshal([]byte(p.stdout), &r); err != nil {
+			t.Fatalf("%v: %s", err, p.stdout)
+		}
+		actions += len(r.Actions)
+	}
+	if actions != n {
+		t.Fatalf("the sweeps reported %d reminders, want %d", actions, n)
+	}
+	perTo := map[string]int{}
+	for _, m := range smtp.Messages()[2*n:] {
+		for _, to := range m.To {
+			perTo[to]++
+		}
+	}
+	if perTo["carol@example.com"] != n || perTo["dan@example.com"] != n || len(perTo) != 2 {
+		t.Fatalf("reminders per address: %v, want %d each to carol and dan", perTo, n)
+	}
+}
+
+// deskctl serve sweeps on its own: two servers on one file send each
+// reminder once.
+func TestServeSweeps(t *testing.T) {
+	const n = 3
+	db, smtp, env := deadlineDesk(t, n)
+	var serves []*exec.Cmd
+	for range 2 {
+		cmd := deskctlCommand(t, db, env("2026-03-02T10:00:01Z"), "serve", "--listen", "127.0.0.1:0", "--sweep-every", "50ms")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		serves = append(serves, cmd)
+	}
+	stop := func() {
+		for _, c := range serves {
+			_ = c.Process.Signal(syscall.SIGTERM)
+		}
+		for _, c := range serves {
+			_ = c.Wait()
+		}
+	}
+	defer stop()
+	// Wait for the servers' sweeps to send every reminder (the bound only
+	// keeps a broken build from hanging; it is not what is measured).
+	for give := time.Now().Add(60 * time.Second); len(smtp.Messages()) < 4*n; {
+		if time.Now().After(give) {
+			t.Fatalf("the servers sent %d mails, want %d", len(smtp.Messages()), 4*n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	serves = nil
+	p := runCmd(t, deskctlCommand(t, db, env("2026-03-02T10:00:02Z"), "approval", "remind", "--due"), nil)
+	if p.code != ExitOK || p.stdout != "nothing due\n" {
+		t.Fatalf("after the servers' sweeps: %v", p)
+	}
+	if got := len(smtp.Messages()); got != 4*n {
+		t.Fatalf("%d mails in all, want %d: a reminder went out twice", got, 4*n)
+	}
+}
