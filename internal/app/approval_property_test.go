@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
 	"github.com/deskctl/deskctl/internal/mail/mailtest"
@@ -42,7 +43,14 @@ func TestApprovalPropertyRandomSequences(t *testing.T) {
 	d.apply(t, "alice", propertyPolicy)
 	pool := []string{"e0", "e1", "e2", "group:fin", "group:ops"}
 	rules := []string{"any", "all", "majority", "1", "2"}
-	for iter := range 25 {
+	// Automatic reminders too, so sweeps also remind before deadlines.
+	for k, v := range map[string]string{"approvals.remind-after": "20h", "approvals.remind-max": "2"} {
+		if _, err := d.as("alice").SetSetting(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	swept := map[string]int{} // what sweeps did, over all cases
+	for iter := range 40 {
 		rng := rand.New(rand.NewPCG(uint64(iter), 7))
 		tv, err := d.as("alice").CreateTicket(CreateTicketInput{Subject: fmt.Sprintf("case %d", iter), Requester: "dave", Resource: "network"})
 		if err != nil {
@@ -95,7 +103,18 @@ func TestApprovalPropertyRandomSequences(t *testing.T) {
 			}
 			seen = len(msgs)
 		}
-		if _, _, err := d.as("bob").RequestApprovals(n, specs, ""); err != nil {
+		// Four in five requests get a deadline, each timeout action in turn.
+		var deadline helpdesk.DeadlineSpec
+		if iter%5 != 4 {
+			action := []string{"remind", "reject", "cancel", "escalate-to:carol"}[iter%5]
+			act, to, err := helpdesk.ParseOnTimeout(action)
+			if err != nil {
+				t.Fatal(err)
+			}
+			deadline = helpdesk.DeadlineSpec{Due: time.Duration(1+rng.IntN(48)) * time.Hour, OnTimeout: act, EscalateTo: to}
+			desc += fmt.Sprintf(" due %s on-timeout %s", deadline.Due, action)
+		}
+		if _, _, err := d.as("bob").RequestApprovalWith(ApprovalRequestInput{Ticket: n, Stages: specs, Deadline: deadline}); err != nil {
 			t.Fatalf("%s: %v", desc, err)
 		}
 		collect()
@@ -113,6 +132,24 @@ func TestApprovalPropertyRandomSequences(t *testing.T) {
 				break
 			}
 			switch r := rng.IntN(20); {
+			case r >= 4 && r < 7:
+				// Time passes and a sweep runs: a timeout may remind,
+				// escalate, reject or cancel; whatever it does to links
+				// shows in the reminder count or the state.
+				d.now = d.now.Add(time.Duration(1+rng.IntN(36)) * time.Hour)
+				res, _, err := d.as("alice").SweepApprovals()
+				if err != nil {
+					t.Fatalf("%s: sweep: %v", desc, err)
+				}
+				for _, a := range res.Actions {
+					swept[a.Action]++
+				}
+				if after := state(); after.Reminders != v.Reminders || after.Round != v.Round {
+					for _, l := range links {
+						dead[l.token] = true
+					}
+					collect()
+				}
 			case r == 0:
 				if _, _, err := d.as("alice").CancelApproval(n); err != nil {
 					t.Fatalf("%s: cancel: %v", desc, err)
@@ -213,6 +250,11 @@ func TestApprovalPropertyRandomSequences(t *testing.T) {
 			t.Fatalf("%s: %d decisions made, %d log entries, %d recorded", desc, decisions, entries, recorded)
 		}
 	}
+	// The cases must have exercised timeouts, or the property says nothing about them.
+	if len(swept) < 5 { // remind and the four timeout actions
+		t.Fatalf("sweeps did only %v over all cases", swept)
+	}
+	t.Logf("sweep actions: %v", swept)
 }
 
 func mustRule(t *testing.T, s string) helpdesk.ApprovalRule {
