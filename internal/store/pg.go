@@ -653,6 +653,10 @@ func (c *pgCursor) fetch(asc bool, cond string, arg []byte) ([]byte, []byte) {
 	} else if c.size < pgMaxBatch {
 		c.size *= 4
 	}
+	return c.fetchSized(asc, cond, arg)
+}
+
+func (c *pgCursor) fetchSized(asc bool, cond string, arg []byte) ([]byte, []byte) {
 	order := "ASC"
 	if !asc {
 		order = "DESC"
@@ -697,7 +701,12 @@ func (c *pgCursor) at() ([]byte, []byte) {
 }
 
 func (c *pgCursor) First() ([]byte, []byte) { c.size = 0; return c.fetch(true, "", nil) }
-func (c *pgCursor) Last() ([]byte, []byte)  { c.size = 0; return c.fetch(false, "", nil) }
+
+// Last reads the last key alone: most callers want only that (the head
+// of the audit chain every write appends to), and the newest records can
+// be large, such as a policy apply's audit record. A walk back from there
+// reads batches.
+func (c *pgCursor) Last() ([]byte, []byte) { c.size = 1; return c.fetchSized(false, "", nil) }
 
 func (c *pgCursor) Seek(key []byte) ([]byte, []byte) {
 	if j, ok := c.within(key); ok {
