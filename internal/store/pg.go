@@ -371,7 +371,10 @@ func (db *DB) runPG(opts pgx.TxOptions, write bool, fn func(*pgTx) error) error 
 		return pgError(s.name, err)
 	}
 	t := &pgTx{ctx: ctx, tx: ptx, write: write, store: s}
-	defer func() { _ = ptx.Rollback(context.Background()) }()
+	defer func() {
+		_ = t.settle() // the connection is free again
+		_ = ptx.Rollback(context.Background())
+	}()
 	if write {
 		// One round trip (no arguments: the simple protocol runs both).
 		lock := fmt.Sprintf("SET LOCAL lock_timeout = %d; SELECT pg_advisory_xact_lock(%d)", db.lockTimeout.Milliseconds(), writerLock)
@@ -380,9 +383,9 @@ func (db *DB) runPG(opts pgx.TxOptions, write bool, fn func(*pgTx) error) error 
 		}
 	}
 	ferr := fn(t)
-	if t.err != nil {
-		// A read failed inside fn: whatever fn concluded from the missing
-		// data is void.
+	if t.settle() != nil {
+		// A read, or a send of writes in the background, failed inside
+		// fn: whatever fn concluded from the missing data is void.
 		return pgError(s.name, t.err)
 	}
 	if ferr != nil {
@@ -431,6 +434,8 @@ type pgTx struct {
 	replaced   map[string]bool
 	seqs       map[string]uint64
 	seqsUnsent map[string]bool
+	// sending reports the end of the send in flight (pgwrite.go).
+	sending chan error
 	// known holds what this write transaction knows a key holds without
 	// asking: keys it wrote and keys preloaded (absent ones as absentKey);
 	// maxKey the highest ticket key stored, read once.
@@ -486,7 +491,7 @@ func (t *pgTx) query(sql string, args ...any) (pgx.Rows, bool) {
 // queryNow runs a read without sending the queued writes first: for reads
 // that no queued write can change.
 func (t *pgTx) queryNow(sql string, args ...any) (pgx.Rows, bool) {
-	if t.err != nil {
+	if t.settle() != nil {
 		return nil, false
 	}
 	rows, err := t.tx.Query(t.ctx, sql, args...)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"slices"
 	"sort"
@@ -25,11 +26,17 @@ import (
 // turns out to be stored already, the savepoint is rolled back and the
 // same rows go through the upsert. Buckets where the transaction knows it
 // replaces a key (it read or wrote it before) take the upsert at once.
+//
+// A transaction that writes more than pgSendAt keys sends them on in the
+// background while the use case goes on preparing the next ones, so the
+// server stores one part while deskctl builds the next: the two take
+// turns on one core otherwise. Only one send is in flight, and everything
+// else that uses the connection waits for it first (settle).
 
 const (
-	// pgSendAt bounds the writes a transaction holds before sending them,
-	// and so its memory whatever the size of the use case.
-	pgSendAt = 20000
+	// pgSendAt is how many writes a transaction holds before sending them
+	// on in the background; it also bounds the memory they take.
+	pgSendAt = 4096
 	// pgCopyFrom is how many new keys of one bucket make COPY worth its
 	// savepoint's two extra round trips.
 	pgCopyFrom = 256
@@ -63,29 +70,64 @@ func (t *pgTx) hold(bucket string, key, value []byte) error {
 	}
 	m[string(key)] = value
 	if t.unsent >= pgSendAt {
-		return t.flush()
+		if err := t.settle(); err != nil {
+			return err
+		}
+		job := t.takeWrites()
+		done := make(chan error, 1)
+		t.sending = done
+		ctx, tx := t.ctx, t.tx
+		go func() { done <- job.send(ctx, tx) }()
 	}
 	return nil
 }
 
 func isAbsent(v []byte) bool { return len(v) > 0 && &v[0] == &absentKey[0] }
 
-// flush sends the writes held so far.
+// settle waits for the send in flight, if any, and returns the
+// transaction's failure, if any.
+func (t *pgTx) settle() error {
+	if t.sending != nil {
+		if err := <-t.sending; err != nil {
+			t.fail(err)
+		}
+		t.sending = nil
+	}
+	return t.err
+}
+
+// flush sends the writes held so far and waits until they are stored.
 func (t *pgTx) flush() error {
-	if t.err != nil {
-		return t.err
+	if err := t.settle(); err != nil {
+		return err
 	}
 	if t.unsent == 0 && len(t.seqsUnsent) == 0 {
 		return nil
 	}
+	if err := t.takeWrites().send(t.ctx, t.tx); err != nil {
+		t.fail(err)
+		return err
+	}
+	return nil
+}
+
+// pgSend is a set of writes taken from the transaction to be sent.
+type pgSend struct {
+	batch  pgx.Batch // the deletes, upserts and sequences: one round trip
+	copies []pgCopy
+}
+
+type pgCopy struct {
+	bucket string
+	rows   []kvPair
+}
+
+// takeWrites turns the writes held into the statements that store them,
+// and holds none any more.
+func (t *pgTx) takeWrites() *pgSend {
 	written, replaced, seqs := t.written, t.replaced, t.seqsUnsent
 	t.written, t.replaced, t.seqsUnsent, t.unsent = nil, nil, nil, 0
-	var batch pgx.Batch
-	type copyIn struct {
-		bucket string
-		rows   []kvPair
-	}
-	var copies []copyIn
+	job := &pgSend{}
 	for _, name := range sortedNames(written) {
 		table := pgx.Identifier{pgTable(name)}.Sanitize()
 		var gone [][]byte
@@ -98,31 +140,35 @@ func (t *pgTx) flush() error {
 			}
 		}
 		if len(gone) > 0 {
-			batch.Queue(`DELETE FROM `+table+` WHERE k = ANY($1)`, gone)
+			job.batch.Queue(`DELETE FROM `+table+` WHERE k = ANY($1)`, gone)
 		}
 		// In key order, the server adds to its index pages in turn.
 		slices.SortFunc(rows, func(a, b kvPair) int { return bytes.Compare(a.k, b.k) })
 		switch {
 		case len(rows) >= pgCopyFrom && !replaced[name]:
-			copies = append(copies, copyIn{name, rows})
+			job.copies = append(job.copies, pgCopy{name, rows})
 		case len(rows) > 0:
 			k, v := columns(rows)
-			batch.Queue(upsertSQL(table), k, v)
+			job.batch.Queue(upsertSQL(table), k, v)
 		}
 	}
 	for _, name := range sortedNames(seqs) {
-		batch.Queue(`INSERT INTO deskctl_sequences (bucket, value) VALUES ($1, $2)
+		job.batch.Queue(`INSERT INTO deskctl_sequences (bucket, value) VALUES ($1, $2)
 			ON CONFLICT (bucket) DO UPDATE SET value = EXCLUDED.value`, name, int64(t.seqs[name]))
 	}
-	if batch.Len() > 0 {
-		if err := t.tx.SendBatch(t.ctx, &batch).Close(); err != nil {
-			t.fail(err)
+	return job
+}
+
+// send runs on the transaction's connection; nothing else may use it
+// meanwhile.
+func (j *pgSend) send(ctx context.Context, tx pgx.Tx) error {
+	if j.batch.Len() > 0 {
+		if err := tx.SendBatch(ctx, &j.batch).Close(); err != nil {
 			return err
 		}
 	}
-	for _, c := range copies {
-		if err := t.copyNew(c.bucket, c.rows); err != nil {
-			t.fail(err)
+	for _, c := range j.copies {
+		if err := copyNew(ctx, tx, c.bucket, c.rows); err != nil {
 			return err
 		}
 	}
@@ -146,24 +192,24 @@ func columns(rows []kvPair) (keys, values [][]byte) {
 
 // copyNew writes rows that are most likely new into bucket with COPY, and
 // with the upsert when one of them is stored already.
-func (t *pgTx) copyNew(bucket string, rows []kvPair) error {
-	sp, err := t.tx.Begin(t.ctx)
+func copyNew(ctx context.Context, tx pgx.Tx, bucket string, rows []kvPair) error {
+	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = sp.CopyFrom(t.ctx, pgx.Identifier{pgTable(bucket)}, []string{"k", "v"}, &pairSource{rows: rows, i: -1})
+	_, err = sp.CopyFrom(ctx, pgx.Identifier{pgTable(bucket)}, []string{"k", "v"}, &pairSource{rows: rows, i: -1})
 	if err == nil {
-		return sp.Commit(t.ctx)
+		return sp.Commit(ctx)
 	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "23505" { // unique_violation
 		return err
 	}
-	if err := sp.Rollback(t.ctx); err != nil {
+	if err := sp.Rollback(ctx); err != nil {
 		return err
 	}
 	k, v := columns(rows)
-	_, err = t.tx.Exec(t.ctx, upsertSQL(pgx.Identifier{pgTable(bucket)}.Sanitize()), k, v)
+	_, err = tx.Exec(ctx, upsertSQL(pgx.Identifier{pgTable(bucket)}.Sanitize()), k, v)
 	return err
 }
 
