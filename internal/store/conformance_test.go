@@ -27,6 +27,7 @@ var behaviour = []struct {
 	{"EachTicketFiltersNewestFirst", TestEachTicketFiltersNewestFirst},
 	{"PutTicketMovesIndexEntries", TestPutTicketMovesIndexEntries},
 	{"ImportedTicketIDs", TestImportedTicketIDs},
+	{"ManyWritesInOneTransaction", TestManyWritesInOneTransaction},
 	{"ApprovalTokenIndex", TestApprovalTokenIndex},
 	{"Outbox", TestOutbox},
 	{"SettingsAccessors", TestSettingsAccessors},

@@ -371,7 +371,10 @@ func (db *DB) runPG(opts pgx.TxOptions, write bool, fn func(*pgTx) error) error 
 		return pgError(s.name, err)
 	}
 	t := &pgTx{ctx: ctx, tx: ptx, write: write, store: s}
-	defer func() { _ = ptx.Rollback(context.Background()) }()
+	defer func() {
+		_ = t.settle() // the connection is free again
+		_ = ptx.Rollback(context.Background())
+	}()
 	if write {
 		// One round trip (no arguments: the simple protocol runs both).
 		lock := fmt.Sprintf("SET LOCAL lock_timeout = %d; SELECT pg_advisory_xact_lock(%d)", db.lockTimeout.Milliseconds(), writerLock)
@@ -380,9 +383,9 @@ func (db *DB) runPG(opts pgx.TxOptions, write bool, fn func(*pgTx) error) error 
 		}
 	}
 	ferr := fn(t)
-	if t.err != nil {
-		// A read failed inside fn: whatever fn concluded from the missing
-		// data is void.
+	if t.settle() != nil {
+		// A read, or a send of writes in the background, failed inside
+		// fn: whatever fn concluded from the missing data is void.
 		return pgError(s.name, t.err)
 	}
 	if ferr != nil {
@@ -406,26 +409,33 @@ func (db *DB) runPG(opts pgx.TxOptions, write bool, fn func(*pgTx) error) error 
 func pgTable(bucket string) string { return "deskctl_kv_" + bucket }
 
 // pgTx is one PostgreSQL transaction seen as the key/value layer. Writes are
-// queued and sent in one round trip before the next read and at commit.
+// held in memory and sent together before the next read that could see
+// them and at commit (pgwrite.go).
 type pgTx struct {
 	ctx     context.Context
 	tx      pgx.Tx
 	write   bool
 	store   *pgStore
 	err     error // the first failure; the transaction is void after it
-	pending pgx.Batch
 	created map[string]bool
 	// Read-only transactions: point reads per bucket, and the buckets
 	// fetched whole (pgcache.go).
 	reads map[string]int
 	cache map[string][]kvPair
-	// Write transactions: the queued writes per bucket (a nil value is a
-	// delete), so reads of those keys need no round trip and reads of
-	// other keys need not send the queue first; and the buckets'
-	// sequences, which no other writer can move while this one holds the
-	// writer lock.
-	written map[string]map[string][]byte
-	seqs    map[string]uint64
+	// Write transactions: the writes not yet sent, per bucket, the last
+	// value of each key (nil for a delete), so reads of those keys need no
+	// round trip and reads of other keys need not send them first;
+	// unsent counts them, and replaced names the buckets where one of them
+	// replaces a stored key. seqs holds the buckets' sequences, which no
+	// other writer can move while this one holds the writer lock, and
+	// seqsUnsent those changed since the last send.
+	written    map[string]map[string][]byte
+	unsent     int
+	replaced   map[string]bool
+	seqs       map[string]uint64
+	seqsUnsent map[string]bool
+	// sending reports the end of the send in flight (pgwrite.go).
+	sending chan error
 	// known holds what this write transaction knows a key holds without
 	// asking: keys it wrote and keys preloaded (absent ones as absentKey);
 	// maxKey the highest ticket key stored, read once.
@@ -470,22 +480,6 @@ func (t *pgTx) fail(err error) {
 	}
 }
 
-func (t *pgTx) flush() error {
-	if t.err != nil {
-		return t.err
-	}
-	if t.pending.Len() == 0 {
-		return nil
-	}
-	err := t.tx.SendBatch(t.ctx, &t.pending).Close()
-	t.pending = pgx.Batch{}
-	t.written = nil
-	if err != nil {
-		t.fail(err)
-	}
-	return err
-}
-
 // query runs a read after sending queued writes.
 func (t *pgTx) query(sql string, args ...any) (pgx.Rows, bool) {
 	if t.flush() != nil {
@@ -497,7 +491,7 @@ func (t *pgTx) query(sql string, args ...any) (pgx.Rows, bool) {
 // queryNow runs a read without sending the queued writes first: for reads
 // that no queued write can change.
 func (t *pgTx) queryNow(sql string, args ...any) (pgx.Rows, bool) {
-	if t.err != nil {
+	if t.settle() != nil {
 		return nil, false
 	}
 	rows, err := t.tx.Query(t.ctx, sql, args...)
@@ -506,20 +500,6 @@ func (t *pgTx) queryNow(sql string, args ...any) (pgx.Rows, bool) {
 		return nil, false
 	}
 	return rows, true
-}
-
-func (t *pgTx) queue(sql string, args ...any) error {
-	if t.err != nil {
-		return t.err
-	}
-	if !t.write {
-		return errs.Internalf("write in a read-only transaction")
-	}
-	t.pending.Queue(sql, args...)
-	if t.pending.Len() >= 2000 {
-		return t.flush()
-	}
-	return nil
 }
 
 type pgBucket struct {
@@ -540,7 +520,7 @@ func (b *pgBucket) Get(key []byte) []byte {
 		return cachedGet(rows, key)
 	}
 	if v, ok := b.t.known[b.name][string(key)]; ok {
-		if v == nil || (len(v) > 0 && &v[0] == &absentKey[0]) {
+		if v == nil || isAbsent(v) {
 			return nil
 		}
 		return append([]byte{}, v...)
@@ -569,15 +549,10 @@ func (b *pgBucket) Get(key []byte) []byte {
 }
 
 func (b *pgBucket) Put(key, value []byte) error {
-	b.t.remember(b.name, key, append([]byte{}, value...))
-	return b.t.queue(`INSERT INTO `+b.table+` (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v`,
-		append([]byte(nil), key...), append([]byte{}, value...))
+	return b.t.hold(b.name, key, append([]byte{}, value...))
 }
 
-func (b *pgBucket) Delete(key []byte) error {
-	b.t.remember(b.name, key, nil)
-	return b.t.queue(`DELETE FROM `+b.table+` WHERE k = $1`, append([]byte(nil), key...))
-}
+func (b *pgBucket) Delete(key []byte) error { return b.t.hold(b.name, key, nil) }
 
 func (b *pgBucket) ForEach(fn func(k, v []byte) error) error {
 	c := b.Cursor()
@@ -626,8 +601,8 @@ func (b *pgBucket) NextSequence() (uint64, error) {
 	return n, b.setSequence(n)
 }
 
-// setSequence sets the counter in this transaction; the write is queued
-// like any other.
+// setSequence sets the counter in this transaction; it is sent with the
+// other writes.
 func (b *pgBucket) setSequence(n uint64) error {
 	if !b.t.write {
 		return errs.Internalf("write in a read-only transaction")
@@ -636,8 +611,11 @@ func (b *pgBucket) setSequence(n uint64) error {
 		b.t.seqs = map[string]uint64{}
 	}
 	b.t.seqs[b.name] = n
-	return b.t.queue(`INSERT INTO deskctl_sequences (bucket, value) VALUES ($1, $2)
-		ON CONFLICT (bucket) DO UPDATE SET value = EXCLUDED.value`, b.name, int64(n))
+	if b.t.seqsUnsent == nil {
+		b.t.seqsUnsent = map[string]bool{}
+	}
+	b.t.seqsUnsent[b.name] = true
+	return b.t.err
 }
 
 func (b *pgBucket) count() int {
@@ -680,6 +658,10 @@ func (c *pgCursor) fetch(asc bool, cond string, arg []byte) ([]byte, []byte) {
 	} else if c.size < pgMaxBatch {
 		c.size *= 4
 	}
+	return c.fetchSized(asc, cond, arg)
+}
+
+func (c *pgCursor) fetchSized(asc bool, cond string, arg []byte) ([]byte, []byte) {
 	order := "ASC"
 	if !asc {
 		order = "DESC"
@@ -724,7 +706,12 @@ func (c *pgCursor) at() ([]byte, []byte) {
 }
 
 func (c *pgCursor) First() ([]byte, []byte) { c.size = 0; return c.fetch(true, "", nil) }
-func (c *pgCursor) Last() ([]byte, []byte)  { c.size = 0; return c.fetch(false, "", nil) }
+
+// Last reads the last key alone: most callers want only that (the head
+// of the audit chain every write appends to), and the newest records can
+// be large, such as a policy apply's audit record. A walk back from there
+// reads batches.
+func (c *pgCursor) Last() ([]byte, []byte) { c.size = 1; return c.fetchSized(false, "", nil) }
 
 func (c *pgCursor) Seek(key []byte) ([]byte, []byte) {
 	if j, ok := c.within(key); ok {
@@ -826,20 +813,6 @@ func (c *pgCursor) within(key []byte) (int, bool) {
 	// Descending: the last index whose key is still at or after key.
 	j := sort.Search(n, func(i int) bool { return bytes.Compare(c.rows[i].k, key) < 0 })
 	return j - 1, true
-}
-
-// remember notes a queued write for reads later in the transaction.
-func (t *pgTx) remember(bucket string, key, value []byte) {
-	t.know(bucket, key, value)
-	if t.written == nil {
-		t.written = map[string]map[string][]byte{}
-	}
-	m := t.written[bucket]
-	if m == nil {
-		m = map[string][]byte{}
-		t.written[bucket] = m
-	}
-	m[string(key)] = value
 }
 
 // scan runs a read over bucket, sending the queued writes first only when
