@@ -455,7 +455,8 @@ func singleSpec(stages []helpdesk.StageSpec) bool {
 
 // RequestApprovals asks the approvers of each stage to sign off on a
 // ticket under the stage's rules; the first stage is asked now, each next
-// one once the one before it is approved.
+// one once the one before it is approved. No stages asks those of the
+// approval template that applies to the ticket's resource.
 func (s *Service) RequestApprovals(ticket int, stages []helpdesk.StageSpec, note string) (ApprovalView, Delivery, error) {
 	var out ApprovalView
 	d, err := s.write("approval request", func(c *Ctx) error {
@@ -469,6 +470,12 @@ func (s *Service) RequestApprovals(ticket int, stages []helpdesk.StageSpec, note
 		note, err := helpdesk.CleanText("note", note, helpdesk.MultiLine, 4000)
 		if err != nil {
 			return err
+		}
+		template := ""
+		if len(stages) == 0 {
+			if stages, _, _, template, err = templateSpecs(c, t); err != nil {
+				return err
+			}
 		}
 		single := singleSpec(stages)
 		var plan []helpdesk.ApprovalStage
@@ -515,6 +522,9 @@ func (s *Service) RequestApprovals(ticket int, stages []helpdesk.StageSpec, note
 			return err
 		}
 		text := "Approval requested from " + askedText(c.Tx, a)
+		if template != "" {
+			text += " (approval template of resource " + template + ")"
+		}
 		if note != "" {
 			text += ": " + note
 		}

@@ -224,12 +224,17 @@ See docs/approvals.md.` +
 			if err != nil {
 				return err
 			}
-			if len(specs) == 0 || (len(specs) == 1 && len(specs[0].Approvers) == 0) {
-				return errs.Usagef("approval request needs --approver LOGIN")
+			fromTemplate := len(specs) == 0 || (len(specs) == 1 && len(specs[0].Approvers) == 0 && !stages.stages[0].ruleSet && !stages.stages[0].rejectSet)
+			if !fromTemplate && len(specs) == 1 && len(specs[0].Approvers) == 0 {
+				return errs.Usagef("--rule and --reject-rule need --approver LOGIN").
+					WithHint("name the stage's approvers, or leave out every flag to use the resource's approval template")
 			}
 			svc, err := f.Service()
 			if err != nil {
 				return err
+			}
+			if fromTemplate {
+				return f.printApproval(svc.RequestApprovals(n, nil, note))
 			}
 			if len(specs) == 1 && len(specs[0].Approvers) == 1 && !stages.stages[0].ruleSet && !stages.stages[0].rejectSet {
 				return f.printApproval(svc.RequestApproval(n, specs[0].Approvers[0], note))

@@ -104,6 +104,8 @@ var resourceFields = []field{
 		map[string]any{"anyOf": []any{ref("name"), map[string]any{"const": ""}, map[string]any{"type": "null"}}}},
 	{keyMembers, false, "Users working this resource's tickets.", listOf(ref("resource-member"))},
 	{keyRights, false, "Rights every member holds, on every ticket. Not dispatcher, read-all-tickets or edit-all-tickets.", ref("rights")},
+	{keyApproval, false, "Approval template: whom `approval request` asks for this resource's tickets (and its sub-resources' without one) when no approver is named, and the actions held back meanwhile.",
+		nullable(ref("approval-template"))},
 }
 
 var resourceMemberFields = []field{
