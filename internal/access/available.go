@@ -170,6 +170,9 @@ func (e *Engine) available(n *userNode, t *helpdesk.Ticket, role RoleInfo, r hel
 	return c, nil
 }
 
+// ApprovalsEnabled reports whether approvals.enabled is on.
+func (e *Engine) ApprovalsEnabled() bool { return e.approvalsEnabled() }
+
 // approvalsEnabled reads approvals.enabled once per engine.
 func (e *Engine) approvalsEnabled() bool {
 	if e.approvals == nil {
@@ -187,25 +190,12 @@ func (e *Engine) approvalsEnabled() bool {
 // nothing waits for them, since no request can then be decided or asked
 // again.
 func (e *Engine) gate(t *helpdesk.Ticket, action string) (a helpdesk.Approval, held bool, from string, err error) {
-	if e.gates == nil {
-		v, _ := e.src.Setting(helpdesk.SettingGateActions)
-		e.gates = map[string]bool{}
-		for _, name := range helpdesk.GateActions(v) {
-			e.gates[name] = true
-		}
-	}
-	if t.Number == 0 || !e.approvalsEnabled() {
+	if t.Number == 0 {
 		return helpdesk.Approval{}, false, "", nil
 	}
-	if !e.gates[action] {
-		if t.Resource == "" {
-			return helpdesk.Approval{}, false, "", nil
-		}
-		tpl, src, err := e.Template(t.Resource)
-		if err != nil || !slices.Contains(tpl.Gates, action) {
-			return helpdesk.Approval{}, false, "", err
-		}
-		from = src
+	gated, from, err := e.Gated(t, action)
+	if err != nil || !gated {
+		return helpdesk.Approval{}, false, "", err
 	}
 	rec, seen := e.ticketApprovals[t.Number]
 	if !seen {
@@ -221,6 +211,34 @@ func (e *Engine) gate(t *helpdesk.Ticket, action string) (a helpdesk.Approval, h
 	}
 	held = rec.ok && (rec.a.State == helpdesk.ApprovalPending || rec.a.State == helpdesk.ApprovalRejected)
 	return rec.a, held, from, nil
+}
+
+// Gated reports whether action on t waits while t's approval is pending or
+// rejected: approvals are on, and approvals.gate-actions lists the action
+// (from is "") or the approval template that applies to t's resource does
+// (from names the template's resource).
+func (e *Engine) Gated(t *helpdesk.Ticket, action string) (gated bool, from string, err error) {
+	if e.gates == nil {
+		v, _ := e.src.Setting(helpdesk.SettingGateActions)
+		e.gates = map[string]bool{}
+		for _, name := range helpdesk.GateActions(v) {
+			e.gates[name] = true
+		}
+	}
+	if !e.approvalsEnabled() {
+		return false, "", nil
+	}
+	if e.gates[action] {
+		return true, "", nil
+	}
+	if t.Resource == "" {
+		return false, "", nil
+	}
+	tpl, src, err := e.Template(t.Resource)
+	if err != nil || !slices.Contains(tpl.Gates, action) {
+		return false, "", err
+	}
+	return true, src, nil
 }
 
 // Template returns the approval template that applies to tickets of
