@@ -24,7 +24,7 @@ func templateSpecs(c *Ctx, t helpdesk.Ticket) (stages []helpdesk.StageSpec, due,
 			where, res = "the ticket is in no resource, so no approval template applies", "RESOURCE"
 		}
 		return nil, "", "", "", errs.Usagef("approval request needs --approver LOGIN: %s", where).
-			WithHint("name the approvers (--approver LOGIN or group:NAME), or give the resource a template: deskctl resource approval set %s --approver LOGIN (or approval: in a policy file)", res)
+			WithHint("name the approvers (--approver LOGIN or group:NAME), or give resource %s an approval template (approval: in its policy entry, then deskctl policy apply)", res)
 	}
 	for _, sp := range tpl.Stages {
 		stages = append(stages, helpdesk.StageSpec{Approvers: append([]string(nil), sp.Approvers...), Rule: sp.Rule, RejectRule: sp.RejectRule})

@@ -185,7 +185,7 @@ func newCmdApprovalRequest(f *Factory) *cobra.Command {
 	var note string
 	var stages stagesFlag
 	cmd := &cobra.Command{
-		Use:   "request N --approver LOGIN|group:NAME... [--rule R] [--reject-rule R] [--then --approver ...] [--note TEXT]",
+		Use:   "request N [--approver LOGIN|group:NAME... [--rule R] [--reject-rule R] [--then --approver ...]] [--note TEXT]",
 		Short: "Ask one or more users or groups to approve a ticket (technicians)",
 		Long: `Ask any active user to approve ticket N. You need the request-approval action
 available on the ticket (Resource Members and Dispatchers holding it). A ticket has one
@@ -207,13 +207,17 @@ are counted separately, and a stage whose rule can no longer be met is rejected.
 Stages: --then starts the next stage, with its own --approver, --rule and --reject-rule.
 A stage's mails go out when the stage before it is approved; a rejected stage rejects the
 request. The technician is mailed once, when the request as a whole is decided.
+
+Without --approver, the request asks the stages of the approval template of the ticket's
+resource (or of its nearest ancestor with one), set in a policy file (docs/policy.md).
 See docs/approvals.md.` +
-			exitStatus("2  no approver, an unknown or disabled approver, an empty group, a rule the stage cannot meet, an approver named twice (exit 3 and 5 for the one-approver form, as before)",
+			exitStatus("2  no approver and no approval template, an unknown or disabled approver, an empty group, a rule the stage cannot meet, an approver named twice (exit 3 and 5 for the one-approver form, as before)",
 				"4  request-approval is not available to you on this ticket",
 				"5  approvals are off, an approval is pending, or the approver is disabled or away without a usable delegate"),
 		Example: `  deskctl approval request 42 --approver carol --note "new laptop over budget"
   deskctl approval request 42 --approver carol --approver group:finance --rule all
-  deskctl approval request 42 --approver carol --then --approver group:finance --approver dan --rule majority`,
+  deskctl approval request 42 --approver carol --then --approver group:finance --approver dan --rule majority
+  deskctl approval request 42 --note "as the purchasing template says"`,
 		Args: usageArgs(1, 1, "a ticket number"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := parseTicket(args[0])
