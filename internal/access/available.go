@@ -143,25 +143,35 @@ func (e *Engine) available(n *userNode, t *helpdesk.Ticket, role RoleInfo, r hel
 		return fail(CondApprovalsOff, "deskctl settings set "+helpdesk.SettingApprovalsEnabled+" true",
 			"approvals are turned off in this helpdesk (%s is false)", helpdesk.SettingApprovalsEnabled)
 	}
-	if a, gated, err := e.gate(t, r.Name); err != nil {
+	if a, gated, from, err := e.gate(t, r.Name); err != nil {
 		return Check{}, err
 	} else if gated {
 		who := a.Approver
+		// why names what holds the action back: the setting, or the
+		// template of the resource the ticket is in (or an ancestor's).
+		why, again := helpdesk.SettingGateActions, fmt.Sprintf("ask again: deskctl approval request %d --approver %s", t.Number, who)
+		if from != "" {
+			why = "gate of the approval template of resource " + from
+			again = fmt.Sprintf("ask again: deskctl approval request %d", t.Number)
+		}
 		if a.State == helpdesk.ApprovalPending {
 			fix := fmt.Sprintf("wait for the decision, or ask an administrator to cancel it: deskctl approval cancel %d", t.Number)
 			if admin, _ := e.holdsName(n, helpdesk.PermAdmin); admin {
 				fix = fmt.Sprintf("wait for the decision, or cancel it: deskctl approval cancel %d", t.Number)
 			}
 			return fail(CondApprovalPending, fix, "approval of #%d is pending (asked of %s); %s waits for the decision (%s)",
-				t.Number, who, r.Name, helpdesk.SettingGateActions)
+				t.Number, who, r.Name, why)
 		}
-		return fail(CondApprovalRejected, fmt.Sprintf("ask again: deskctl approval request %d --approver %s", t.Number, who),
-			"approval of #%d was rejected by %s; %s needs it approved (%s)", t.Number, who, r.Name, helpdesk.SettingGateActions)
+		return fail(CondApprovalRejected, again,
+			"approval of #%d was rejected by %s; %s needs it approved (%s)", t.Number, who, r.Name, why)
 	}
 	c.Available, c.Condition = true, CondAvailable
 	c.Reason = fmt.Sprintf("%s may %s #%d as %s (%s)", login, r.Name, t.Number, role.Role.Title(), viaText(c.Paths))
 	return c, nil
 }
+
+// ApprovalsEnabled reports whether approvals.enabled is on.
+func (e *Engine) ApprovalsEnabled() bool { return e.approvalsEnabled() }
 
 // approvalsEnabled reads approvals.enabled once per engine.
 func (e *Engine) approvalsEnabled() bool {
@@ -174,25 +184,24 @@ func (e *Engine) approvalsEnabled() bool {
 }
 
 // gate reports whether action waits for t's approval: it is listed in
-// approvals.gate-actions, approvals are on, and the approval is pending or
-// rejected. With approvals off nothing waits for them, since no request can
-// then be decided or asked again.
-func (e *Engine) gate(t *helpdesk.Ticket, action string) (helpdesk.Approval, bool, error) {
-	if e.gates == nil {
-		v, _ := e.src.Setting(helpdesk.SettingGateActions)
-		e.gates = map[string]bool{}
-		for _, name := range helpdesk.GateActions(v) {
-			e.gates[name] = true
-		}
+// approvals.gate-actions or among the gates of the approval template that
+// applies to t's resource (from names that template's resource), approvals
+// are on, and the approval is pending or rejected. With approvals off
+// nothing waits for them, since no request can then be decided or asked
+// again.
+func (e *Engine) gate(t *helpdesk.Ticket, action string) (a helpdesk.Approval, held bool, from string, err error) {
+	if t.Number == 0 {
+		return helpdesk.Approval{}, false, "", nil
 	}
-	if !e.gates[action] || t.Number == 0 || !e.approvalsEnabled() {
-		return helpdesk.Approval{}, false, nil
+	gated, from, err := e.Gated(t, action)
+	if err != nil || !gated {
+		return helpdesk.Approval{}, false, "", err
 	}
 	rec, seen := e.ticketApprovals[t.Number]
 	if !seen {
 		a, ok, err := e.src.Approval(t.Number)
 		if err != nil {
-			return a, false, err
+			return a, false, "", err
 		}
 		rec = approvalRecord{a, ok}
 		if e.ticketApprovals == nil {
@@ -200,8 +209,49 @@ func (e *Engine) gate(t *helpdesk.Ticket, action string) (helpdesk.Approval, boo
 		}
 		e.ticketApprovals[t.Number] = rec
 	}
-	held := rec.ok && (rec.a.State == helpdesk.ApprovalPending || rec.a.State == helpdesk.ApprovalRejected)
-	return rec.a, held, nil
+	held = rec.ok && (rec.a.State == helpdesk.ApprovalPending || rec.a.State == helpdesk.ApprovalRejected)
+	return rec.a, held, from, nil
+}
+
+// Gated reports whether action on t waits while t's approval is pending or
+// rejected: approvals are on, and approvals.gate-actions lists the action
+// (from is "") or the approval template that applies to t's resource does
+// (from names the template's resource).
+func (e *Engine) Gated(t *helpdesk.Ticket, action string) (gated bool, from string, err error) {
+	if e.gates == nil {
+		v, _ := e.src.Setting(helpdesk.SettingGateActions)
+		e.gates = map[string]bool{}
+		for _, name := range helpdesk.GateActions(v) {
+			e.gates[name] = true
+		}
+	}
+	if !e.approvalsEnabled() {
+		return false, "", nil
+	}
+	if e.gates[action] {
+		return true, "", nil
+	}
+	if t.Resource == "" {
+		return false, "", nil
+	}
+	tpl, src, err := e.Template(t.Resource)
+	if err != nil || !slices.Contains(tpl.Gates, action) {
+		return false, "", err
+	}
+	return true, src, nil
+}
+
+// Template returns the approval template that applies to tickets of
+// resource, its own or its nearest ancestor's, and the resource it belongs
+// to ("" when none applies).
+func (e *Engine) Template(resource string) (helpdesk.ApprovalTemplate, string, error) {
+	return helpdesk.EffectiveTemplate(resource, func(name string) (helpdesk.Resource, bool, error) {
+		n, err := e.resource(name)
+		if err != nil {
+			return helpdesk.Resource{}, false, err
+		}
+		return n.r, n.exists, nil
+	})
 }
 
 // roleFix names the step that gives login a role that admits supporter

@@ -483,7 +483,8 @@ func singleSpec(stages []helpdesk.StageSpec) bool {
 
 // RequestApprovals asks the approvers of each stage to sign off on a
 // ticket under the stage's rules; the first stage is asked now, each next
-// one once the one before it is approved.
+// one once the one before it is approved. No stages asks those of the
+// approval template that applies to the ticket's resource.
 func (s *Service) RequestApprovals(ticket int, stages []helpdesk.StageSpec, note string) (ApprovalView, Delivery, error) {
 	return s.RequestApprovalWith(ApprovalRequestInput{Ticket: ticket, Stages: stages, Note: note})
 }
@@ -513,6 +514,20 @@ func (s *Service) RequestApprovalWith(in ApprovalRequestInput) (ApprovalView, De
 		note, err := helpdesk.CleanText("note", note, helpdesk.MultiLine, 4000)
 		if err != nil {
 			return err
+		}
+		template := ""
+		deadline := in.Deadline
+		if len(stages) == 0 {
+			var due, onTimeout string
+			if stages, due, onTimeout, template, err = templateSpecs(c, t); err != nil {
+				return err
+			}
+			// The template's deadline applies unless the request gives its own.
+			if deadline.Due == 0 && deadline.OnTimeout == "" {
+				if deadline, err = (helpdesk.ApprovalTemplate{Due: due, OnTimeout: onTimeout}).Deadline(); err != nil {
+					return err
+				}
+			}
 		}
 		single := singleSpec(stages)
 		var plan []helpdesk.ApprovalStage
@@ -549,7 +564,7 @@ func (s *Service) RequestApprovalWith(in ApprovalRequestInput) (ApprovalView, De
 			RequestedAt: c.Now, Note: note, Round: a.Round + 1, Stages: plan}
 		a.Summarize()
 		a.OnBehalfOf = onBehalfOf
-		dl, err := requestDeadline(c, in.Deadline, a)
+		dl, err := requestDeadline(c, deadline, a)
 		if err != nil {
 			return err
 		}
@@ -564,6 +579,9 @@ func (s *Service) RequestApprovalWith(in ApprovalRequestInput) (ApprovalView, De
 			return err
 		}
 		text := "Approval requested from " + askedText(c.Tx, a)
+		if template != "" {
+			text += " (approval template of resource " + template + ")"
+		}
 		if note != "" {
 			text += ": " + note
 		}

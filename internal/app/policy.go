@@ -268,8 +268,13 @@ func diffStates(a, b policy.State) []Change {
 		old, ok := res[r.Name]
 		switch {
 		case !ok:
-			out = append(out, Change{"add", "resource:" + r.Name, "members " + resMembers(r.Members)})
-		case old.Description != r.Description || old.Parent != r.Parent || !slices.Equal(old.Members, r.Members):
+			what := "members " + resMembers(r.Members)
+			if r.Approval != nil {
+				what += "; approval " + r.Approval.String()
+			}
+			out = append(out, Change{"add", "resource:" + r.Name, what})
+		case old.Description != r.Description || old.Parent != r.Parent || !slices.Equal(old.Members, r.Members) ||
+			!sameTemplate(old.Approval, r.Approval):
 			var d []string
 			if !slices.Equal(old.Members, r.Members) {
 				d = append(d, "members "+resMembers(old.Members)+" → "+resMembers(r.Members))
@@ -279,6 +284,9 @@ func diffStates(a, b policy.State) []Change {
 			}
 			if old.Description != r.Description {
 				d = append(d, fmt.Sprintf("description %q → %q", old.Description, r.Description))
+			}
+			if !sameTemplate(old.Approval, r.Approval) {
+				d = append(d, "approval "+templateText(old.Approval)+" → "+templateText(r.Approval))
 			}
 			out = append(out, Change{"update", "resource:" + r.Name, strings.Join(d, "; ")})
 		}
@@ -365,6 +373,23 @@ func subjects(ms []helpdesk.Subject) string {
 		return "(none)"
 	}
 	return strings.Join(p, ",")
+}
+
+// sameTemplate reports whether two resources' approval templates mean the
+// same; none equals none only.
+func sameTemplate(a, b *helpdesk.ApprovalTemplate) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+// templateText shows a template in a plan: "(none)" when there is none.
+func templateText(t *helpdesk.ApprovalTemplate) string {
+	if t == nil {
+		return "(none)"
+	}
+	return "[" + t.String() + "]"
 }
 
 func resMembers(ms []helpdesk.ResourceMember) string {

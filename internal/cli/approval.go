@@ -221,7 +221,7 @@ func newCmdApprovalRequest(f *Factory) *cobra.Command {
 	var note, due, onTimeout, escalateTo string
 	var stages stagesFlag
 	cmd := &cobra.Command{
-		Use:   "request N --approver LOGIN|group:NAME... [--rule R] [--reject-rule R] [--then --approver ...] [--note TEXT]",
+		Use:   "request N [--approver LOGIN|group:NAME... [--rule R] [--reject-rule R] [--then --approver ...]] [--note TEXT]",
 		Short: "Ask one or more users or groups to approve a ticket (technicians)",
 		Long: `Ask any active user to approve ticket N. You need the request-approval action
 available on the ticket (Resource Members and Dispatchers holding it). A ticket has one
@@ -243,13 +243,17 @@ are counted separately, and a stage whose rule can no longer be met is rejected.
 Stages: --then starts the next stage, with its own --approver, --rule and --reject-rule.
 A stage's mails go out when the stage before it is approved; a rejected stage rejects the
 request. The technician is mailed once, when the request as a whole is decided.
+
+Without --approver, the request asks the stages of the approval template of the ticket's
+resource (or of its nearest ancestor with one), set in a policy file (docs/policy.md).
 See docs/approvals.md.` +
-			exitStatus("2  no approver, an unknown or disabled approver, an empty group, a rule the stage cannot meet, an approver named twice (exit 3 and 5 for the one-approver form, as before)",
+			exitStatus("2  no approver and no approval template, an unknown or disabled approver, an empty group, a rule the stage cannot meet, an approver named twice (exit 3 and 5 for the one-approver form, as before)",
 				"4  request-approval is not available to you on this ticket",
 				"5  approvals are off, an approval is pending, or the approver is disabled or away without a usable delegate"),
 		Example: `  deskctl approval request 42 --approver carol --note "new laptop over budget"
   deskctl approval request 42 --approver carol --approver group:finance --rule all
-  deskctl approval request 42 --approver carol --then --approver group:finance --approver dan --rule majority`,
+  deskctl approval request 42 --approver carol --then --approver group:finance --approver dan --rule majority
+  deskctl approval request 42 --note "as the purchasing template says"`,
 		Args: usageArgs(1, 1, "a ticket number"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := parseTicket(args[0])
@@ -260,8 +264,10 @@ See docs/approvals.md.` +
 			if err != nil {
 				return err
 			}
-			if len(specs) == 0 || (len(specs) == 1 && len(specs[0].Approvers) == 0) {
-				return errs.Usagef("approval request needs --approver LOGIN")
+			fromTemplate := len(specs) == 0 || (len(specs) == 1 && len(specs[0].Approvers) == 0 && !stages.stages[0].ruleSet && !stages.stages[0].rejectSet)
+			if !fromTemplate && len(specs) == 1 && len(specs[0].Approvers) == 0 {
+				return errs.Usagef("--rule and --reject-rule need --approver LOGIN").
+					WithHint("name the stage's approvers, or leave out every flag to use the resource's approval template")
 			}
 			dl, err := deadlineFlags(due, onTimeout, escalateTo)
 			if err != nil {
@@ -270,6 +276,9 @@ See docs/approvals.md.` +
 			svc, err := f.Service()
 			if err != nil {
 				return err
+			}
+			if fromTemplate {
+				specs = nil
 			}
 			return f.printApproval(svc.RequestApprovalWith(app.ApprovalRequestInput{Ticket: n, Stages: specs, Note: note, Deadline: dl}))
 		},

@@ -42,8 +42,9 @@ func newCmdPolicyTest(f *Factory) *cobra.Command {
 		Long: `Check what a policy means without a database: load the policy files, then run the
 assertions of the tests files with the permission engine. Assertions: can and cannot
 (a user holds a right, or an action is available on a ticket fixture), role (the
-user's role on a ticket fixture) and who-can (the exact set of users holding a right
-or able to act on a fixture). docs/policy.md describes the tests file.
+user's role on a ticket fixture), who-can (the exact set of users holding a right
+or able to act on a fixture) and needs-approval (the approval template of a fixture's
+resource asks an approver and holds an action back). docs/policy.md describes the tests file.
 
 Prints one line per test, PASS or FAIL with the test's file:line and name; under a
 failure the expected and actual answers and the engine's explanation: why, the paths

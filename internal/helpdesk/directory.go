@@ -100,7 +100,9 @@ type Resource struct {
 	Description string           `json:"description"`
 	Parent      string           `json:"parent,omitempty"`
 	Members     []ResourceMember `json:"members"`
-	Created     time.Time        `json:"created"`
+	// Approval is the resource's approval template; nil when it has none.
+	Approval *ApprovalTemplate `json:"approval,omitempty"`
+	Created  time.Time         `json:"created"`
 }
 
 // Member returns login's direct membership in r.

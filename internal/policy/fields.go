@@ -104,6 +104,8 @@ var resourceFields = []field{
 		map[string]any{"anyOf": []any{ref("name"), map[string]any{"const": ""}, map[string]any{"type": "null"}}}},
 	{keyMembers, false, "Users working this resource's tickets.", listOf(ref("resource-member"))},
 	{keyRights, false, "Rights every member holds, on every ticket. Not dispatcher, read-all-tickets or edit-all-tickets.", ref("rights")},
+	{keyApproval, false, "Approval template: whom `approval request` asks for this resource's tickets (and its sub-resources' without one) when no approver is named, and the actions held back meanwhile.",
+		nullable(ref("approval-template"))},
 }
 
 var resourceMemberFields = []field{
@@ -162,6 +164,32 @@ var settings = []setting{
 			}
 			return ""
 		}},
+	deadlineSetting(helpdesk.SettingDefaultDue, "The deadline of each approval stage when a request gives no --due, "+
+		"as a duration such as 48h; off or empty for none (the default)."),
+	deadlineSetting(helpdesk.SettingRemindAfter, "Remind undecided approvers this long after their stage opened, "+
+		"as a duration such as 24h; off or empty (the default) for never."),
+	deadlineSetting(helpdesk.SettingRemindEvery, "Then remind again this often; empty (the default) for as approvals.remind-after."),
+	{helpdesk.SettingRemindMax, "At most this many automatic reminders per stage; 0 for none (the default is 3).",
+		map[string]any{"oneOf": []any{map[string]any{"type": "integer", "minimum": 0}, map[string]any{"type": "string", "pattern": `^[0-9]+$`}}},
+		helpdeskCheck(helpdesk.SettingRemindMax, "must be a whole number of 0 or more")},
+}
+
+// deadlineSetting is a setting holding a duration between 1m and 8784h, or off.
+func deadlineSetting(key, desc string) setting {
+	return setting{key, desc,
+		map[string]any{"type": "string", "pattern": `^(off|` + strings.Trim(durationPattern, "^$") + `)?$`},
+		helpdeskCheck(key, "must be a duration between 1m and 8784h such as 24h, or off")}
+}
+
+// helpdeskCheck checks a value the way `deskctl settings set` does.
+func helpdeskCheck(key, want string) func(string) string {
+	return func(v string) string {
+		st, _ := helpdesk.LookupSetting(key)
+		if err := st.Check(v); err != nil {
+			return want
+		}
+		return ""
+	}
 }
 
 // durationPattern accepts what time.ParseDuration does, less signs other than

@@ -161,6 +161,9 @@ func document(p *Policy) *yaml.Node {
 				add(m, keyMembers, ms)
 			}
 			addList(m, keyRights, values(r.Rights))
+			if r.Approval != nil {
+				add(m, keyApproval, templateNode(r.Approval))
+			}
 			seq.Content = append(seq.Content, m)
 		}
 		add(root, keyResources, seq)

@@ -568,6 +568,18 @@ func (d *decoder) resource(n *yaml.Node) {
 			}
 		case keyRights:
 			r.Rights = d.items(&r.Origin, k, kv.val)
+		case keyApproval:
+			v := d.resolve(kv.val)
+			r.set(k, d.pos(v))
+			if isNull(v) {
+				continue
+			}
+			if v.Kind != yaml.MappingNode {
+				r.markBad(k)
+				d.fs.add(d.pos(v), CodeType, "approval must be a mapping such as {approvers: [carol], gates: [close]}, not %s", describe(v))
+				continue
+			}
+			r.Approval = d.template(v)
 		default:
 			d.unknownKey(kv.key, "resource", resourceFields)
 		}

@@ -149,6 +149,7 @@ type Resource struct {
 	Parent      string
 	Members     []ResourceMember
 	Rights      []Item
+	Approval    *Template // nil when the entry has no approval key
 }
 
 // ResourceMember is a user's membership in a resource with its access level.

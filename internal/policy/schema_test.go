@@ -84,7 +84,7 @@ func TestDocsListEveryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	var keys []string
-	for _, fs := range [][]field{topFields, userFields, groupFields, resourceFields, resourceMemberFields, actionFields} {
+	for _, fs := range [][]field{topFields, userFields, groupFields, resourceFields, resourceMemberFields, actionFields, templateFields, stageFields} {
 		keys = append(keys, keysOf(fs)...)
 	}
 	keys = append(keys, SettingKeys()...)

@@ -55,7 +55,7 @@ func (s State) Canonical() State {
 		}
 		seenRes[r.Name] = true
 		c.Resources = append(c.Resources, helpdesk.Resource{Name: r.Name, Description: r.Description, Parent: r.Parent,
-			Members: canonicalResourceMembers(r.Members)})
+			Members: canonicalResourceMembers(r.Members), Approval: canonicalTemplate(r.Approval)})
 	}
 	slices.SortFunc(c.Resources, func(a, b helpdesk.Resource) int { return cmp.Compare(a.Name, b.Name) })
 
@@ -115,6 +115,14 @@ func canonicalMembers(ms []helpdesk.Subject) []helpdesk.Subject {
 	out := slices.Clone(ms)
 	slices.SortFunc(out, compareSubjects)
 	return slices.Compact(out)
+}
+
+func canonicalTemplate(t *helpdesk.ApprovalTemplate) *helpdesk.ApprovalTemplate {
+	if t == nil {
+		return nil
+	}
+	c := t.Canonical()
+	return &c
 }
 
 func canonicalResourceMembers(ms []helpdesk.ResourceMember) []helpdesk.ResourceMember {
@@ -189,7 +197,7 @@ func (p *Policy) State() State {
 	}
 	for _, r := range p.Resources {
 		if first(helpdesk.ResourceSubject(r.Name)) {
-			hr := helpdesk.Resource{Name: r.Name, Description: r.Description, Parent: r.Parent}
+			hr := helpdesk.Resource{Name: r.Name, Description: r.Description, Parent: r.Parent, Approval: r.Approval.Helpdesk()}
 			for _, m := range r.Members {
 				hr.Members = append(hr.Members, helpdesk.ResourceMember{Login: m.Login, Access: m.Access})
 			}
@@ -263,7 +271,7 @@ func FromState(s State) *Policy {
 	}
 	for _, r := range c.Resources {
 		pr := Resource{Name: r.Name, Description: r.Description, Parent: r.Parent,
-			Rights: plainItems(c.Grants[helpdesk.ResourceSubject(r.Name)])}
+			Rights: plainItems(c.Grants[helpdesk.ResourceSubject(r.Name)]), Approval: templateOf(r.Approval)}
 		for _, m := range r.Members {
 			pr.Members = append(pr.Members, ResourceMember{Login: m.Login, Access: m.Access})
 		}

@@ -21,7 +21,7 @@ import (
 )
 
 // This file is the `policy test` runner: a tests file names ticket fixtures
-// and lists assertions (can, cannot, role, who-can) that are checked against
+// and lists assertions (can, cannot, role, who-can, needs-approval) that are checked against
 // a policy with the permission engine, offline. docs/policy.md, section
 // "Test files", describes the format.
 
@@ -33,10 +33,14 @@ const (
 	AssertCannot Assertion = "cannot"  // the opposite of can
 	AssertRole   Assertion = "role"    // the user's role on the ticket
 	AssertWhoCan Assertion = "who-can" // the exact set of users for whom can holds
+	// AssertNeedsApproval: the approval template that applies to the
+	// ticket's resource asks from (when given), and a pending or rejected
+	// approval holds the action before back.
+	AssertNeedsApproval Assertion = "needs-approval"
 )
 
 // Assertions lists the assertion kinds in the order the docs present them.
-var Assertions = []Assertion{AssertCan, AssertCannot, AssertRole, AssertWhoCan}
+var Assertions = []Assertion{AssertCan, AssertCannot, AssertRole, AssertWhoCan, AssertNeedsApproval}
 
 // Codes of findings only tests files have.
 const (
@@ -59,6 +63,8 @@ const (
 	keyTicket    = "ticket"
 	keyIs        = "is"
 	keyReadOnly  = "read-only"
+	keyBefore    = "before"
+	keyFrom      = "from"
 )
 
 func keys(names ...string) []field {
@@ -72,10 +78,11 @@ func keys(names ...string) []field {
 var (
 	testsTopFields = keys(keyVersion, keyFixtures, keyTests)
 	fixtureFields  = keys(keyNumber, keyState, keyResource, keyRequester)
-	testFields     = keys(keyName, string(AssertCan), string(AssertCannot), string(AssertRole), string(AssertWhoCan))
+	testFields     = keys(keyName, string(AssertCan), string(AssertCannot), string(AssertRole), string(AssertWhoCan), string(AssertNeedsApproval))
 	canFields      = keys(keyUser, keyRight, keyTicket)
 	roleFields     = keys(keyUser, keyTicket, keyIs, keyReadOnly)
 	whoCanFields   = keys(keyRight, keyTicket, keyUsers)
+	needsFields    = keys(keyTicket, keyBefore, keyFrom)
 )
 
 // Fixture is a ticket that tests ask about: only what the permission engine
@@ -135,6 +142,8 @@ type Test struct {
 	Role      access.Role // role: the role expected
 	ReadOnly  *bool       // role: whether the role is expected to be read-only; nil does not check
 	Users     []Item      // who-can: the exact set of users expected
+	Before    string      // needs-approval: the action held back
+	From      string      // needs-approval: an approver the template must ask ("" checks none)
 }
 
 // HasTicket reports whether the test asks about a ticket.
@@ -171,6 +180,8 @@ func (t Test) describe(fixtures map[string]*Fixture) string {
 		return fmt.Sprintf("role %s%s is %s", t.User, on, t.expected())
 	case AssertWhoCan:
 		return fmt.Sprintf("who-can %s%s is %s", t.Right, on, t.expected())
+	case AssertNeedsApproval:
+		return fmt.Sprintf("needs-approval%s: %s", on, t.expected())
 	}
 	return "test"
 }
@@ -187,6 +198,11 @@ func (t Test) expected() string {
 		}
 		slices.Sort(ls)
 		return usersText(slices.Compact(ls))
+	case AssertNeedsApproval:
+		if t.From != "" {
+			return "approval from " + t.From + " before " + t.Before
+		}
+		return "approval before " + t.Before
 	}
 	return string(t.Assertion)
 }
@@ -508,7 +524,7 @@ func (d *testsDecoder) test(n *yaml.Node) (Test, bool) {
 		switch k := kv.key.Value; k {
 		case keyName:
 			t.Name = d.str(&t.Origin, k, kv.val)
-		case string(AssertCan), string(AssertCannot), string(AssertRole), string(AssertWhoCan):
+		case string(AssertCan), string(AssertCannot), string(AssertRole), string(AssertWhoCan), string(AssertNeedsApproval):
 			if body != nil {
 				d.fs.add(d.pos(kv.key), CodeAssertion, "a test makes one assertion, and this one already has %s; split it into two tests", t.Assertion)
 				continue
@@ -530,6 +546,8 @@ func (d *testsDecoder) test(n *yaml.Node) (Test, bool) {
 		valid = roleFields
 	case AssertWhoCan:
 		valid = whoCanFields
+	case AssertNeedsApproval:
+		valid = needsFields
 	}
 	if body.Kind != yaml.MappingNode {
 		d.fs.add(d.pos(body), CodeType, "%s takes a mapping with the keys %s; found %s",
@@ -559,6 +577,10 @@ func (d *testsDecoder) test(n *yaml.Node) (Test, bool) {
 			}
 		case keyUsers:
 			t.Users = d.items(&t.Origin, k, kv.val)
+		case keyBefore:
+			t.Before = d.str(&t.Origin, k, kv.val)
+		case keyFrom:
+			t.From = d.str(&t.Origin, k, kv.val)
 		}
 	}
 	// need reports a required value that is absent or empty: at the value
@@ -591,6 +613,9 @@ func (d *testsDecoder) test(n *yaml.Node) (Test, bool) {
 		need(t.Right != "", keyRight, "right: NAME")
 		_, listed := t.Fields[keyUsers]
 		need(listed, keyUsers, "users: the exact list of logins expected ([] for nobody)")
+	case AssertNeedsApproval:
+		need(t.HasTicket(), keyTicket, "ticket: a fixture name or {state: …, resource: …}")
+		need(t.Before != "", keyBefore, "before: the ticket action the approval holds back")
 	}
 	return t, true
 }
@@ -660,6 +685,10 @@ func (s *Suite) Check(p *Policy) []Finding {
 			rightNames = append(rightNames, a.Name)
 		}
 	}
+	groups := map[string]bool{helpdesk.Everyone: true}
+	for _, g := range p.Groups {
+		groups[g.Name] = true
+	}
 	slices.Sort(logins)
 	slices.Sort(resNames)
 	slices.Sort(rightNames)
@@ -712,6 +741,22 @@ func (s *Suite) Check(p *Policy) []Finding {
 			case r.Kind != helpdesk.KindAction && t.HasTicket():
 				fs.add(t.At(keyTicket), CodeInvalidValue, "%s is a permission, not a ticket action; leave out ticket to test that it is held", t.Right)
 			}
+		}
+		if t.Before != "" {
+			switch r, ok := rights[t.Before]; {
+			case !ok:
+				fs.add(t.At(keyBefore), CodeUnknownRight, "unknown action '%s'%s", t.Before,
+					suggestOr(t.Before, rightNames, "it is neither built in nor defined under actions"))
+			case r.Kind != helpdesk.KindAction:
+				fs.add(t.At(keyBefore), CodeInvalidValue, "%s is a permission, not a ticket action; approvals hold back ticket actions", t.Before)
+			}
+		}
+		if kind, name, isGroup := strings.Cut(t.From, ":"); isGroup {
+			if kind != string(helpdesk.KindGroup) || !groups[name] {
+				fs.add(t.At(keyFrom), CodeUnknownMember, "unknown approver '%s'; approvers are logins and group:NAME of groups the policy defines", t.From)
+			}
+		} else {
+			user(t.From, t.At(keyFrom), "approver")
 		}
 		seen := map[string]Pos{}
 		for _, u := range t.Users {
@@ -831,6 +876,12 @@ func run(e *access.Engine, t Test, fixtures map[string]*Fixture) Result {
 		err = runRole(e, t, ticket, &r)
 	case AssertWhoCan:
 		err = runWhoCan(e, t, ticket, &r)
+	case AssertNeedsApproval:
+		if ticket == nil {
+			err = fmt.Errorf("needs-approval needs a ticket")
+			break
+		}
+		err = runNeedsApproval(e, t, ticket, &r)
 	default:
 		err = fmt.Errorf("unknown assertion %q", t.Assertion)
 	}
@@ -888,6 +939,72 @@ func runCan(e *access.Engine, t Test, ticket *helpdesk.Ticket, r *Result) error 
 		}
 	}
 	return nil
+}
+
+// runNeedsApproval checks what a technician's `approval request` without
+// approvers would ask for the ticket, and whether a pending approval holds
+// the action back, exactly as the engine decides both.
+func runNeedsApproval(e *access.Engine, t Test, ticket *helpdesk.Ticket, r *Result) error {
+	tpl, from := helpdesk.ApprovalTemplate{}, ""
+	if ticket.Resource != "" {
+		var err error
+		if tpl, from, err = e.Template(ticket.Resource); err != nil {
+			return err
+		}
+	}
+	gated, _, err := e.Gated(ticket, t.Before)
+	if err != nil {
+		return err
+	}
+	asks := t.From == ""
+	for _, sp := range tpl.Stages {
+		asks = asks || slices.Contains(sp.Approvers, t.From)
+	}
+	switch {
+	case from == "":
+		r.Actual = "no approval template applies"
+		r.Explanation = append(r.Explanation, fmt.Sprintf("why: neither resource %s nor an ancestor has an approval template", ticket.Resource),
+			fmt.Sprintf("fix: add approval: {approvers: [...], gates: [%s]} to resource %s", t.Before, ticket.Resource))
+	default:
+		r.Actual = "approval from " + helpdesk.ApproverList(stagesOf(tpl)) + " (template of resource " + from + ")"
+		if gated {
+			r.Actual += " before " + t.Before
+		} else {
+			r.Actual += "; " + t.Before + " not held back"
+		}
+	}
+	r.Passed = from != "" && gated && asks
+	if r.Passed || from == "" {
+		return nil
+	}
+	if !asks {
+		r.Explanation = append(r.Explanation, fmt.Sprintf("why: the approval template of resource %s does not ask %s", from, t.From),
+			fmt.Sprintf("fix: add %s to the approvers of the approval template of resource %s", t.From, from))
+	}
+	if !gated {
+		if !e.ApprovalsEnabled() {
+			r.Explanation = append(r.Explanation, "why: approvals are off ("+helpdesk.SettingApprovalsEnabled+" is not true), so nothing waits for them",
+				"fix: set "+helpdesk.SettingApprovalsEnabled+": true under settings")
+		} else {
+			r.Explanation = append(r.Explanation,
+				fmt.Sprintf("why: %s is neither among the gates of the approval template of resource %s nor in %s", t.Before, from, helpdesk.SettingGateActions),
+				fmt.Sprintf("fix: add %s to the gates of the approval template of resource %s", t.Before, from))
+		}
+	}
+	return nil
+}
+
+// stagesOf gives a template's stages the shape ApproverList reads.
+func stagesOf(tpl helpdesk.ApprovalTemplate) []helpdesk.ApprovalStage {
+	var out []helpdesk.ApprovalStage
+	for _, sp := range tpl.Stages {
+		var st helpdesk.ApprovalStage
+		for _, a := range sp.Approvers {
+			st.Approvers = append(st.Approvers, helpdesk.ApproverSlot{Approver: a})
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 func runRole(e *access.Engine, t Test, ticket *helpdesk.Ticket, r *Result) error {

@@ -129,7 +129,7 @@ func TestParseTestsFindings(t *testing.T) {
 				`tests.yaml:2:8: tests must be a list of entries ("- can: {user: bob, right: close}"), not a mapping`,
 			}},
 		{"a test that is not a mapping", lines("tests:", "  - can bob close"),
-			[]string{"tests.yaml:2:5: each test is a mapping with one of the keys can, cannot, role, who-can; found a string"}},
+			[]string{"tests.yaml:2:5: each test is a mapping with one of the keys can, cannot, role, who-can, needs-approval; found a string"}},
 		{"unknown keys in a test and in its assertion", lines(
 			"tests:",
 			"  - nmae: bob closes",
@@ -142,7 +142,7 @@ func TestParseTestsFindings(t *testing.T) {
 		{"a key of another assertion", lines("tests:", "  - who-can: {right: close, user: bob, users: [bob]}"),
 			[]string{"tests.yaml:2:29: unknown key 'user' in who-can (did you mean 'users'?)"}},
 		{"no assertion", lines("tests:", "  - name: nothing to check"),
-			[]string{"tests.yaml:2:5: test has no assertion; add one of can, cannot, role, who-can"}},
+			[]string{"tests.yaml:2:5: test has no assertion; add one of can, cannot, role, who-can, needs-approval"}},
 		{"two assertions", lines(
 			"tests:",
 			"  - can: {user: bob, right: close}",

@@ -273,6 +273,7 @@ func (v *validator) resource(r *Resource) {
 		}
 	}
 	v.rights(who, r.Rights, true)
+	v.template(r)
 }
 
 // parentCycles reports every resource-parent cycle once, at the resource of
