@@ -31,6 +31,8 @@ var behaviour = []struct {
 	{"Outbox", TestOutbox},
 	{"SettingsAccessors", TestSettingsAccessors},
 	{"CheckFindsStaleIndexEntries", TestCheckFindsStaleIndexEntries},
+	{"CheckReportsEachIndexInconsistency", TestCheckReportsEachIndexInconsistency},
+	{"TicketIndexMergeAgreesWithASet", TestTicketIndexMergeAgreesWithASet},
 	{"AuditAppendAndFilter", TestAuditAppendAndFilter},
 	{"VerifyAuditDetectsTampering", TestVerifyAuditDetectsTampering},
 	{"VerifyAuditDetectsDeletedNewestRecord", TestVerifyAuditDetectsDeletedNewestRecord},
