@@ -300,8 +300,8 @@ func TestCheckedTicketDecodesAsTicket(t *testing.T) {
 // Handing mapped pages back while Check walks the file changes nothing it
 // finds.
 func TestCheckWhileReleasingMappedPages(t *testing.T) {
-	defer func(d time.Duration) { trimInterval = d }(trimInterval)
-	trimInterval = time.Microsecond
+	defer func(d time.Duration, b int64) { trimInterval, mappedBudget = d, b }(trimInterval, mappedBudget)
+	trimInterval, mappedBudget = time.Microsecond, 0
 	db := indexedStore(t)
 	mustUpdate(t, db, func(tx *Tx) error {
 		for n := 3; n < 3000; n++ {

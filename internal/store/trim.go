@@ -2,6 +2,9 @@ package store
 
 import "time"
 
-// trimInterval is how often releaseMapped hands back the pages a long walk
-// mapped (Linux only; trim_linux.go).
-var trimInterval = 100 * time.Millisecond
+// How often releaseMapped looks at the resident size, and how much of the
+// mapped file it lets stay resident (Linux only; trim_linux.go).
+var (
+	trimInterval       = 20 * time.Millisecond
+	mappedBudget int64 = 160 << 20
+)
