@@ -51,7 +51,8 @@ func findings(t *testing.T, db *DB) []string {
 	t.Helper()
 	got := []string{}
 	mustView(t, db, func(tx *Tx) error {
-		defer tx.releaseMapped()()
+		stop := tx.releaseMapped()
+		defer stop()
 		for _, p := range tx.Check() {
 			got = append(got, p.Area+": "+p.Detail)
 		}

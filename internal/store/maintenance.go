@@ -50,7 +50,8 @@ func (db *DB) Check() ([]Problem, error) {
 		return ps, nil
 	}
 	err = db.View(func(tx *Tx) error {
-		defer tx.releaseMapped()()
+		stop := tx.releaseMapped()
+		defer stop()
 		ps = append(ps, tx.Check()...)
 		return nil
 	})

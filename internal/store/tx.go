@@ -178,7 +178,8 @@ func (tx *Tx) Audit(f AuditFilter) ([]helpdesk.AuditRecord, error) {
 
 // VerifyAudit walks the whole chain and reports the first break, if any.
 func (tx *Tx) VerifyAudit() (int, *helpdesk.ChainProblem, error) {
-	defer tx.releaseMapped()()
+	stop := tx.releaseMapped()
+	defer stop()
 	var v helpdesk.ChainVerifier
 	b := tx.bucket(bucketAudit)
 	c := b.Cursor()
