@@ -34,8 +34,12 @@ type Options struct {
 	Groups    int
 	Resources int
 	Tickets   int
-	// Batch is how many tickets one write transaction stores.
+	// Batch is how many tickets (or audit records) one write transaction
+	// stores.
 	Batch int
+	// Audit is how many audit records of ticket changes to append after
+	// the tickets, on top of the one per transaction (AuditGen).
+	Audit int
 }
 
 // Defaults are the sizes of the scale benchmarks: 10 000 users, 1 000
@@ -48,8 +52,10 @@ func (o Options) validate() error {
 	switch {
 	case o.Users < 1:
 		return fmt.Errorf("need at least one user")
-	case o.Groups < 0 || o.Resources < 0 || o.Tickets < 0:
+	case o.Groups < 0 || o.Resources < 0 || o.Tickets < 0 || o.Audit < 0:
 		return fmt.Errorf("sizes cannot be negative")
+	case o.Audit > 0 && o.Tickets == 0:
+		return fmt.Errorf("audit records are about tickets: pass some tickets too")
 	}
 	return nil
 }

@@ -2,10 +2,12 @@ package devgen
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/deskctl/deskctl/internal/access"
@@ -329,5 +331,58 @@ func TestOpenOnly(t *testing.T) {
 	}
 	if err := OpenOnly(filepath.Join(dir, "missing.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("opening a missing file: %v, want not-exist", err)
+	}
+}
+
+// -audit appends records of ticket changes that chain as the app's do: the
+// whole log verifies, and each record is a note on a stored ticket by its
+// assignee or requester, with the ticket before and after.
+func TestGenerateAuditChain(t *testing.T) {
+	o := Options{Seed: 3, Users: 20, Groups: 4, Resources: 3, Tickets: 5, Batch: 4, Audit: 11}
+	path := filepath.Join(t.TempDir(), "audit.db")
+	_, sum, err := Generate(path, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The directory, two ticket batches, three batches of audit records.
+	if sum.Audit != 11 || sum.Batches != 1+2+3 {
+		t.Errorf("summary %+v: want 11 audit records in 6 transactions", sum)
+	}
+	db, err := store.Open(store.Options{Path: path, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *store.Tx) error {
+		n, p, err := tx.VerifyAudit()
+		if err != nil || p != nil || n != 1+2+11 {
+			t.Errorf("VerifyAudit() = %d, %+v, %v; want 14 records and no problem", n, p, err)
+		}
+		recs, err := tx.Audit(store.AuditFilter{Limit: 11})
+		for i, r := range recs {
+			num := i%5 + 1 // round the five tickets again after the last
+			tk, ok, _ := tx.Ticket(num)
+			actor := tk.Assignee
+			if actor == "" {
+				actor = tk.Requester
+			}
+			if !ok || r.Subject != fmt.Sprintf("ticket:%d", num) || r.Actor != actor || r.OSUser != actor ||
+				r.Command != "ticket note" || r.Via != helpdesk.ViaFile || !strings.Contains(string(r.Before), `"subject":`) {
+				t.Errorf("record %d = %+v, want a note on ticket %d by %s", r.Seq, r, num, actor)
+			}
+			if i > 0 && !r.Time.After(recs[i-1].Time) {
+				t.Errorf("record %d is not later than the one before", r.Seq)
+			}
+		}
+		if ps := tx.Check(); len(ps) > 0 {
+			t.Errorf("db check: %+v", ps)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Generate(filepath.Join(t.TempDir(), "x.db"), Options{Seed: 1, Users: 3, Batch: 10, Audit: 2}, nil); err == nil {
+		t.Error("Generate wrote audit records about no tickets")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -25,6 +26,7 @@ type Summary struct {
 	Rights    int           `json:"rights"`
 	Grants    int           `json:"grants"`
 	Tickets   int           `json:"tickets"`
+	Audit     int           `json:"audit"`
 	Batches   int           `json:"batches"`
 	FileBytes int64         `json:"file_bytes"`
 	Elapsed   time.Duration `json:"elapsed_ns"`
@@ -112,11 +114,93 @@ func Write(path string, m *access.Memory, o Options, progress func(done, total i
 			}
 		}
 	}
+	if o.Audit > 0 {
+		gen, err := NewAuditGen(o.Seed, m, o.Tickets)
+		if err != nil {
+			return sum, err
+		}
+		for sum.Audit < o.Audit {
+			n := min(o.Batch, o.Audit-sum.Audit)
+			err := db.Update(func(tx *store.Tx) error {
+				for range n {
+					if _, err := tx.AppendAudit(gen.Next()); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return sum, fmt.Errorf("writing audit records after %d: %w", sum.Audit, err)
+			}
+			sum.Audit += n
+			sum.Batches++
+		}
+	}
 	if st, err := os.Stat(path); err == nil {
 		sum.FileBytes = st.Size()
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, db.Close()
+}
+
+// AuditGen makes the audit records of a busy helpdesk's ticket work: each
+// is what `deskctl ticket note` records when the ticket's assignee (its
+// requester when it has none) adds a note on the file: the ticket before
+// and after, as app.TicketView, the command, the channel and the OS login.
+// The tickets are those NewTicketGen stored, in number order and round
+// again after the last; each record comes a minute after the one before,
+// from just after the last ticket was created.
+type AuditGen struct {
+	seed    int64
+	m       *access.Memory
+	tickets int
+	gen     *TicketGen
+	done    int
+	at      time.Time
+}
+
+// NewAuditGen returns the records for the first tickets tickets of seed.
+func NewAuditGen(seed int64, m *access.Memory, tickets int) (*AuditGen, error) {
+	g := &AuditGen{seed: seed, m: m, tickets: tickets, at: epoch.Add(time.Duration(tickets+1) * 30 * time.Second)}
+	return g, g.restart()
+}
+
+func (g *AuditGen) restart() error {
+	gen, err := NewTicketGen(g.seed, g.m)
+	g.gen, g.done = gen, 0
+	return err
+}
+
+// Next is the next record, ready for store.Tx.AppendAudit.
+func (g *AuditGen) Next() helpdesk.AuditRecord {
+	if g.done == g.tickets {
+		_ = g.restart() // it succeeded with the same arguments before
+	}
+	t := g.gen.Next()
+	g.done++
+	g.at = g.at.Add(time.Minute)
+	actor := t.Assignee
+	if actor == "" {
+		actor = t.Requester
+	}
+	before := ticketView(t)
+	after := before
+	after.Updated = g.at
+	b, _ := json.Marshal(before)
+	a, _ := json.Marshal(after)
+	return helpdesk.AuditRecord{Time: g.at, Actor: actor, Command: "ticket " + helpdesk.ActNote,
+		Subject: "ticket:" + strconv.Itoa(t.Number), Before: b, After: a, Via: helpdesk.ViaFile, OSUser: actor}
+}
+
+// ticketView is the ticket as the app's audit records show it.
+func ticketView(t helpdesk.Ticket) app.TicketView {
+	links := t.Links
+	if links == nil {
+		links = []int{}
+	}
+	return app.TicketView{Number: t.Number, Subject: t.Subject, Description: t.Description, Requester: t.Requester,
+		Resource: t.Resource, State: string(t.State), Priority: string(t.Priority), Category: t.Category, Due: t.Due,
+		Assignee: t.Assignee, Links: links, Created: t.Created, Updated: t.Updated}
 }
 
 func auditRecord(subject string, after any) helpdesk.AuditRecord {

@@ -32,6 +32,8 @@ var behaviour = []struct {
 	{"Outbox", TestOutbox},
 	{"SettingsAccessors", TestSettingsAccessors},
 	{"CheckFindsStaleIndexEntries", TestCheckFindsStaleIndexEntries},
+	{"CheckReportsEachIndexInconsistency", TestCheckReportsEachIndexInconsistency},
+	{"TicketIndexMergeAgreesWithASet", TestTicketIndexMergeAgreesWithASet},
 	{"AuditAppendAndFilter", TestAuditAppendAndFilter},
 	{"VerifyAuditDetectsTampering", TestVerifyAuditDetectsTampering},
 	{"VerifyAuditDetectsDeletedNewestRecord", TestVerifyAuditDetectsDeletedNewestRecord},

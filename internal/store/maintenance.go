@@ -50,6 +50,8 @@ func (db *DB) Check() ([]Problem, error) {
 		return ps, nil
 	}
 	err = db.View(func(tx *Tx) error {
+		stop := tx.releaseMapped()
+		defer stop()
 		ps = append(ps, tx.Check()...)
 		return nil
 	})
@@ -124,7 +126,7 @@ func (tx *Tx) Check() []Problem {
 			}
 		}
 	}
-	compareIndex(tx.bucket(bucketMemberOf), wantMemberOf, "member_of index", add)
+	compareIndex(tx.bucket(bucketMemberOf), sortedKeys(wantMemberOf), "member_of index", add)
 
 	resources := map[string]helpdesk.Resource{}
 	wantUserRes, wantChildren := map[string]bool{}, map[string]bool{}
@@ -151,8 +153,8 @@ func (tx *Tx) Check() []Problem {
 			}
 		}
 	}
-	compareIndex(tx.bucket(bucketUserRes), wantUserRes, "user_res index", add)
-	compareIndex(tx.bucket(bucketChildren), wantChildren, "res_child index", add)
+	compareIndex(tx.bucket(bucketUserRes), sortedKeys(wantUserRes), "user_res index", add)
+	compareIndex(tx.bucket(bucketChildren), sortedKeys(wantChildren), "res_child index", add)
 
 	wantHolders := map[string]bool{}
 	grants, err := tx.AllGrants()
@@ -177,12 +179,22 @@ func (tx *Tx) Check() []Problem {
 			}
 		}
 	}
-	compareIndex(tx.bucket(bucketHolders), wantHolders, "holders index", add)
+	compareIndex(tx.bucket(bucketHolders), sortedKeys(wantHolders), "holders index", add)
 
-	wantTicketIdx := map[string]bool{}
+	// One pass over the tickets: references, index keys and the values
+	// checkValues reports on, which it is handed to keep the findings in
+	// their order.
+	wantTicketIdx := newTicketKeys()
+	var ticketValues []Problem
+	addValue := func(area, format string, a ...any) {
+		if len(ticketValues) < 1000 {
+			ticketValues = append(ticketValues, Problem{area, fmt.Sprintf(format, a...)})
+		}
+	}
+	var rec checkedTicket
 	_ = tx.bucket(bucketTickets).ForEach(func(k, v []byte) error {
-		var t helpdesk.Ticket
-		if err := json.Unmarshal(v, &t); err != nil {
+		t, err := decodeCheckedTicket(v, &rec)
+		if err != nil {
 			add("tickets", "ticket %d cannot be decoded: %v", fromBE64(k), err)
 			return nil
 		}
@@ -195,12 +207,11 @@ func (tx *Tx) Check() []Problem {
 		if _, ok := resources[t.Resource]; t.Resource != "" && !ok {
 			add("tickets", "#%d is in unknown resource %s", t.Number, t.Resource)
 		}
-		for _, key := range ticketIndexKeys(t) {
-			wantTicketIdx[string(key)] = true
-		}
+		wantTicketIdx.add(t)
+		checkTicketValues(k, t, addValue)
 		return nil
 	})
-	compareIndex(tx.bucket(bucketTicketIndex), wantTicketIdx, "ticket index", add)
+	compareIndex(tx.bucket(bucketTicketIndex), wantTicketIdx.keys(), "ticket index", add)
 
 	_ = tx.bucket(bucketTokens).ForEach(func(k, v []byte) error {
 		n, _, _, ok := tokenValue(v)
@@ -248,7 +259,7 @@ func (tx *Tx) Check() []Problem {
 		}
 		return nil
 	})
-	tx.checkValues(add)
+	tx.checkValues(ticketValues, add)
 	wantOSLogins := map[string]bool{}
 	for _, u := range us {
 		if u.OSLogin != "" {
@@ -258,7 +269,7 @@ func (tx *Tx) Check() []Problem {
 			}
 		}
 	}
-	compareIndex(tx.bucket(bucketOSLogins), wantOSLogins, "os-login index", add)
+	compareIndex(tx.bucket(bucketOSLogins), sortedKeys(wantOSLogins), "os-login index", add)
 	_ = tx.bucket(bucketAPITokens).ForEach(func(k, v []byte) error {
 		var t helpdesk.APIToken
 		switch err := json.Unmarshal(v, &t); {
@@ -280,41 +291,18 @@ func (tx *Tx) Check() []Problem {
 }
 
 // checkValues reports every enumerated field holding a value outside its
-// set: ticket state and priority, log entry states and visibility, resource
+// set: ticket state and priority, log entry states and visibility (found by
+// checkTicketValues in Check's pass over the tickets and passed in), resource
 // member access, approval state and outbox state. Readers treat such values
 // as the most restrictive (an unknown visibility hides the entry), but they
 // are damage all the same. Records that do not decode are reported by Check.
-func (tx *Tx) checkValues(add func(area, format string, a ...any)) {
+func (tx *Tx) checkValues(ticketValues []Problem, add func(area, format string, a ...any)) {
 	bad := func(area, what, value string, valid []string, key string) {
 		add(area, "%s has %s %q, not one of %s", key, what, value, strings.Join(valid, ", "))
 	}
-	states := enumNames(helpdesk.States)
-	validState := func(s helpdesk.State) bool { _, err := helpdesk.ParseState(string(s)); return err == nil }
-	_ = tx.bucket(bucketTickets).ForEach(func(k, v []byte) error {
-		var t helpdesk.Ticket
-		if json.Unmarshal(v, &t) != nil {
-			return nil
-		}
-		key := fmt.Sprintf("ticket #%d", fromBE64(k))
-		if !validState(t.State) {
-			bad("tickets", "state", string(t.State), states, key)
-		}
-		if _, err := helpdesk.ParsePriority(string(t.Priority)); err != nil {
-			bad("tickets", "priority", string(t.Priority), enumNames(helpdesk.Priorities), key)
-		}
-		for _, e := range t.Log {
-			ekey := fmt.Sprintf("%s log entry %d", key, e.Seq)
-			if !e.Visibility.Valid() {
-				bad("tickets", "visibility", string(e.Visibility), enumNames(helpdesk.Visibilities), ekey+" (shown to technicians only)")
-			}
-			for _, s := range []helpdesk.State{e.From, e.To} {
-				if s != "" && !validState(s) {
-					bad("tickets", "state", string(s), states, ekey)
-				}
-			}
-		}
-		return nil
-	})
+	for _, p := range ticketValues {
+		add(p.Area, "%s", p.Detail)
+	}
 	accesses := enumNames(helpdesk.Accesses)
 	_ = tx.bucket(bucketResources).ForEach(func(k, v []byte) error {
 		var r helpdesk.Resource
@@ -351,27 +339,38 @@ func (tx *Tx) checkValues(add func(area, format string, a ...any)) {
 	})
 }
 
+// checkTicketValues is checkValues for the ticket stored under key k.
+func checkTicketValues(k []byte, t helpdesk.Ticket, add func(area, format string, a ...any)) {
+	bad := func(what, value string, valid []string, key string) {
+		add("tickets", "%s has %s %q, not one of %s", key, what, value, strings.Join(valid, ", "))
+	}
+	validState := func(s helpdesk.State) bool { _, err := helpdesk.ParseState(string(s)); return err == nil }
+	key := func() string { return fmt.Sprintf("ticket #%d", fromBE64(k)) }
+	if !validState(t.State) {
+		bad("state", string(t.State), enumNames(helpdesk.States), key())
+	}
+	if _, err := helpdesk.ParsePriority(string(t.Priority)); err != nil {
+		bad("priority", string(t.Priority), enumNames(helpdesk.Priorities), key())
+	}
+	for _, e := range t.Log {
+		ekey := func() string { return fmt.Sprintf("%s log entry %d", key(), e.Seq) }
+		if !e.Visibility.Valid() {
+			bad("visibility", string(e.Visibility), enumNames(helpdesk.Visibilities), ekey()+" (shown to technicians only)")
+		}
+		for _, s := range [...]helpdesk.State{e.From, e.To} {
+			if s != "" && !validState(s) {
+				bad("state", string(s), enumNames(helpdesk.States), ekey())
+			}
+		}
+	}
+}
+
 func enumNames[T ~string](vs []T) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
 		out[i] = string(v)
 	}
 	return out
-}
-
-func compareIndex(b kvBucket, want map[string]bool, name string, add func(string, string, ...any)) {
-	seen := 0
-	_ = b.ForEach(func(k, _ []byte) error {
-		if !want[string(k)] {
-			add("index", "%s has a stale entry %q", name, strings.ReplaceAll(string(k), "\x00", "/"))
-		} else {
-			seen++
-		}
-		return nil
-	})
-	if seen != len(want) {
-		add("index", "%s misses %d entries", name, len(want)-seen)
-	}
 }
 
 // Stats summarises the database.

@@ -19,6 +19,8 @@ type Tx struct {
 	// btx is the bbolt transaction underneath, nil on PostgreSQL; only
 	// file maintenance (page checks, backups) uses it.
 	btx *bolt.Tx
+	// releasing is set while releaseMapped hands back mapped pages.
+	releasing bool
 }
 
 func newBoltTx(btx *bolt.Tx) *Tx { return &Tx{kv: boltTx{btx}, btx: btx} }
@@ -176,6 +178,8 @@ func (tx *Tx) Audit(f AuditFilter) ([]helpdesk.AuditRecord, error) {
 
 // VerifyAudit walks the whole chain and reports the first break, if any.
 func (tx *Tx) VerifyAudit() (int, *helpdesk.ChainProblem, error) {
+	stop := tx.releaseMapped()
+	defer stop()
 	var v helpdesk.ChainVerifier
 	b := tx.bucket(bucketAudit)
 	c := b.Cursor()

@@ -11,7 +11,9 @@
 // too. -tests writes a suite of 1 000 assertions with the engine's answers
 // for `deskctl policy test`, and with -opa-dir the same suite as
 // deskctl_test.rego for `opa test`. -import-jsonl writes the tickets for
-// `deskctl ticket import`. -open-only opens -out read-only and closes it:
+// `deskctl ticket import`. -audit N appends N audit records of ticket
+// changes, chained as the app chains them, for `deskctl audit verify` at
+// scale. -open-only opens -out read-only and closes it:
 // the floor of the whole-process timings.
 //
 // It is a program of its own, not a deskctl command, so the shipped binary
@@ -20,6 +22,7 @@
 //
 //	go run ./internal/devgen/cmd/deskctl-devgen -out /tmp/bench.db -policy /tmp/bench.yaml -tests /tmp/tests.yaml -opa-dir /tmp/opa
 //	go run ./internal/devgen/cmd/deskctl-devgen -out /tmp/small.db -users 100 -groups 20 -resources 10 -tickets 1000
+//	go run ./internal/devgen/cmd/deskctl-devgen -out /tmp/audit.db -tickets 10000 -audit 1000000
 //	go run ./internal/devgen/cmd/deskctl-devgen -out /tmp/bench.db -open-only
 //
 // Exit status: 0 written (or opened), 1 cannot write or open, 2 usage.
@@ -64,7 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.IntVar(&o.Groups, "groups", o.Groups, "number of groups (plus everyone)")
 	fl.IntVar(&o.Resources, "resources", o.Resources, "number of resources")
 	fl.IntVar(&o.Tickets, "tickets", o.Tickets, "number of tickets")
-	fl.IntVar(&o.Batch, "batch", o.Batch, "tickets per write transaction")
+	fl.IntVar(&o.Batch, "batch", o.Batch, "tickets (or audit records) per write transaction")
+	fl.IntVar(&o.Audit, "audit", 0, "also append this many audit records of ticket changes (a verifiable chain)")
 	fl.BoolVar(&openOnly, "open-only", false, "only open -out read-only and close it")
 	fl.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	if err := fl.Parse(args); err != nil {
@@ -103,8 +107,11 @@ func generate(args []string, o devgen.Options, out devgen.Outputs, openOnly, asJ
 	if out == (devgen.Outputs{}) {
 		return usageError{"nothing to write: pass -out FILE.db and/or -policy, -tests, -opa-dir, -import-jsonl"}
 	}
-	if o.Users < 1 || o.Groups < 0 || o.Resources < 0 || o.Tickets < 0 || o.Batch < 1 {
+	if o.Users < 1 || o.Groups < 0 || o.Resources < 0 || o.Tickets < 0 || o.Batch < 1 || o.Audit < 0 {
 		return usageError{"sizes must be positive (at least one user, batches of at least one ticket)"}
+	}
+	if o.Audit > 0 && o.Tickets == 0 {
+		return usageError{"-audit records changes to tickets: pass -tickets N (N > 0) too"}
 	}
 	if out.DB != "" {
 		if _, err := os.Stat(out.DB); err == nil {
@@ -125,7 +132,7 @@ func generate(args []string, o devgen.Options, out devgen.Outputs, openOnly, asJ
 		pairs = append(pairs, [2]string{"database", rep.Path}, [2]string{"users", strconv.Itoa(rep.Users)},
 			[2]string{"groups", strconv.Itoa(rep.Groups)}, [2]string{"resources", strconv.Itoa(rep.Resources)},
 			[2]string{"rights", strconv.Itoa(rep.Rights)}, [2]string{"grants", strconv.Itoa(rep.Grants)},
-			[2]string{"tickets", strconv.Itoa(rep.Tickets)}, [2]string{"transactions", strconv.Itoa(rep.Batches)},
+			[2]string{"tickets", strconv.Itoa(rep.Tickets)}, [2]string{"audit records", strconv.Itoa(rep.Audit)}, [2]string{"transactions", strconv.Itoa(rep.Batches)},
 			[2]string{"file bytes", strconv.FormatInt(rep.FileBytes, 10)}, [2]string{"elapsed", rep.Elapsed.Round(time.Millisecond).String()})
 	}
 	if sc := rep.Scenario; sc != nil {
