@@ -396,6 +396,8 @@ func (db *DB) Stats() (Stats, error) {
 	s.PageSize = db.bolt.Info().PageSize
 	err := db.View(func(tx *Tx) error {
 		s.FreePages = db.bolt.Stats().FreePageN
+		// Counting visits every page; hand mapped pages back as db check does.
+		defer tx.releaseMapped()()
 		for _, name := range dataBuckets() {
 			if b := tx.btx.Bucket(name); b != nil {
 				s.Counts[string(name)] = b.Stats().KeyN
