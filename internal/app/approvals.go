@@ -439,13 +439,9 @@ func restoreLink(tx *store.Tx, ticket int, mt minted) error {
 	return tx.PutApproval(a)
 }
 
-// usableLink checks what must hold, besides the token itself, for a link of
-// a pending approval to record a decision, and returns its ticket.
-func usableLink(tx *store.Tx, a helpdesk.Approval) (helpdesk.Ticket, error) {
-	return usableLinkFor(tx, a, a.Approver)
-}
-
-// usableLinkFor is usableLink for the link of login.
+// usableLinkFor checks what must hold, besides the token itself, for the
+// link of login to a pending approval to record a decision, and returns the
+// ticket.
 func usableLinkFor(tx *store.Tx, a helpdesk.Approval, login string) (helpdesk.Ticket, error) {
 	t, ok, err := tx.Ticket(a.Ticket)
 	if err != nil {
@@ -792,12 +788,6 @@ func waitingPeople(a helpdesk.Approval, sent bool) []string {
 		}
 	}
 	return out
-}
-
-// queueWithdrawn tells a's approver that the request was withdrawn, and
-// why when why is not empty.
-func queueWithdrawn(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket, why string) error {
-	return queueWithdrawnTo(c, a.Approver, a, t, why)
 }
 
 // queueWithdrawnTo tells login, asked to approve a, that the request was withdrawn.

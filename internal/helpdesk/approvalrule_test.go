@@ -222,7 +222,7 @@ func TestDecide(t *testing.T) {
 				}
 				if res.Decided {
 					decided++
-					if a.DecidedAt != now {
+					if !a.DecidedAt.Equal(now) {
 						t.Fatalf("step %d: decided at %v", i, a.DecidedAt)
 					}
 				}
