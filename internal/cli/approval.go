@@ -407,7 +407,7 @@ processes at once never remind or time out a request twice.
 JSON fields (--due): at, actions (ticket, action, to, detail); action is remind,
 timeout-remind, timeout-reject, timeout-cancel or timeout-escalate.` +
 			exitStatus("2  a ticket with --due, or neither", "4  --due and you are not an administrator", "5  the approval is not pending"),
-		Example:           "  deskctl approval remind 42\n  deskctl approval remind --due -o json    # from cron, every few minutes",
+		Example:           "  deskctl approval remind 42\n  # from cron, every few minutes:\n  deskctl approval remind --due -o json",
 		Args:              usageArgs(0, 1, "a ticket number, or --due alone"),
 		ValidArgsFunction: completeTickets(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
