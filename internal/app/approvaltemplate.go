@@ -107,8 +107,9 @@ func (s *Service) SetResourceApproval(resource string, tpl helpdesk.ApprovalTemp
 		if err != nil {
 			return err
 		}
+		// An unknown gate is input to fix, like an unknown approver.
 		if err := tpl.Check(catalog); err != nil {
-			return err
+			return notFoundAsUsage(err, "--gate: ", "gates are ticket actions: deskctl action list")
 		}
 		if err := checkTemplateDirectory(c.Tx, tpl); err != nil {
 			return err
