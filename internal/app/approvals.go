@@ -629,26 +629,11 @@ func askedText(tx *store.Tx, a helpdesk.Approval) string {
 // of the group and of the groups in it. Problems are usage errors: the
 // request as typed cannot be made.
 func approverPeople(tx *store.Tx, approver string, now time.Time, standIns map[string]map[string]string) ([]string, error) {
-	asUsage := func(err error) error {
-		var e *errs.Error
-		if errors.As(err, &e) && e.Kind == errs.NotFound {
-			c := *e
-			c.Kind = errs.Usage
-			if c.Hint == "" {
-				c.Hint = "name existing users (deskctl user list) or groups (deskctl group list)"
-			}
-			return &c
-		}
-		return err
-	}
 	name, isGroup := strings.CutPrefix(approver, "group:")
 	if !isGroup {
-		u, err := mustUser(tx, approver)
+		u, err := approvingUser(tx, approver, "", approverHint)
 		if err != nil {
-			return nil, asUsage(err)
-		}
-		if !u.Active {
-			return nil, errs.Usagef("user %s is disabled and cannot approve", u.Login).WithHint("pick an active user")
+			return nil, err
 		}
 		to, away, err := resolveApprover(tx, u.Login, now)
 		if err != nil {
@@ -660,7 +645,7 @@ func approverPeople(tx *store.Tx, approver string, now time.Time, standIns map[s
 		return []string{to.Login}, nil
 	}
 	if _, err := mustGroup(tx, name); err != nil {
-		return nil, asUsage(err)
+		return nil, notFoundAsUsage(err, "", approverHint)
 	}
 	var people []string
 	seen := map[string]bool{}
@@ -725,6 +710,38 @@ func approverPeople(tx *store.Tx, approver string, now time.Time, standIns map[s
 			WithHint("add one (deskctl group add-member %s LOGIN), or name another approver", name)
 	}
 	return people, nil
+}
+
+const approverHint = "name existing users (deskctl user list) or groups (deskctl group list)"
+
+// approvingUser finds a user who is to decide or take over an approval:
+// one who exists and is active. Problems are usage errors, since what was
+// written cannot be used; prefix leads their message (e.g. "--escalate-to: ")
+// and hint says what to name instead of a user who does not exist.
+func approvingUser(tx *store.Tx, login, prefix, hint string) (helpdesk.User, error) {
+	u, err := mustUser(tx, login)
+	if err != nil {
+		return u, notFoundAsUsage(err, prefix, hint)
+	}
+	if !u.Active {
+		return u, errs.Usagef("%suser %s is disabled and cannot approve", prefix, u.Login).WithHint("pick an active user")
+	}
+	return u, nil
+}
+
+// notFoundAsUsage turns a not-found error into a usage error with prefix
+// leading its message and hint when it has none; other errors pass.
+func notFoundAsUsage(err error, prefix, hint string) error {
+	var e *errs.Error
+	if errors.As(err, &e) && e.Kind == errs.NotFound {
+		c := *e
+		c.Kind, c.Msg = errs.Usage, prefix+c.Msg
+		if c.Hint == "" {
+			c.Hint = hint
+		}
+		return &c
+	}
+	return err
 }
 
 // CancelApproval withdraws a pending request (administrators only).

@@ -13,6 +13,8 @@ import (
 	"github.com/deskctl/deskctl/internal/store"
 )
 
+const escalateHint = "name an existing user (deskctl user list)"
+
 // requestDeadline completes the deadline a request asks for: the default
 // due when it names none, and an escalation user who exists, is active
 // and is not already one of its approvers.
@@ -24,16 +26,9 @@ func requestDeadline(c *Ctx, d helpdesk.DeadlineSpec, a helpdesk.Approval) (help
 	if err != nil || d.OnTimeout != helpdesk.TimeoutEscalate {
 		return d, err
 	}
-	u, err := mustUser(c.Tx, d.EscalateTo)
+	u, err := approvingUser(c.Tx, d.EscalateTo, "--escalate-to: ", escalateHint)
 	if err != nil {
-		var e *errs.Error
-		if errors.As(err, &e) && e.Kind == errs.NotFound {
-			return d, errs.Usagef("--escalate-to: %s", e.Msg).WithHint("name an existing user (deskctl user list)")
-		}
 		return d, err
-	}
-	if !u.Active {
-		return d, errs.Usagef("--escalate-to: user %s is disabled and cannot approve", u.Login).WithHint("pick an active user")
 	}
 	if asks(a, u.Login) {
 		return d, errs.Usagef("--escalate-to %s is already an approver of this request", u.Login).

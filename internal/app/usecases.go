@@ -32,6 +32,9 @@ type UseCases interface {
 	SetResourceMember(resource, login string, acc helpdesk.Access, add bool) (ResourceView, error)
 	ListResources() ([]ResourceView, error)
 	ShowResource(name string) (ResourceDetail, error)
+	ShowResourceApproval(resource string) (ResourceApprovalView, error)
+	SetResourceApproval(resource string, tpl helpdesk.ApprovalTemplate) (ResourceApprovalView, error)
+	ClearResourceApproval(resource string) (ResourceApprovalView, error)
 
 	// Rights, grants and access queries.
 	Grant(subject string, rights []string) (GrantResult, error)

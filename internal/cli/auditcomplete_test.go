@@ -68,6 +68,10 @@ var auditCases = map[string]auditCase{
 	"resource list":          {valid: as("alice", "resource", "list")},
 	"resource show":          {valid: as("alice", "resource", "show", "network")},
 
+	"resource approval set":   {valid: as("alice", "resource", "approval", "set", "network", "--approver", "carol", "--gate", "close"), subjects: []string{"resource:network"}, refused: as("alice", "resource", "approval", "set", "network", "--approver", "erin")},
+	"resource approval show":  {valid: as("bob", "resource", "approval", "show", "printers")},
+	"resource approval clear": {valid: as("alice", "resource", "approval", "clear", "printers"), subjects: []string{"resource:printers"}, refused: as("bob", "resource", "approval", "clear", "printers")},
+
 	"action add":    {valid: as("alice", "action", "add", "triage", "--category", "supporter", "--from-states", "new"), subjects: []string{"action:triage"}, refused: as("bob", "action", "add", "triage", "--category", "supporter", "--from-states", "new")},
 	"action update": {valid: as("alice", "action", "update", "escalate", "--requires-text"), subjects: []string{"action:escalate"}, refused: as("bob", "action", "update", "escalate", "--requires-text")},
 	"action remove": {valid: as("alice", "action", "remove", "escalate", "--yes"), subjects: []string{"action:escalate"}, refused: as("bob", "action", "remove", "escalate", "--yes")},
@@ -190,7 +194,7 @@ groups:
   - {name: tier2}
 resources:
   - {name: network, members: [{user: bob, access: write}]}
-  - {name: printers, members: [{user: bob, access: write}]}
+  - {name: printers, members: [{user: bob, access: write}], approval: {approvers: [carol]}}
 actions:
   - {name: escalate, category: supporter, from-states: [new, in-progress]}
 `))

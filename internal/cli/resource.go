@@ -14,7 +14,7 @@ func newCmdResource(f *Factory) *cobra.Command {
 work the tickets: members with write access act on them, members with read access
 only see them. A sub-resource with no members of its own uses its parent's members.`,
 		newCmdResourceAdd(f), newCmdResourceList(f), newCmdResourceShow(f), newCmdResourceRemove(f),
-		newCmdResourceMember(f, true), newCmdResourceMember(f, false))
+		newCmdResourceMember(f, true), newCmdResourceMember(f, false), newCmdResourceApproval(f))
 }
 
 func memberList(ms []app.ResourceMember) string {

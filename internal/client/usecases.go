@@ -55,6 +55,15 @@ func (c *Client) ListResources() ([]app.ResourceView, error) {
 func (c *Client) ShowResource(name string) (app.ResourceDetail, error) {
 	return call1[app.ResourceDetail](c, "ShowResource", name)
 }
+func (c *Client) ShowResourceApproval(resource string) (app.ResourceApprovalView, error) {
+	return call1[app.ResourceApprovalView](c, "ShowResourceApproval", resource)
+}
+func (c *Client) SetResourceApproval(resource string, tpl helpdesk.ApprovalTemplate) (app.ResourceApprovalView, error) {
+	return call1[app.ResourceApprovalView](c, "SetResourceApproval", resource, tpl)
+}
+func (c *Client) ClearResourceApproval(resource string) (app.ResourceApprovalView, error) {
+	return call1[app.ResourceApprovalView](c, "ClearResourceApproval", resource)
+}
 
 func (c *Client) Grant(subject string, rights []string) (app.GrantResult, error) {
 	return call1[app.GrantResult](c, "Grant", subject, rights)
