@@ -32,9 +32,9 @@ var settings = []Setting{
 	{SettingApprovalsEnabled, "false", "allow technicians to request ad-hoc approvals", checkBool},
 	{SettingLinkTTL, "168h", "how long an approval link stays valid", checkTTL},
 	{SettingGateActions, GateNone, "ticket actions held back while the ticket's approval is pending or rejected", checkGateActions},
-	{SettingDefaultDue, "", "deadline of each approval stage when a request gives no --due (empty or off: none)", checkDue},
-	{SettingRemindAfter, "", "remind undecided approvers this long after their stage opened (empty or off: never)", checkDue},
-	{SettingRemindEvery, "", "then remind again this often (empty: as approvals.remind-after)", checkDue},
+	{SettingDefaultDue, "off", "deadline of each approval stage when a request gives no --due (off: none)", checkDue},
+	{SettingRemindAfter, "off", "remind undecided approvers this long after their stage opened (off: never)", checkDue},
+	{SettingRemindEvery, "off", "then remind again this often (off: as approvals.remind-after)", checkDue},
 	{SettingRemindMax, "3", "at most this many automatic reminders per stage (0: none)", checkCount},
 }
 

@@ -165,10 +165,10 @@ var settings = []setting{
 			return ""
 		}},
 	deadlineSetting(helpdesk.SettingDefaultDue, "The deadline of each approval stage when a request gives no --due, "+
-		"as a duration such as 48h; off or empty for none (the default)."),
+		"as a duration such as 48h; off (the default) for none."),
 	deadlineSetting(helpdesk.SettingRemindAfter, "Remind undecided approvers this long after their stage opened, "+
-		"as a duration such as 24h; off or empty (the default) for never."),
-	deadlineSetting(helpdesk.SettingRemindEvery, "Then remind again this often; empty (the default) for as approvals.remind-after."),
+		"as a duration such as 24h; off (the default) for never."),
+	deadlineSetting(helpdesk.SettingRemindEvery, "Then remind again this often; off (the default) for as often as approvals.remind-after."),
 	{helpdesk.SettingRemindMax, "At most this many automatic reminders per stage; 0 for none (the default is 3).",
 		map[string]any{"oneOf": []any{map[string]any{"type": "integer", "minimum": 0}, map[string]any{"type": "string", "pattern": `^[0-9]+$`}}},
 		helpdeskCheck(helpdesk.SettingRemindMax, "must be a whole number of 0 or more")},
