@@ -441,7 +441,15 @@ timeout-remind, timeout-reject, timeout-cancel or timeout-escalate.` +
 func sweepTab(r app.SweepResult) output.Tab {
 	t := output.Tab{Columns: output.Cols("#", "ACTION", "TO", "DETAIL"), Empty: "nothing due"}
 	for _, a := range r.Actions {
-		t.Rows = append(t.Rows, []string{itoa(a.Ticket), a.Action, strings.Join(a.To, ", "), a.Detail})
+		num := itoa(a.Ticket)
+		if len(a.Tickets) > 0 {
+			var ns []string
+			for _, n := range a.Tickets {
+				ns = append(ns, itoa(n))
+			}
+			num = strings.Join(ns, ",")
+		}
+		t.Rows = append(t.Rows, []string{num, a.Action, strings.Join(a.To, ", "), a.Detail})
 	}
 	return t
 }
