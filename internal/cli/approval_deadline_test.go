@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -133,5 +134,70 @@ func TestServeSweeps(t *testing.T) {
 	}
 	if got := len(smtp.Messages()); got != 4*n {
 		t.Fatalf("%d mails in all, want %d: a reminder went out twice", got, 4*n)
+	}
+}
+
+// Three sweeps at once on one file with the digest on: each approver's
+// digest is decided, recorded and queued by exactly one of them, and a
+// later sweep in the same period sends none.
+func TestConcurrentSweepsDigestOnce(t *testing.T) {
+	const n = 4
+	db, smtp, env := deadlineDesk(t, n)
+	set := []string{"settings", "set", "approvals.digest", "daily@10:00"}
+	if p := runCmd(t, deskctlCommand(t, db, env("2026-03-02T09:00:00Z"), set...), set); p.code != ExitOK {
+		t.Fatal(p)
+	}
+	args := []string{"approval", "remind", "--due", "-o", "json"}
+	sweeps := func(at string) map[string]int {
+		t.Helper()
+		var wg sync.WaitGroup
+		results := make([]deskProc, 3)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = runCmd(t, deskctlCommand(t, db, env(at), args...), args)
+			}()
+		}
+		wg.Wait()
+		actions := map[string]int{}
+		for _, p := range results {
+			if p.code != ExitOK {
+				t.Fatal(p)
+			}
+			var r app.SweepResult
+			if err := json.Unmarshal([]byte(p.stdout), &r); err != nil {
+				t.Fatalf("%v: %s", err, p.stdout)
+			}
+			for _, a := range r.Actions {
+				if a.Action == "digest" && len(a.Tickets) != n {
+					t.Errorf("digest to %v lists %v, want all %d requests", a.To, a.Tickets, n)
+				}
+				actions[a.Action+" "+strings.Join(a.To, ",")]++
+			}
+		}
+		return actions
+	}
+	// Next day after 10:00: every request has waited since before the
+	// period began, so both approvers are on the digest and get no
+	// per-request reminders.
+	got := sweeps("2026-03-03T10:00:01Z")
+	if len(got) != 2 || got["digest carol"] != 1 || got["digest dan"] != 1 {
+		t.Fatalf("the sweeps did %v, want one digest each to carol and dan", got)
+	}
+	if got := sweeps("2026-03-03T18:00:00Z"); len(got) != 0 {
+		t.Fatalf("a second round in the same period did %v, want nothing", got)
+	}
+	perTo := map[string]int{}
+	for _, m := range smtp.Messages()[2*n:] {
+		if m.Subject != "Approvals waiting for you: 4 requests" {
+			t.Errorf("mail %q to %v, want only digests", m.Subject, m.To)
+		}
+		for _, to := range m.To {
+			perTo[to]++
+		}
+	}
+	if perTo["carol@example.com"] != 1 || perTo["dan@example.com"] != 1 || len(perTo) != 2 {
+		t.Fatalf("digests per address: %v, want one each to carol and dan", perTo)
 	}
 }
