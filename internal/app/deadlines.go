@@ -53,9 +53,9 @@ type SweepAction struct {
 	// To lists who was mailed: reminded, escalated to, or told of the withdrawal.
 	To     []string `json:"to"`
 	Detail string   `json:"detail"`
-	// Tickets lists, for a digest, every request it carries (Ticket is
-	// the first of them).
-	Tickets []int `json:"tickets,omitempty"`
+	// Tickets lists the requests acted on: Ticket alone, or every
+	// request a digest carries (Ticket is the first of them).
+	Tickets []int `json:"tickets"`
 }
 
 // SweepResult is what `approval remind --due` (or a serve round) did.
@@ -200,7 +200,7 @@ func (s *Service) sweep(c *Ctx) (SweepResult, error) {
 // sweepOne carries out step on a; an automatic reminder leaves out the
 // people covered by the digest (they get theirs from sweepDigests).
 func (s *Service) sweepOne(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket, step helpdesk.Step, rs helpdesk.Reminders, covered map[string]bool) (SweepAction, bool, error) {
-	act := SweepAction{Ticket: a.Ticket, To: []string{}}
+	act := SweepAction{Ticket: a.Ticket, Tickets: []int{a.Ticket}, To: []string{}}
 	before := approvalView(c.Tx, a, t.Subject)
 	var text string
 	remind := func(auto bool) (bool, error) {

@@ -407,7 +407,7 @@ since before the day's digest time gets one digest mail listing them all, in pla
 their automatic reminders. Each is logged on its ticket, audited, and printed. Sweeps by
 several processes at once never remind or time out a request twice, nor send a person two
 digests in one period.
-JSON fields (--due): at, actions (ticket, action, to, detail, and tickets for a digest);
+JSON fields (--due): at, actions (ticket, tickets, action, to, detail);
 action is remind, digest, timeout-remind, timeout-reject, timeout-cancel or timeout-escalate.` +
 			exitStatus("2  a ticket with --due, or neither", "4  --due and you are not an administrator", "5  the approval is not pending"),
 		Example:           "  deskctl approval remind 42\n  deskctl approval remind --due -o json    # from cron, every few minutes",
@@ -445,7 +445,7 @@ func sweepTab(r app.SweepResult) output.Tab {
 	t := output.Tab{Columns: output.Cols("#", "ACTION", "TO", "DETAIL"), Empty: "nothing due"}
 	for _, a := range r.Actions {
 		num := itoa(a.Ticket)
-		if len(a.Tickets) > 0 {
+		if len(a.Tickets) > 1 {
 			var ns []string
 			for _, n := range a.Tickets {
 				ns = append(ns, itoa(n))
