@@ -201,3 +201,43 @@ func TestConcurrentSweepsDigestOnce(t *testing.T) {
 		t.Fatalf("digests per address: %v, want one each to carol and dan", perTo)
 	}
 }
+
+// A digest the SMTP server turns away for now leaves the approver the
+// links they already have: nobody received the new ones.
+func TestRefusedDigestKeepsTheLinksOfEarlierMails(t *testing.T) {
+	db, smtp, env := deadlineDesk(t, 2)
+	run := func(at string, args ...string) deskProc {
+		t.Helper()
+		return runCmd(t, deskctlCommand(t, db, env(at), args...), args)
+	}
+	if p := run("2026-03-02T09:00:00Z", "settings", "set", "approvals.digest", "daily"); p.code != ExitOK {
+		t.Fatal(p)
+	}
+	var old string
+	for _, m := range smtp.Messages() {
+		if m.To[0] != "carol@example.com" || !strings.Contains(m.Subject, "#1 ") {
+			continue
+		}
+		for _, l := range mailtest.Links(m.Text) {
+			if strings.HasSuffix(l, "?decision=approve") {
+				old = strings.TrimSuffix(l[strings.LastIndex(l, "/")+1:], "?decision=approve")
+			}
+		}
+	}
+	if old == "" {
+		t.Fatal("no approve link in carol's request mail for #1")
+	}
+	smtp.RejectNext(451)
+	p := run("2026-03-03T00:00:01Z", "approval", "remind", "--due")
+	if !strings.Contains(p.stdout, "digest") || !strings.Contains(p.stderr, "carol@example.com") {
+		t.Fatalf("the sweep: %v", p)
+	}
+	for _, m := range smtp.Messages() {
+		if m.To[0] == "carol@example.com" && strings.HasPrefix(m.Subject, "Approvals waiting") {
+			t.Fatalf("carol's digest was delivered despite the refusal")
+		}
+	}
+	if p := run("2026-03-03T00:01:00Z", "approval", "decide", "--token", old, "--approve"); p.code != ExitOK {
+		t.Fatalf("carol's earlier link after the refused digest: %v", p)
+	}
+}
