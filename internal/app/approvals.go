@@ -398,18 +398,8 @@ func (s *Service) mintLinks(tx *store.Tx, lm linkMail, now time.Time) (m mail.Me
 	if err != nil {
 		return m, mt, "", "", err
 	}
-	token, hash, err := helpdesk.NewToken()
+	token, expires, mt, err := newLink(tx, &a, ref, now)
 	if err != nil {
-		return m, mt, "", "", err
-	}
-	mt = minted{hash: hash, prevHash: link.TokenHash, prevExpires: link.Expires}
-	expires := now.Add(helpdesk.LinkTTL(tx.Settings()))
-	if !a.Due.IsZero() && a.Due.Before(expires) {
-		// A link dies with the deadline at the latest.
-		expires = a.Due
-	}
-	a.SetLink(ref, hash, expires)
-	if err := tx.PutApproval(a); err != nil {
 		return m, mt, "", "", err
 	}
 	d := lm.Mail
@@ -418,6 +408,25 @@ func (s *Service) mintLinks(tx *store.Tx, lm linkMail, now time.Time) (m mail.Me
 		return mail.ApprovalReminder(d), mt, "", "", nil
 	}
 	return mail.ApprovalRequest(d), mt, "", "", nil
+}
+
+// newLink gives the link ref of a a fresh token and stores the record: the
+// token exists only in what it returns, the record keeps its hash, and the
+// link it replaces stops working.
+func newLink(tx *store.Tx, a *helpdesk.Approval, ref helpdesk.LinkRef, now time.Time) (token string, expires time.Time, mt minted, err error) {
+	link, _ := a.Link(ref)
+	token, hash, err := helpdesk.NewToken()
+	if err != nil {
+		return "", expires, mt, err
+	}
+	mt = minted{hash: hash, prevHash: link.TokenHash, prevExpires: link.Expires}
+	expires = now.Add(helpdesk.LinkTTL(tx.Settings()))
+	if !a.Due.IsZero() && a.Due.Before(expires) {
+		// A link dies with the deadline at the latest.
+		expires = a.Due
+	}
+	a.SetLink(ref, hash, expires)
+	return token, expires, mt, tx.PutApproval(*a)
 }
 
 // restoreLink undoes mintLinks after its mail could not be sent: the link

@@ -41,12 +41,16 @@ func requestDeadline(c *Ctx, d helpdesk.DeadlineSpec, a helpdesk.Approval) (help
 // SweepAction is one thing a sweep did.
 type SweepAction struct {
 	Ticket int `json:"ticket"`
-	// Action is remind (an automatic reminder), or what a timeout did:
+	// Action is remind (an automatic reminder), digest (an approver
+	// digest), or what a timeout did:
 	// timeout-remind, timeout-reject, timeout-cancel or timeout-escalate.
 	Action string `json:"action"`
 	// To lists who was mailed: reminded, escalated to, or told of the withdrawal.
 	To     []string `json:"to"`
 	Detail string   `json:"detail"`
+	// Tickets lists the requests acted on: Ticket alone, or every
+	// request a digest carries (Ticket is the first of them).
+	Tickets []int `json:"tickets"`
 }
 
 // SweepResult is what `approval remind --due` (or a serve round) did.
@@ -149,6 +153,11 @@ func (s *Service) sweep(c *Ctx) (SweepResult, error) {
 		return out, nil
 	}
 	rs := helpdesk.ReminderSettings(c.Tx.Settings())
+	dg := helpdesk.DigestSettings(c.Tx.Settings())
+	covered, err := digestCovered(c.Tx, dg, c.Now)
+	if err != nil {
+		return out, err
+	}
 	all, err := c.Tx.Approvals()
 	if err != nil {
 		return out, err
@@ -165,7 +174,7 @@ func (s *Service) sweep(c *Ctx) (SweepResult, error) {
 		if !has || t.State == helpdesk.StateClosed {
 			continue
 		}
-		act, done, err := s.sweepOne(c, a, t, step, rs)
+		act, done, err := s.sweepOne(c, a, t, step, rs, covered)
 		if err != nil {
 			return out, err
 		}
@@ -173,15 +182,33 @@ func (s *Service) sweep(c *Ctx) (SweepResult, error) {
 			out.Actions = append(out.Actions, act)
 		}
 	}
+	if dg.On {
+		acts, err := s.sweepDigests(c, dg)
+		if err != nil {
+			return out, err
+		}
+		out.Actions = append(out.Actions, acts...)
+	}
 	return out, nil
 }
 
-func (s *Service) sweepOne(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket, step helpdesk.Step, rs helpdesk.Reminders) (SweepAction, bool, error) {
-	act := SweepAction{Ticket: a.Ticket, To: []string{}}
+// sweepOne carries out step on a; an automatic reminder leaves out the
+// people covered by the digest (they get theirs from sweepDigests).
+func (s *Service) sweepOne(c *Ctx, a helpdesk.Approval, t helpdesk.Ticket, step helpdesk.Step, rs helpdesk.Reminders, covered map[string]bool) (SweepAction, bool, error) {
+	act := SweepAction{Ticket: a.Ticket, Tickets: []int{a.Ticket}, To: []string{}}
 	before := approvalView(c.Tx, a, t.Subject)
 	var text string
 	remind := func(auto bool) (bool, error) {
 		usable, _ := usableRefs(c.Tx, a)
+		if auto && len(covered) > 0 {
+			var rest []helpdesk.LinkRef
+			for _, ref := range usable {
+				if l, _ := a.Link(ref); !covered[l.Login] {
+					rest = append(rest, ref)
+				}
+			}
+			usable = rest
+		}
 		if len(usable) == 0 {
 			return false, nil
 		}

@@ -242,6 +242,9 @@ func (s *Service) deliverOne(send context.Context, id uint64, force bool, d *Del
 // approver mail goes out again with a reminder, once the address is fixed.
 func (s *Service) resendHint(id uint64) string {
 	m, _ := s.peekMail(id)
+	if m.Kind == mailApprovalDigest {
+		return "fix the address (deskctl user update LOGIN --email ADDR); the next period's digest carries new links, or send one now with deskctl approval remind N"
+	}
 	if m.Kind == mailApprovalRequest || m.Kind == mailApprovalReminder {
 		return fmt.Sprintf("fix the address (deskctl user update LOGIN --email ADDR), then send a new link: deskctl approval remind %d", m.Ticket)
 	}
@@ -281,8 +284,19 @@ func (s *Service) claimMail(id uint64, force bool) (mail.Message, bool, error) {
 			return nil
 		}
 		var lm linkMail
-		m.LinkHash, m.PrevHash, m.PrevExpires = "", "", time.Time{}
-		if isLinkMail(m.Kind) && json.Unmarshal(m.Message, &lm) == nil && lm.Mail.To != "" {
+		var dm digestMail
+		m.LinkHash, m.PrevHash, m.PrevExpires, m.Links = "", "", time.Time{}, nil
+		if m.Kind == mailApprovalDigest && json.Unmarshal(m.Message, &dm) == nil && dm.To != "" {
+			var drop string
+			msg, m.Links, drop, err = s.mintDigest(tx, dm, now)
+			switch {
+			case err != nil:
+				return err
+			case drop != "":
+				m.State, m.LastError, m.NextAttempt = store.MailDropped, drop, time.Time{}
+				return tx.PutMail(m)
+			}
+		} else if isLinkMail(m.Kind) && json.Unmarshal(m.Message, &lm) == nil && lm.Mail.To != "" {
 			var mt minted
 			var drop, wait string
 			msg, mt, drop, wait, err = s.mintLinks(tx, lm, now)
@@ -345,8 +359,13 @@ func (s *Service) finishMail(id uint64, sendErr error, permanent bool) {
 				if err := restoreLink(tx, m.Ticket, minted{m.LinkHash, m.PrevHash, m.PrevExpires}); err != nil {
 					return err
 				}
+				for _, l := range m.Links {
+					if err := restoreLink(tx, l.Ticket, minted{l.LinkHash, l.PrevHash, l.PrevExpires}); err != nil {
+						return err
+					}
+				}
 			}
-			m.LinkHash, m.PrevHash, m.PrevExpires = "", "", time.Time{}
+			m.LinkHash, m.PrevHash, m.PrevExpires, m.Links = "", "", time.Time{}, nil
 			return tx.PutMail(m)
 		})
 		db.Close()

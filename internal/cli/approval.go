@@ -402,10 +402,13 @@ With --due and no ticket (administrators; for cron when no deskctl serve runs), 
 sweep as a running serve does every minute: remind the undecided approvers of every
 pending request whose automatic reminder is due (approvals.remind-after, remind-every,
 remind-max), and carry out every deadline that has come (--due and --on-timeout of
-approval request). Each is logged on its ticket, audited, and printed. Sweeps by several
-processes at once never remind or time out a request twice.
-JSON fields (--due): at, actions (ticket, action, to, detail); action is remind,
-timeout-remind, timeout-reject, timeout-cancel or timeout-escalate.` +
+approval request). With approvals.digest on, a person with two or more requests waiting
+since before the day's digest time gets one digest mail listing them all, in place of
+their automatic reminders. Each is logged on its ticket, audited, and printed. Sweeps by
+several processes at once never remind or time out a request twice, nor send a person two
+digests in one period.
+JSON fields (--due): at, actions (ticket, tickets, action, to, detail);
+action is remind, digest, timeout-remind, timeout-reject, timeout-cancel or timeout-escalate.` +
 			exitStatus("2  a ticket with --due, or neither", "4  --due and you are not an administrator", "5  the approval is not pending"),
 		Example:           "  deskctl approval remind 42\n  # from cron, every few minutes:\n  deskctl approval remind --due -o json",
 		Args:              usageArgs(0, 1, "a ticket number, or --due alone"),
@@ -441,7 +444,15 @@ timeout-remind, timeout-reject, timeout-cancel or timeout-escalate.` +
 func sweepTab(r app.SweepResult) output.Tab {
 	t := output.Tab{Columns: output.Cols("#", "ACTION", "TO", "DETAIL"), Empty: "nothing due"}
 	for _, a := range r.Actions {
-		t.Rows = append(t.Rows, []string{itoa(a.Ticket), a.Action, strings.Join(a.To, ", "), a.Detail})
+		num := itoa(a.Ticket)
+		if len(a.Tickets) > 1 {
+			var ns []string
+			for _, n := range a.Tickets {
+				ns = append(ns, itoa(n))
+			}
+			num = strings.Join(ns, ",")
+		}
+		t.Rows = append(t.Rows, []string{num, a.Action, strings.Join(a.To, ", "), a.Detail})
 	}
 	return t
 }

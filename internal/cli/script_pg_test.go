@@ -26,7 +26,8 @@ var pgScripts = []string{
 	"access", "access-diamond", "approvals", "audit", "groups", "identity", "init",
 	"last-admin", "policy_apply", "policy_export", "policy_plan", "policy_test",
 	"resources", "settings", "tickets", "tokens", "users", "visibility",
-	"approval-gates", "approval-delegate", "approval-deadlines", "approval-stages", "approval-template", "resource-approval", "completion-tickets", "text", "ticket-list-children",
+	"approval-gates", "approval-delegate", "approval-deadlines", "approval-digest", "approval-stages", "approval-template", "resource-approval",
+	"completion-tickets", "text", "ticket-list-children",
 }
 
 func TestScriptsPostgres(t *testing.T) {

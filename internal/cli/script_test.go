@@ -491,11 +491,19 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		}
 	},
 
-	// linktoken ADDRESS VAR sets VAR to the token of the Approve link in the
-	// newest mail to ADDRESS, and prints that link.
+	// linktoken ADDRESS VAR [N] sets VAR to the token of the Approve link
+	// in the newest mail to ADDRESS (the Nth such link, from 1, of a mail
+	// carrying several), and prints that link.
 	"linktoken": func(ts *testscript.TestScript, neg bool, args []string) {
-		if neg || len(args) != 2 {
-			ts.Fatalf("usage: linktoken ADDRESS VAR")
+		if neg || len(args) < 2 || len(args) > 3 {
+			ts.Fatalf("usage: linktoken ADDRESS VAR [N]")
+		}
+		nth := 1
+		if len(args) == 3 {
+			var err error
+			if nth, err = strconv.Atoi(args[2]); err != nil || nth < 1 {
+				ts.Fatalf("linktoken: N must be a number from 1, not %q", args[2])
+			}
 		}
 		srv := state(ts).smtp
 		if srv == nil {
@@ -508,13 +516,16 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 			}
 			for _, link := range mailtest.Links(msgs[i].Text) {
 				if strings.Contains(link, "/approval/") && strings.HasSuffix(link, "?decision=approve") {
+					if nth--; nth > 0 {
+						continue
+					}
 					token := strings.TrimSuffix(link[strings.LastIndex(link, "/")+1:], "?decision=approve")
 					ts.Setenv(args[1], token)
 					fmt.Fprintln(ts.Stdout(), link)
 					return
 				}
 			}
-			ts.Fatalf("linktoken: the newest mail to %s has no approve link", args[0])
+			ts.Fatalf("linktoken: the newest mail to %s has too few approve links", args[0])
 		}
 		ts.Fatalf("linktoken: no mail to %s", args[0])
 	},

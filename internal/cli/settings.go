@@ -94,7 +94,10 @@ func newCmdSettingsSet(f *Factory) *cobra.Command {
   approvals.remind-after  duration     remind undecided approvers this long after their stage opened
                                        (deskctl serve, or approval remind --due); off (the default): never
   approvals.remind-every  duration     then remind again this often (default: as remind-after)
-  approvals.remind-max    number       at most this many automatic reminders per stage (default 3; 0: none)` + exitStatus(),
+  approvals.remind-max    number       at most this many automatic reminders per stage (default 3; 0: none)
+  approvals.digest        off|daily|daily@HH:MM
+                                       one mail a day to each approver with two or more waiting requests,
+                                       listing them all, in place of their reminders; off (the default)` + exitStatus(),
 		Example: "  deskctl settings set approvals.enabled true\n  deskctl settings set approvals.link-ttl 72h\n" +
 			"  deskctl settings set approvals.gate-actions close,assign",
 		Args:              usageArgs(2, 2, "a KEY and a VALUE"),

@@ -36,6 +36,7 @@ var settings = []Setting{
 	{SettingRemindAfter, "off", "remind undecided approvers this long after their stage opened (off: never)", checkDue},
 	{SettingRemindEvery, "off", "then remind again this often (off: as approvals.remind-after)", checkDue},
 	{SettingRemindMax, "3", "at most this many automatic reminders per stage (0: none)", checkCount},
+	{SettingDigest, "off", "approvers with two or more pending requests get one mail a day listing them all (off, daily or daily@HH:MM server time)", checkDigest},
 }
 
 func checkDue(v string) error {
@@ -43,6 +44,11 @@ func checkDue(v string) error {
 		return errs.Usagef("%q is not a duration between 1m and 8784h", v).WithHint("write it like 24h or 90m (days in hours); off or empty for none")
 	}
 	return nil
+}
+
+func checkDigest(v string) error {
+	_, err := ParseDigest(v)
+	return err
 }
 
 func checkCount(v string) error {

@@ -172,6 +172,10 @@ var settings = []setting{
 	{helpdesk.SettingRemindMax, "At most this many automatic reminders per stage; 0 for none (the default is 3).",
 		map[string]any{"oneOf": []any{map[string]any{"type": "integer", "minimum": 0}, map[string]any{"type": "string", "pattern": `^[0-9]+$`}}},
 		helpdeskCheck(helpdesk.SettingRemindMax, "must be a whole number of 0 or more")},
+	{helpdesk.SettingDigest, "Approvers with two or more pending requests get one mail a day listing them all, in place of " +
+		"their automatic reminders: off (the default), daily (periods start at midnight) or daily@HH:MM, server time.",
+		map[string]any{"type": "string", "pattern": `^(off|daily|daily@([01][0-9]|2[0-3]):[0-5][0-9])?$`},
+		helpdeskCheck(helpdesk.SettingDigest, "must be off, daily or daily@HH:MM")},
 }
 
 // deadlineSetting is a setting holding a duration between 1m and 8784h, or off.

@@ -220,8 +220,8 @@ func TestValidateFindings(t *testing.T) {
 			[]string{
 				"p.yaml:4:22: approvals.enabled must be true or false, not 'yes'",
 				"p.yaml:5:23: approvals.link-ttl must be longer than zero, not '0s'",
-				"p.yaml:6:3: unknown setting 'approvals.linkttl' (did you mean 'approvals.link-ttl'?)",
-				"p.yaml:7:3: unknown setting 'smtp.host'; known settings are approvals.enabled, approvals.link-ttl, approvals.gate-actions, approvals.default-due, approvals.remind-after, approvals.remind-every, approvals.remind-max",
+				"p.yaml:6:3: unknown setting 'approvals.linkttl' (did you mean 'approvals.link-ttl' or 'approvals.digest'?)",
+				"p.yaml:7:3: unknown setting 'smtp.host'; known settings are approvals.enabled, approvals.link-ttl, approvals.gate-actions, approvals.default-due, approvals.remind-after, approvals.remind-every, approvals.remind-max, approvals.digest",
 				"p.yaml:10:3: setting approvals.enabled is set twice (first at p.yaml:4:3)",
 			}},
 		{"gate actions may name custom actions", withAdmin(

@@ -166,3 +166,36 @@ func TestDelegationsGoWithTheirUser(t *testing.T) {
 	mustUpdate(t, db, func(tx *Tx) error { return tx.DeleteDelegation("carol") })
 	equal(t, "after clearing", list(), []string(nil))
 }
+
+func TestLastDigestGoesWithItsUser(t *testing.T) {
+	db := openTestStore(t)
+	addUsers(t, db, "carol", "dave")
+	at := time.Date(2026, 3, 3, 8, 0, 0, 0, time.FixedZone("X", 3600))
+	last := func(login string) (v time.Time) {
+		mustView(t, db, func(tx *Tx) error {
+			var err error
+			v, err = tx.LastDigest(login)
+			return err
+		})
+		return v
+	}
+	if v := last("carol"); !v.IsZero() {
+		t.Fatalf("carol's digest before any: %v", v)
+	}
+	mustUpdate(t, db, func(tx *Tx) error {
+		if err := tx.PutLastDigest("carol", at.Add(-24*time.Hour)); err != nil {
+			return err
+		}
+		return tx.PutLastDigest("carol", at)
+	})
+	if v := last("carol"); !v.Equal(at) {
+		t.Fatalf("carol's last digest %v, want %v", v, at)
+	}
+	if v := last("dave"); !v.IsZero() {
+		t.Fatalf("dave's digest: %v", v)
+	}
+	mustUpdate(t, db, func(tx *Tx) error { return tx.DeleteUser("carol") })
+	if v := last("carol"); !v.IsZero() {
+		t.Fatalf("carol's digest after she was removed: %v", v)
+	}
+}

@@ -173,7 +173,18 @@ type OutboxMail struct {
 	LinkHash    string    `json:"link_hash,omitempty"`
 	PrevHash    string    `json:"prev_hash,omitempty"`
 	PrevExpires time.Time `json:"prev_expires,omitzero"`
-	SentAt      time.Time `json:"sent_at,omitzero"`
+	// For a digest, which carries several links: the same, per link.
+	Links  []MintedLink `json:"links,omitempty"`
+	SentAt time.Time    `json:"sent_at,omitzero"`
+}
+
+// MintedLink is one link made for a send in progress, and the link of its
+// request's record before it.
+type MintedLink struct {
+	Ticket      int       `json:"ticket"`
+	LinkHash    string    `json:"link_hash"`
+	PrevHash    string    `json:"prev_hash,omitempty"`
+	PrevExpires time.Time `json:"prev_expires,omitzero"`
 }
 
 // Outbox states.

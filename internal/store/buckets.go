@@ -5,7 +5,7 @@ package store
 
 // SchemaVersion is the layout this build reads and writes. A database with a
 // higher version was written by a newer deskctl and is refused.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 var (
 	// meta holds schemaKey → big-endian uint64 version.
@@ -36,6 +36,8 @@ var (
 	bucketTokens    = []byte("approval_tokens") // token hash → be64(ticket)
 	// login of an away approver → helpdesk.Delegation (at most one per user)
 	bucketDelegations = []byte("approval_delegations")
+	// login of an approver → time of the last digest sent to them (RFC 3339)
+	bucketDigests = []byte("approval_digests")
 
 	// API access to `deskctl serve`.
 	bucketAPITokens = []byte("api_tokens") // token hash → helpdesk.APIToken
@@ -51,5 +53,5 @@ var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketGroups, bucketMemberOf, bucketResources, bucketUserRes, bucketChildren,
 	bucketActions, bucketGrants, bucketHolders, bucketTickets, bucketTicketIndex, bucketTicketExt,
 	bucketApprovals, bucketTokens, bucketOutbox, bucketSettings, bucketAudit, bucketOSLogins, bucketAPITokens,
-	bucketDelegations,
+	bucketDelegations, bucketDigests,
 }

@@ -45,6 +45,7 @@ var behaviour = []struct {
 	{"UserByOSLoginFollowsTheIndex", TestUserByOSLoginFollowsTheIndex},
 	{"APITokensGoWithTheirUser", TestAPITokensGoWithTheirUser},
 	{"DelegationsGoWithTheirUser", TestDelegationsGoWithTheirUser},
+	{"LastDigestGoesWithItsUser", TestLastDigestGoesWithItsUser},
 	{"ReadOnlyRefusesUpdate", TestReadOnlyRefusesUpdate},
 }
 

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"github.com/deskctl/deskctl/internal/helpdesk"
 )
 
@@ -33,4 +35,25 @@ func (tx *Tx) Delegations() ([]helpdesk.Delegation, error) {
 		return nil
 	})
 	return out, err
+}
+
+// LastDigest returns when the approver login was last sent a digest; zero
+// for never.
+func (tx *Tx) LastDigest(login string) (time.Time, error) {
+	var at time.Time
+	v := tx.bucket(bucketDigests).Get([]byte(login))
+	if v == nil {
+		return at, nil
+	}
+	err := at.UnmarshalText(v)
+	return at, err
+}
+
+// PutLastDigest records that the approver login was sent a digest at at.
+func (tx *Tx) PutLastDigest(login string, at time.Time) error {
+	v, err := at.UTC().MarshalText()
+	if err != nil {
+		return err
+	}
+	return tx.bucket(bucketDigests).Put([]byte(login), v)
 }

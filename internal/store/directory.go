@@ -107,6 +107,9 @@ func (tx *Tx) DeleteUser(login string) error {
 	if err := tx.DeleteDelegation(login); err != nil {
 		return err
 	}
+	if err := tx.bucket(bucketDigests).Delete([]byte(login)); err != nil {
+		return err
+	}
 	tokens, err := tx.APITokens(login)
 	if err != nil {
 		return err

@@ -93,6 +93,11 @@ var migrations = []func(kvMigrator) error{
 		_, err := tx.createBucket(bucketDelegations)
 		return err
 	},
+	// 6 → 7: when each approver last got a digest (none yet).
+	func(tx kvMigrator) error {
+		_, err := tx.createBucket(bucketDigests)
+		return err
+	},
 }
 
 func migrate(tx kvMigrator, from uint64) error {
