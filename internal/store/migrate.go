@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
 )
@@ -92,6 +93,40 @@ var migrations = []func(kvMigrator) error{
 	func(tx kvMigrator) error {
 		_, err := tx.createBucket(bucketDelegations)
 		return err
+	},
+	// 6 → 7: each subject's groups as one record, built from member_of
+	// (whose keys arrive sorted, so each subject's groups come in order).
+	func(tx kvMigrator) error {
+		parents, err := tx.createBucket(bucketParents)
+		if err != nil {
+			return err
+		}
+		var subject string
+		var groups []string
+		flush := func() error {
+			if subject == "" {
+				return nil
+			}
+			return putParents(parents, subject, groups)
+		}
+		err = tx.bucket(bucketMemberOf).ForEach(func(k, _ []byte) error {
+			s, g, ok := strings.Cut(string(k), "\x00")
+			if !ok {
+				return fmt.Errorf("member_of key %q has no group", k)
+			}
+			if s != subject {
+				if err := flush(); err != nil {
+					return err
+				}
+				subject, groups = s, groups[:0]
+			}
+			groups = append(groups, g)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return flush()
 	},
 }
 

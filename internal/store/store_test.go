@@ -851,6 +851,69 @@ func TestMigrateV1BuildsChildIndex(t *testing.T) {
 	}
 }
 
+// TestMigrateV6BuildsParents runs the 6 → 7 step on data: memberships
+// recorded only in member_of get one parents record per subject, with its
+// groups in order, and later group changes keep the records in step.
+func TestMigrateV6BuildsParents(t *testing.T) {
+	groups := map[string][]helpdesk.Subject{
+		"everyone": {},
+		"staff":    {helpdesk.UserSubject("ann"), helpdesk.UserSubject("bob"), helpdesk.GroupSubject("night")},
+		"night":    {helpdesk.UserSubject("bob")},
+		"admins":   {helpdesk.UserSubject("bob"), helpdesk.GroupSubject("night")},
+	}
+	db, _ := fileAtSchema(t, 6, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketParents) != nil {
+			t.Fatal("schema 6 already has the parents records; the test no longer exercises step 6 → 7")
+		}
+		for _, login := range []string{"ann", "bob"} {
+			raw, _ := json.Marshal(helpdesk.User{Login: login, Active: true})
+			if err := tx.Bucket(bucketUsers).Put([]byte(login), raw); err != nil {
+				return err
+			}
+		}
+		for name, members := range groups {
+			raw, _ := json.Marshal(helpdesk.Group{Name: name, Members: members})
+			if err := tx.Bucket(bucketGroups).Put([]byte(name), raw); err != nil {
+				return err
+			}
+			for _, m := range members {
+				if err := tx.Bucket(bucketMemberOf).Put(pair(m.String(), name), nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	parentsOf := func(tx *Tx, s helpdesk.Subject) []string {
+		ps, err := tx.GroupsOf(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	mustView(t, db, func(tx *Tx) error {
+		equal(t, "GroupsOf(bob)", parentsOf(tx, helpdesk.UserSubject("bob")), []string{"admins", "night", "staff"})
+		equal(t, "GroupsOf(ann)", parentsOf(tx, helpdesk.UserSubject("ann")), []string{"staff"})
+		equal(t, "GroupsOf(group:night)", parentsOf(tx, helpdesk.GroupSubject("night")), []string{"admins", "staff"})
+		equal(t, "GroupsOf(group:staff)", parentsOf(tx, helpdesk.GroupSubject("staff")), []string(nil))
+		return nil
+	})
+	assertNoProblems(t, db)
+	mustUpdate(t, db, func(tx *Tx) error {
+		if err := tx.PutGroup(helpdesk.Group{Name: "night", Members: []helpdesk.Subject{helpdesk.UserSubject("ann")}}); err != nil {
+			return err
+		}
+		return tx.DeleteGroup("admins")
+	})
+	mustView(t, db, func(tx *Tx) error {
+		equal(t, "GroupsOf(bob) after changes", parentsOf(tx, helpdesk.UserSubject("bob")), []string{"staff"})
+		equal(t, "GroupsOf(ann) after changes", parentsOf(tx, helpdesk.UserSubject("ann")), []string{"night", "staff"})
+		equal(t, "GroupsOf(group:night) after changes", parentsOf(tx, helpdesk.GroupSubject("night")), []string{"staff"})
+		return nil
+	})
+	assertNoProblems(t, db)
+}
+
 func TestOpenWaitsForTheLockThenGivesUp(t *testing.T) {
 	db := openTestStore(t)
 	path := db.Path()
