@@ -1,8 +1,9 @@
 package helpdesk
 
 import (
+	"cmp"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 
 	"github.com/deskctl/deskctl/internal/errs"
@@ -178,16 +179,38 @@ func buildBuiltins() []Right {
 
 // SortRights orders actions before permissions, each by category then name.
 func SortRights(rs []Right) {
-	catOrder := map[Category]int{CatAllUsers: 0, CatSupporter: 1, CatEdit: 2, CatOrganizational: 3, CatPermission: 4}
-	sort.SliceStable(rs, func(i, j int) bool {
-		if rs[i].Kind != rs[j].Kind {
-			return rs[i].Kind == KindAction
+	slices.SortStableFunc(rs, func(a, b Right) int {
+		if a.Kind != b.Kind {
+			if a.Kind == KindAction {
+				return -1
+			}
+			if b.Kind == KindAction {
+				return 1
+			}
+			return 0
 		}
-		if catOrder[rs[i].Category] != catOrder[rs[j].Category] {
-			return catOrder[rs[i].Category] < catOrder[rs[j].Category]
+		if c := cmp.Compare(categoryOrder(a.Category), categoryOrder(b.Category)); c != 0 {
+			return c
 		}
-		return rs[i].Name < rs[j].Name
+		return strings.Compare(a.Name, b.Name)
 	})
+}
+
+// categoryOrder is a category's place in the catalog; unknown ones sort first.
+func categoryOrder(c Category) int {
+	switch c {
+	case CatAllUsers:
+		return 0
+	case CatSupporter:
+		return 1
+	case CatEdit:
+		return 2
+	case CatOrganizational:
+		return 3
+	case CatPermission:
+		return 4
+	}
+	return 0
 }
 
 // AllUsersActions names the built-in all-users actions; init grants them to everyone.

@@ -28,6 +28,7 @@ var (
 
 	// Rights.
 	bucketActions = []byte("actions") // custom action name → helpdesk.Right
+	bucketCatalog = []byte("catalog") // catalogKey → every custom action in one compact record (catalog.go)
 	bucketGrants  = []byte("grants")  // "kind:name\x00right" → ""
 	bucketHolders = []byte("holders") // "right\x00kind:name" → ""
 
@@ -54,7 +55,7 @@ var (
 // allBuckets lists every bucket the current schema has.
 var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketGroups, bucketMemberOf, bucketParents, bucketResources, bucketUserRes, bucketChildren,
-	bucketActions, bucketGrants, bucketHolders, bucketTickets, bucketTicketIndex, bucketTicketExt,
+	bucketActions, bucketCatalog, bucketGrants, bucketHolders, bucketTickets, bucketTicketIndex, bucketTicketExt,
 	bucketApprovals, bucketTokens, bucketOutbox, bucketSettings, bucketAudit, bucketOSLogins, bucketAPITokens,
 	bucketDelegations,
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"iter"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -293,5 +294,21 @@ func checkParents(b kvBucket, memberOf map[string]bool, add func(string, string,
 	})
 	for _, s := range slices.Sorted(maps.Keys(want)) {
 		add("index", "parents misses the record for %s", s)
+	}
+}
+
+// checkCatalog compares the catalog record with the custom action records.
+func (tx *Tx) checkCatalog(add func(string, string, ...any)) {
+	want, err := tx.CustomActions()
+	if err != nil {
+		add("actions", "a custom action cannot be decoded: %v", err)
+		return
+	}
+	got, err := tx.cachedCustomActions()
+	switch {
+	case err != nil:
+		add("index", "the custom action catalog cannot be decoded: %v", err)
+	case !reflect.DeepEqual(slices.Clip(got), slices.Clip(want)) && !(len(got) == 0 && len(want) == 0):
+		add("index", "the custom action catalog does not match the %d custom actions", len(want))
 	}
 }

@@ -417,9 +417,9 @@ func (tx *Tx) Right(name string) (helpdesk.Right, bool, error) {
 // Rights returns the whole catalog.
 func (tx *Tx) Rights() ([]helpdesk.Right, error) {
 	rs := helpdesk.Builtins()
-	custom, err := tx.CustomActions()
+	custom, err := tx.cachedCustomActions()
 	if err != nil {
-		return nil, err
+		return nil, damaged(err, "the custom action catalog")
 	}
 	rs = append(rs, custom...)
 	helpdesk.SortRights(rs)
@@ -443,7 +443,10 @@ func (tx *Tx) CustomActions() ([]helpdesk.Right, error) {
 
 // PutAction stores a custom action.
 func (tx *Tx) PutAction(r helpdesk.Right) error {
-	return putJSON(tx.bucket(bucketActions), []byte(r.Name), r)
+	if err := putJSON(tx.bucket(bucketActions), []byte(r.Name), r); err != nil {
+		return err
+	}
+	return tx.refreshCatalog()
 }
 
 // DeleteAction removes a custom action and every grant of it.
@@ -457,5 +460,8 @@ func (tx *Tx) DeleteAction(name string) error {
 			return err
 		}
 	}
-	return tx.bucket(bucketActions).Delete([]byte(name))
+	if err := tx.bucket(bucketActions).Delete([]byte(name)); err != nil {
+		return err
+	}
+	return tx.refreshCatalog()
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
@@ -94,9 +95,30 @@ var migrations = []func(kvMigrator) error{
 		_, err := tx.createBucket(bucketDelegations)
 		return err
 	},
-	// 6 → 7: each subject's groups as one record, built from member_of
-	// (whose keys arrive sorted, so each subject's groups come in order).
+	// 6 → 7: the custom actions as one compact record, and each subject's
+	// groups as one record, built from member_of (whose keys arrive sorted,
+	// so each subject's groups come in order).
 	func(tx kvMigrator) error {
+		catalog, err := tx.createBucket(bucketCatalog)
+		if err != nil {
+			return err
+		}
+		var custom []helpdesk.Right
+		err = tx.bucket(bucketActions).ForEach(func(_, v []byte) error {
+			var r helpdesk.Right
+			if err := unmarshal(v, &r); err != nil {
+				return err
+			}
+			custom = append(custom, r)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(custom, func(a, b helpdesk.Right) int { return strings.Compare(a.Name, b.Name) })
+		if err := putCatalog(catalog, custom); err != nil {
+			return err
+		}
 		parents, err := tx.createBucket(bucketParents)
 		if err != nil {
 			return err

@@ -851,7 +851,8 @@ func TestMigrateV1BuildsChildIndex(t *testing.T) {
 	}
 }
 
-// TestMigrateV6BuildsParents runs the 6 → 7 step on data: memberships
+// TestMigrateV6BuildsParents runs the 6 → 7 step on data: a custom action
+// recorded only as JSON reaches the catalog record, and memberships
 // recorded only in member_of get one parents record per subject, with its
 // groups in order, and later group changes keep the records in step.
 func TestMigrateV6BuildsParents(t *testing.T) {
@@ -870,6 +871,11 @@ func TestMigrateV6BuildsParents(t *testing.T) {
 			if err := tx.Bucket(bucketUsers).Put([]byte(login), raw); err != nil {
 				return err
 			}
+		}
+		raw, _ := json.Marshal(helpdesk.Right{Name: "escalate", Kind: helpdesk.KindAction, Category: helpdesk.CatSupporter,
+			Description: "hand on", FromStates: []helpdesk.State{helpdesk.StateNew}})
+		if err := tx.Bucket(bucketActions).Put([]byte("escalate"), raw); err != nil {
+			return err
 		}
 		for name, members := range groups {
 			raw, _ := json.Marshal(helpdesk.Group{Name: name, Members: members})
@@ -896,6 +902,11 @@ func TestMigrateV6BuildsParents(t *testing.T) {
 		equal(t, "GroupsOf(ann)", parentsOf(tx, helpdesk.UserSubject("ann")), []string{"staff"})
 		equal(t, "GroupsOf(group:night)", parentsOf(tx, helpdesk.GroupSubject("night")), []string{"admins", "staff"})
 		equal(t, "GroupsOf(group:staff)", parentsOf(tx, helpdesk.GroupSubject("staff")), []string(nil))
+		if r, ok, err := tx.Right("escalate"); err != nil || !ok {
+			t.Fatalf("Right(escalate) = %v, %v", ok, err)
+		} else if rs, err := tx.Rights(); err != nil || !slices.ContainsFunc(rs, func(x helpdesk.Right) bool { return reflect.DeepEqual(x, r) }) {
+			t.Errorf("Rights() = %v, %v; want it to hold %+v", rs, err, r)
+		}
 		return nil
 	})
 	assertNoProblems(t, db)
