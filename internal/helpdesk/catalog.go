@@ -179,22 +179,35 @@ func buildBuiltins() []Right {
 
 // SortRights orders actions before permissions, each by category then name.
 func SortRights(rs []Right) {
-	slices.SortStableFunc(rs, func(a, b Right) int {
-		if a.Kind != b.Kind {
-			if a.Kind == KindAction {
-				return -1
-			}
-			if b.Kind == KindAction {
-				return 1
-			}
-			return 0
-		}
-		if c := cmp.Compare(categoryOrder(a.Category), categoryOrder(b.Category)); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
+	slices.SortStableFunc(rs, CompareRights)
 }
+
+// CompareRights orders rights as the catalog lists them: actions before
+// permissions, then by category, then by name.
+func CompareRights(a, b Right) int {
+	if a.Kind != b.Kind {
+		if a.Kind == KindAction {
+			return -1
+		}
+		if b.Kind == KindAction {
+			return 1
+		}
+		return 0
+	}
+	if c := cmp.Compare(categoryOrder(a.Category), categoryOrder(b.Category)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+// SortedBuiltins returns the built-in rights in SortRights order.
+func SortedBuiltins() []Right { return slices.Clone(sortedBuiltins()) }
+
+var sortedBuiltins = sync.OnceValue(func() []Right {
+	rs := Builtins()
+	SortRights(rs)
+	return rs
+})
 
 // categoryOrder is a category's place in the catalog; unknown ones sort first.
 func categoryOrder(c Category) int {

@@ -100,6 +100,40 @@ func TestRightsFollowCustomActions(t *testing.T) {
 		return tx.PutAction(act("callback"))
 	})
 	equal(t, "custom actions after two puts", names(), []string{"callback", "escalate"})
+	mustUpdate(t, db, func(tx *Tx) error {
+		for _, r := range []helpdesk.Right{
+			{Name: "aaa-first", Kind: helpdesk.KindAction, Category: helpdesk.CatAllUsers, Description: "d"},
+			{Name: "zzz-edit", Kind: helpdesk.KindAction, Category: helpdesk.CatEdit, Description: "d", Field: "priority"},
+		} {
+			if err := tx.PutAction(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	mustView(t, db, func(tx *Tx) error {
+		// The merged catalog is the order SortRights gives the whole list.
+		custom, err := tx.CustomActions()
+		if err != nil {
+			return err
+		}
+		want := append(helpdesk.Builtins(), custom...)
+		helpdesk.SortRights(want)
+		got, err := tx.Rights()
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Rights() order differs from SortRights:\n got %v\nwant %v", rightNames(got), rightNames(want))
+		}
+		return nil
+	})
+	mustUpdate(t, db, func(tx *Tx) error {
+		if err := tx.DeleteAction("aaa-first"); err != nil {
+			return err
+		}
+		return tx.DeleteAction("zzz-edit")
+	})
 	mustUpdate(t, db, func(tx *Tx) error { return tx.DeleteAction("callback") })
 	equal(t, "custom actions after a delete", names(), []string{"escalate"})
 	assertNoProblems(t, db)
@@ -114,4 +148,12 @@ func TestRightsFollowCustomActions(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func rightNames(rs []helpdesk.Right) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Name
+	}
+	return out
 }
