@@ -200,8 +200,22 @@ func CompareRights(a, b Right) int {
 	return strings.Compare(a.Name, b.Name)
 }
 
-// SortedBuiltins returns the built-in rights in SortRights order.
-func SortedBuiltins() []Right { return slices.Clone(sortedBuiltins()) }
+// WithBuiltins returns the whole catalog in SortRights order: the built-in
+// rights and custom, which it sorts in place. It merges the custom rights
+// into the built-ins, which are sorted once per process.
+func WithBuiltins(custom []Right) []Right {
+	builtin := sortedBuiltins()
+	SortRights(custom)
+	rs := make([]Right, 0, len(builtin)+len(custom))
+	for len(builtin) > 0 && len(custom) > 0 {
+		if CompareRights(custom[0], builtin[0]) < 0 {
+			rs, custom = append(rs, custom[0]), custom[1:]
+		} else {
+			rs, builtin = append(rs, builtin[0]), builtin[1:]
+		}
+	}
+	return append(append(rs, builtin...), custom...)
+}
 
 var sortedBuiltins = sync.OnceValue(func() []Right {
 	rs := Builtins()

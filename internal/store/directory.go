@@ -416,26 +416,11 @@ func (tx *Tx) Right(name string) (helpdesk.Right, bool, error) {
 
 // Rights returns the whole catalog.
 func (tx *Tx) Rights() ([]helpdesk.Right, error) {
-	builtin := helpdesk.SortedBuiltins()
 	custom, err := tx.cachedCustomActions()
 	if err != nil {
 		return nil, damaged(err, "the custom action catalog")
 	}
-	if len(custom) == 0 {
-		return builtin, nil
-	}
-	// Both lists are short and the built-ins come sorted: sort the custom
-	// actions, then merge.
-	helpdesk.SortRights(custom)
-	rs := make([]helpdesk.Right, 0, len(builtin)+len(custom))
-	for len(builtin) > 0 && len(custom) > 0 {
-		if helpdesk.CompareRights(custom[0], builtin[0]) < 0 {
-			rs, custom = append(rs, custom[0]), custom[1:]
-		} else {
-			rs, builtin = append(rs, builtin[0]), builtin[1:]
-		}
-	}
-	return append(append(rs, builtin...), custom...), nil
+	return helpdesk.WithBuiltins(custom), nil
 }
 
 // CustomActions returns the admin-defined actions, sorted by name.
