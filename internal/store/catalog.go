@@ -31,7 +31,12 @@ func (tx *Tx) refreshCatalog() error {
 	return putCatalog(tx.bucket(bucketCatalog), custom)
 }
 
+// putCatalog writes the record; with no custom actions there is none, so
+// a new database holds no record its copy would have to replace.
 func putCatalog(b kvBucket, custom []helpdesk.Right) error {
+	if len(custom) == 0 {
+		return b.Delete(catalogKey)
+	}
 	return b.Put(catalogKey, encodeCatalog(custom))
 }
 
