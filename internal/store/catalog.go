@@ -90,6 +90,9 @@ func decodeCatalog(v []byte) ([]helpdesk.Right, error) {
 	if len(v) == 0 || v[0] != catalogVersion {
 		return nil, errCatalogRecord
 	}
+	// Every string of the record is a substring of one copy of it, so the
+	// decode allocates once for all names and descriptions.
+	all := string(v[1:])
 	v = v[1:]
 	bad := false
 	num := func() uint64 {
@@ -107,9 +110,9 @@ func decodeCatalog(v []byte) ([]helpdesk.Right, error) {
 			bad = true
 			return ""
 		}
-		s := string(v[:n])
+		off := len(all) - len(v)
 		v = v[n:]
-		return s
+		return all[off : off+int(n)]
 	}
 	n := num()
 	out := make([]helpdesk.Right, 0, n)
