@@ -49,11 +49,13 @@ type approvalRecord struct {
 // New returns an Engine reading src.
 func New(src Source) *Engine {
 	return &Engine{
-		src:       src,
-		users:     map[string]*userNode{},
-		groups:    map[string]*groupNode{},
-		resources: map[string]*resourceNode{},
-		grants:    map[helpdesk.Subject]rightSet{},
+		src: src,
+		// Sized for one user's question (tens of groups); Matrix and
+		// WhoCan grow them as they go.
+		users:     make(map[string]*userNode, 4),
+		groups:    make(map[string]*groupNode, 64),
+		resources: make(map[string]*resourceNode, 4),
+		grants:    make(map[helpdesk.Subject]rightSet, 64),
 	}
 }
 

@@ -1,8 +1,9 @@
 package helpdesk
 
 import (
+	"cmp"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 
 	"github.com/deskctl/deskctl/internal/errs"
@@ -178,16 +179,65 @@ func buildBuiltins() []Right {
 
 // SortRights orders actions before permissions, each by category then name.
 func SortRights(rs []Right) {
-	catOrder := map[Category]int{CatAllUsers: 0, CatSupporter: 1, CatEdit: 2, CatOrganizational: 3, CatPermission: 4}
-	sort.SliceStable(rs, func(i, j int) bool {
-		if rs[i].Kind != rs[j].Kind {
-			return rs[i].Kind == KindAction
+	slices.SortStableFunc(rs, CompareRights)
+}
+
+// CompareRights orders rights as the catalog lists them: actions before
+// permissions, then by category, then by name.
+func CompareRights(a, b Right) int {
+	if a.Kind != b.Kind {
+		if a.Kind == KindAction {
+			return -1
 		}
-		if catOrder[rs[i].Category] != catOrder[rs[j].Category] {
-			return catOrder[rs[i].Category] < catOrder[rs[j].Category]
+		if b.Kind == KindAction {
+			return 1
 		}
-		return rs[i].Name < rs[j].Name
-	})
+		return 0
+	}
+	if c := cmp.Compare(categoryOrder(a.Category), categoryOrder(b.Category)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+// WithBuiltins returns the whole catalog in SortRights order: the built-in
+// rights and custom, which it sorts in place. It merges the custom rights
+// into the built-ins, which are sorted once per process.
+func WithBuiltins(custom []Right) []Right {
+	builtin := sortedBuiltins()
+	SortRights(custom)
+	rs := make([]Right, 0, len(builtin)+len(custom))
+	for len(builtin) > 0 && len(custom) > 0 {
+		if CompareRights(custom[0], builtin[0]) < 0 {
+			rs, custom = append(rs, custom[0]), custom[1:]
+		} else {
+			rs, builtin = append(rs, builtin[0]), builtin[1:]
+		}
+	}
+	return append(append(rs, builtin...), custom...)
+}
+
+var sortedBuiltins = sync.OnceValue(func() []Right {
+	rs := Builtins()
+	SortRights(rs)
+	return rs
+})
+
+// categoryOrder is a category's place in the catalog; unknown ones sort first.
+func categoryOrder(c Category) int {
+	switch c {
+	case CatAllUsers:
+		return 0
+	case CatSupporter:
+		return 1
+	case CatEdit:
+		return 2
+	case CatOrganizational:
+		return 3
+	case CatPermission:
+		return 4
+	}
+	return 0
 }
 
 // AllUsersActions names the built-in all-users actions; init grants them to everyone.

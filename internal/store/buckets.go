@@ -5,7 +5,7 @@ package store
 
 // SchemaVersion is the layout this build reads and writes. A database with a
 // higher version was written by a newer deskctl and is refused.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 var (
 	// meta holds schemaKey → big-endian uint64 version.
@@ -13,9 +13,14 @@ var (
 	schemaKey  = []byte("schema_version")
 
 	// Directory.
-	bucketUsers     = []byte("users")     // login → helpdesk.User
-	bucketGroups    = []byte("groups")    // name → helpdesk.Group
-	bucketMemberOf  = []byte("member_of") // "kind:name\x00group" → "" (reverse index of group members)
+	bucketUsers    = []byte("users")     // login → helpdesk.User
+	bucketGroups   = []byte("groups")    // name → helpdesk.Group
+	bucketMemberOf = []byte("member_of") // "kind:name\x00group" → "" (reverse index of group members)
+	// "kind:name" → the member_of groups of that subject in one record,
+	// sorted and joined by "\x00" (absent when it is in no group): the
+	// permission engine reads a subject's parents with one Get, where the
+	// member_of range costs a cursor seek and a key copy per group.
+	bucketParents   = []byte("parents")
 	bucketResources = []byte("resources") // name → helpdesk.Resource
 	bucketUserRes   = []byte("user_res")  // "login\x00resource" → access (reverse index of resource members)
 	bucketChildren  = []byte("res_child") // "parent\x00child" → ""
@@ -23,6 +28,7 @@ var (
 
 	// Rights.
 	bucketActions = []byte("actions") // custom action name → helpdesk.Right
+	bucketCatalog = []byte("catalog") // catalogKey → every custom action in one compact record (catalog.go)
 	bucketGrants  = []byte("grants")  // "kind:name\x00right" → ""
 	bucketHolders = []byte("holders") // "right\x00kind:name" → ""
 
@@ -50,8 +56,8 @@ var (
 
 // allBuckets lists every bucket the current schema has.
 var allBuckets = [][]byte{
-	bucketMeta, bucketUsers, bucketGroups, bucketMemberOf, bucketResources, bucketUserRes, bucketChildren,
-	bucketActions, bucketGrants, bucketHolders, bucketTickets, bucketTicketIndex, bucketTicketExt,
+	bucketMeta, bucketUsers, bucketGroups, bucketMemberOf, bucketParents, bucketResources, bucketUserRes, bucketChildren,
+	bucketActions, bucketCatalog, bucketGrants, bucketHolders, bucketTickets, bucketTicketIndex, bucketTicketExt,
 	bucketApprovals, bucketTokens, bucketOutbox, bucketSettings, bucketAudit, bucketOSLogins, bucketAPITokens,
 	bucketDelegations, bucketDigests,
 }

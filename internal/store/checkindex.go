@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"iter"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -266,4 +268,47 @@ func decodeCheckedTicket(v []byte, t *checkedTicket) (helpdesk.Ticket, error) {
 		out.Log = t.entries
 	}
 	return out, nil
+}
+
+// checkParents compares the parents records with the member_of entries the
+// groups call for ("kind:name\x00group" keys): one record per subject in
+// a group, holding exactly its groups in order.
+func checkParents(b kvBucket, memberOf map[string]bool, add func(string, string, ...any)) {
+	want := map[string][]string{}
+	for k := range memberOf {
+		s, g, _ := strings.Cut(k, "\x00")
+		want[s] = append(want[s], g)
+	}
+	_ = b.ForEach(func(k, v []byte) error {
+		groups, ok := want[string(k)]
+		if !ok {
+			add("index", "parents has a stale record for %s", k)
+			return nil
+		}
+		slices.Sort(groups)
+		if got := decodeParents(v); !slices.Equal(got, groups) {
+			add("index", "parents of %s are %s, the groups name it in %s", k, strings.Join(got, ","), strings.Join(groups, ","))
+		}
+		delete(want, string(k))
+		return nil
+	})
+	for _, s := range slices.Sorted(maps.Keys(want)) {
+		add("index", "parents misses the record for %s", s)
+	}
+}
+
+// checkCatalog compares the catalog record with the custom action records.
+func (tx *Tx) checkCatalog(add func(string, string, ...any)) {
+	want, err := tx.CustomActions()
+	if err != nil {
+		add("actions", "a custom action cannot be decoded: %v", err)
+		return
+	}
+	got, err := tx.cachedCustomActions()
+	switch {
+	case err != nil:
+		add("index", "the custom action catalog cannot be decoded: %v", err)
+	case !reflect.DeepEqual(slices.Clip(got), slices.Clip(want)) && !(len(got) == 0 && len(want) == 0):
+		add("index", "the custom action catalog does not match the %d custom actions", len(want))
+	}
 }

@@ -76,6 +76,13 @@ func TestCheckReportsEachIndexInconsistency(t *testing.T) {
 			[]string{"index: member_of index misses 1 entries"}},
 		{"member_of stray", func(tx *Tx) error { return tx.bucket(bucketMemberOf).Put(pair("user:ann", "staff"), nil) },
 			[]string{`index: member_of index has a stale entry "user:ann/staff"`}},
+		{"parents missing", func(tx *Tx) error { return tx.bucket(bucketParents).Delete([]byte("user:bob")) },
+			[]string{"index: parents misses the record for user:bob"}},
+		{"parents stray", func(tx *Tx) error { return tx.bucket(bucketParents).Put([]byte("user:ann"), []byte("staff")) },
+			[]string{"index: parents has a stale record for user:ann"}},
+		{"parents wrong groups", func(tx *Tx) error {
+			return tx.bucket(bucketParents).Put([]byte("user:bob"), []byte("everyone\x00staff"))
+		}, []string{"index: parents of user:bob are everyone,staff, the groups name it in staff"}},
 		{"user_res missing", func(tx *Tx) error { return tx.bucket(bucketUserRes).Delete(pair("tech", "wifi")) },
 			[]string{"index: user_res index misses 1 entries"}},
 		{"user_res stray", func(tx *Tx) error { return tx.bucket(bucketUserRes).Put(pair("ann", "net"), []byte("read")) },

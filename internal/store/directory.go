@@ -2,6 +2,7 @@ package store
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
 )
@@ -171,6 +172,9 @@ func (tx *Tx) PutGroup(g helpdesk.Group) error {
 			return err
 		}
 	}
+	if err := tx.refreshParents(old.Members, g.Members); err != nil {
+		return err
+	}
 	if g.Members == nil {
 		g.Members = []helpdesk.Subject{}
 	}
@@ -210,7 +214,43 @@ func (tx *Tx) DeleteGroup(name string) error {
 
 // GroupsOf lists the groups naming m as a direct member.
 func (tx *Tx) GroupsOf(m helpdesk.Subject) ([]string, error) {
-	return prefixKeys(tx.bucket(bucketMemberOf), m.String()), nil
+	return decodeParents(tx.bucket(bucketParents).Get([]byte(m.String()))), nil
+}
+
+// refreshParents rewrites the parents record of every subject whose
+// membership a group change touched (members before and after), from the
+// member_of index already updated in the same transaction.
+func (tx *Tx) refreshParents(before, after []helpdesk.Subject) error {
+	idx, parents := tx.bucket(bucketMemberOf), tx.bucket(bucketParents)
+	done := make(map[helpdesk.Subject]bool, len(before)+len(after))
+	for _, list := range [][]helpdesk.Subject{before, after} {
+		for _, m := range list {
+			if done[m] {
+				continue
+			}
+			done[m] = true
+			if err := putParents(parents, m.String(), prefixKeys(idx, m.String())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// putParents stores a subject's groups as one record, or removes the record
+// when there are none.
+func putParents(b kvBucket, subject string, groups []string) error {
+	if len(groups) == 0 {
+		return b.Delete([]byte(subject))
+	}
+	return b.Put([]byte(subject), []byte(strings.Join(groups, "\x00")))
+}
+
+func decodeParents(v []byte) []string {
+	if len(v) == 0 {
+		return nil
+	}
+	return strings.Split(string(v), "\x00")
 }
 
 // GroupMembers returns a group's direct members.
@@ -379,14 +419,11 @@ func (tx *Tx) Right(name string) (helpdesk.Right, bool, error) {
 
 // Rights returns the whole catalog.
 func (tx *Tx) Rights() ([]helpdesk.Right, error) {
-	rs := helpdesk.Builtins()
-	custom, err := tx.CustomActions()
+	custom, err := tx.cachedCustomActions()
 	if err != nil {
-		return nil, err
+		return nil, damaged(err, "the custom action catalog")
 	}
-	rs = append(rs, custom...)
-	helpdesk.SortRights(rs)
-	return rs, nil
+	return helpdesk.WithBuiltins(custom), nil
 }
 
 // CustomActions returns the admin-defined actions, sorted by name.
@@ -406,7 +443,10 @@ func (tx *Tx) CustomActions() ([]helpdesk.Right, error) {
 
 // PutAction stores a custom action.
 func (tx *Tx) PutAction(r helpdesk.Right) error {
-	return putJSON(tx.bucket(bucketActions), []byte(r.Name), r)
+	if err := putJSON(tx.bucket(bucketActions), []byte(r.Name), r); err != nil {
+		return err
+	}
+	return tx.refreshCatalog()
 }
 
 // DeleteAction removes a custom action and every grant of it.
@@ -420,5 +460,8 @@ func (tx *Tx) DeleteAction(name string) error {
 			return err
 		}
 	}
-	return tx.bucket(bucketActions).Delete([]byte(name))
+	if err := tx.bucket(bucketActions).Delete([]byte(name)); err != nil {
+		return err
+	}
+	return tx.refreshCatalog()
 }

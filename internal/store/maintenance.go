@@ -127,6 +127,8 @@ func (tx *Tx) Check() []Problem {
 		}
 	}
 	compareIndex(tx.bucket(bucketMemberOf), sortedKeys(wantMemberOf), "member_of index", add)
+	checkParents(tx.bucket(bucketParents), wantMemberOf, add)
+	tx.checkCatalog(add)
 
 	resources := map[string]helpdesk.Resource{}
 	wantUserRes, wantChildren := map[string]bool{}, map[string]bool{}

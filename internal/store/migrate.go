@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
 )
@@ -97,6 +99,61 @@ var migrations = []func(kvMigrator) error{
 	func(tx kvMigrator) error {
 		_, err := tx.createBucket(bucketDigests)
 		return err
+	},
+	// 7 → 8: the custom actions as one compact record, and each subject's
+	// groups as one record, built from member_of (whose keys arrive sorted,
+	// so each subject's groups come in order).
+	func(tx kvMigrator) error {
+		catalog, err := tx.createBucket(bucketCatalog)
+		if err != nil {
+			return err
+		}
+		var custom []helpdesk.Right
+		err = tx.bucket(bucketActions).ForEach(func(_, v []byte) error {
+			var r helpdesk.Right
+			if err := unmarshal(v, &r); err != nil {
+				return err
+			}
+			custom = append(custom, r)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(custom, func(a, b helpdesk.Right) int { return strings.Compare(a.Name, b.Name) })
+		if err := putCatalog(catalog, custom); err != nil {
+			return err
+		}
+		parents, err := tx.createBucket(bucketParents)
+		if err != nil {
+			return err
+		}
+		var subject string
+		var groups []string
+		flush := func() error {
+			if subject == "" {
+				return nil
+			}
+			return putParents(parents, subject, groups)
+		}
+		err = tx.bucket(bucketMemberOf).ForEach(func(k, _ []byte) error {
+			s, g, ok := strings.Cut(string(k), "\x00")
+			if !ok {
+				return fmt.Errorf("member_of key %q has no group", k)
+			}
+			if s != subject {
+				if err := flush(); err != nil {
+					return err
+				}
+				subject, groups = s, groups[:0]
+			}
+			groups = append(groups, g)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return flush()
 	},
 }
 

@@ -16,7 +16,7 @@ const pgCacheAfter = 24
 var pgCacheable = map[string]bool{}
 
 func init() {
-	for _, b := range [][]byte{bucketUsers, bucketGroups, bucketMemberOf, bucketResources, bucketUserRes, bucketChildren,
+	for _, b := range [][]byte{bucketUsers, bucketGroups, bucketMemberOf, bucketParents, bucketResources, bucketUserRes, bucketChildren,
 		bucketOSLogins, bucketActions, bucketGrants, bucketHolders, bucketSettings} {
 		pgCacheable[string(b)] = true
 	}

@@ -851,6 +851,80 @@ func TestMigrateV1BuildsChildIndex(t *testing.T) {
 	}
 }
 
+// TestMigrateV7BuildsParents runs the 7 → 8 step on data: a custom action
+// recorded only as JSON reaches the catalog record, and memberships
+// recorded only in member_of get one parents record per subject, with its
+// groups in order, and later group changes keep the records in step.
+func TestMigrateV7BuildsParents(t *testing.T) {
+	groups := map[string][]helpdesk.Subject{
+		"everyone": {},
+		"staff":    {helpdesk.UserSubject("ann"), helpdesk.UserSubject("bob"), helpdesk.GroupSubject("night")},
+		"night":    {helpdesk.UserSubject("bob")},
+		"admins":   {helpdesk.UserSubject("bob"), helpdesk.GroupSubject("night")},
+	}
+	db, _ := fileAtSchema(t, 7, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketParents) != nil {
+			t.Fatal("schema 7 already has the parents records; the test no longer exercises step 7 → 8")
+		}
+		for _, login := range []string{"ann", "bob"} {
+			raw, _ := json.Marshal(helpdesk.User{Login: login, Active: true})
+			if err := tx.Bucket(bucketUsers).Put([]byte(login), raw); err != nil {
+				return err
+			}
+		}
+		raw, _ := json.Marshal(helpdesk.Right{Name: "escalate", Kind: helpdesk.KindAction, Category: helpdesk.CatSupporter,
+			Description: "hand on", FromStates: []helpdesk.State{helpdesk.StateNew}})
+		if err := tx.Bucket(bucketActions).Put([]byte("escalate"), raw); err != nil {
+			return err
+		}
+		for name, members := range groups {
+			raw, _ := json.Marshal(helpdesk.Group{Name: name, Members: members})
+			if err := tx.Bucket(bucketGroups).Put([]byte(name), raw); err != nil {
+				return err
+			}
+			for _, m := range members {
+				if err := tx.Bucket(bucketMemberOf).Put(pair(m.String(), name), nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	parentsOf := func(tx *Tx, s helpdesk.Subject) []string {
+		ps, err := tx.GroupsOf(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	mustView(t, db, func(tx *Tx) error {
+		equal(t, "GroupsOf(bob)", parentsOf(tx, helpdesk.UserSubject("bob")), []string{"admins", "night", "staff"})
+		equal(t, "GroupsOf(ann)", parentsOf(tx, helpdesk.UserSubject("ann")), []string{"staff"})
+		equal(t, "GroupsOf(group:night)", parentsOf(tx, helpdesk.GroupSubject("night")), []string{"admins", "staff"})
+		equal(t, "GroupsOf(group:staff)", parentsOf(tx, helpdesk.GroupSubject("staff")), []string(nil))
+		if r, ok, err := tx.Right("escalate"); err != nil || !ok {
+			t.Fatalf("Right(escalate) = %v, %v", ok, err)
+		} else if rs, err := tx.Rights(); err != nil || !slices.ContainsFunc(rs, func(x helpdesk.Right) bool { return reflect.DeepEqual(x, r) }) {
+			t.Errorf("Rights() = %v, %v; want it to hold %+v", rs, err, r)
+		}
+		return nil
+	})
+	assertNoProblems(t, db)
+	mustUpdate(t, db, func(tx *Tx) error {
+		if err := tx.PutGroup(helpdesk.Group{Name: "night", Members: []helpdesk.Subject{helpdesk.UserSubject("ann")}}); err != nil {
+			return err
+		}
+		return tx.DeleteGroup("admins")
+	})
+	mustView(t, db, func(tx *Tx) error {
+		equal(t, "GroupsOf(bob) after changes", parentsOf(tx, helpdesk.UserSubject("bob")), []string{"staff"})
+		equal(t, "GroupsOf(ann) after changes", parentsOf(tx, helpdesk.UserSubject("ann")), []string{"night", "staff"})
+		equal(t, "GroupsOf(group:night) after changes", parentsOf(tx, helpdesk.GroupSubject("night")), []string{"staff"})
+		return nil
+	})
+	assertNoProblems(t, db)
+}
+
 func TestOpenWaitsForTheLockThenGivesUp(t *testing.T) {
 	db := openTestStore(t)
 	path := db.Path()

@@ -21,6 +21,11 @@ type Tx struct {
 	btx *bolt.Tx
 	// releasing is set while releaseMapped hands back mapped pages.
 	releasing bool
+	// buckets keeps the buckets a read-only transaction has opened: on
+	// bbolt each lookup is a search of the root bucket, and the permission
+	// engine asks for the same few buckets hundreds of times. Write
+	// transactions look up every time.
+	buckets map[string]kvBucket
 }
 
 func newBoltTx(btx *bolt.Tx) *Tx { return &Tx{kv: boltTx{btx}, btx: btx} }
@@ -29,7 +34,16 @@ func newBoltTx(btx *bolt.Tx) *Tx { return &Tx{kv: boltTx{btx}, btx: btx} }
 func (tx *Tx) Writable() bool { return tx.kv.writable() }
 
 func (tx *Tx) bucket(name []byte) kvBucket {
+	if b, ok := tx.buckets[string(name)]; ok {
+		return b
+	}
 	b := tx.kv.bucket(name)
+	if b != nil && !tx.kv.writable() {
+		if tx.buckets == nil {
+			tx.buckets = make(map[string]kvBucket, 8)
+		}
+		tx.buckets[string(name)] = b
+	}
 	if b == nil {
 		// Every bucket is created by migrations; a missing one means damage.
 		panic(fmt.Sprintf("store: bucket %s missing", name))
