@@ -125,24 +125,12 @@ func (s *Service) sweepAsServer() (SweepResult, Delivery, error) {
 // (see SweepApprovals). The returned function waits, once ctx is done,
 // for the sweep in progress. onSweep, when set, hears each sweep's result.
 func (s *Service) StartSweeper(ctx context.Context, every time.Duration, onSweep func(SweepResult, error)) (wait func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				res, _, err := s.sweepAsServer()
-				if onSweep != nil {
-					onSweep(res, err)
-				}
-			}
+	return runEvery(ctx, every, nil, nil, func() {
+		res, _, err := s.sweepAsServer()
+		if onSweep != nil {
+			onSweep(res, err)
 		}
-	}()
-	return func() { <-done }
+	})
 }
 
 // sweep does, for each pending request, the step that is due now.

@@ -143,6 +143,16 @@ func dueMail(ms []store.OutboxMail, now time.Time, force bool) (ids []uint64, wa
 func (s *Service) StartMailer(ctx context.Context, every time.Duration) (wait func()) {
 	jobs := make(chan []uint64, 256)
 	s.mailer = jobs
+	return runEvery(ctx, every, jobs, func(ids []uint64) {
+		// A shutdown waits for one send at most.
+		s.deliverAll(ctx, context.Background(), ids, true)
+	}, func() { s.deliverDue(ctx) })
+}
+
+// runEvery calls onTick every interval, and onJob for each batch jobs hands
+// over (a nil jobs hands none), one call at a time, until ctx is done. The
+// returned function waits for the call in progress.
+func runEvery(ctx context.Context, every time.Duration, jobs <-chan []uint64, onJob func([]uint64), onTick func()) (wait func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -153,10 +163,9 @@ func (s *Service) StartMailer(ctx context.Context, every time.Duration) (wait fu
 			case <-ctx.Done():
 				return
 			case ids := <-jobs:
-				// A shutdown waits for one send at most.
-				s.deliverAll(ctx, context.Background(), ids, true)
+				onJob(ids)
 			case <-tick.C:
-				s.deliverDue(ctx)
+				onTick()
 			}
 		}
 	}()

@@ -134,22 +134,8 @@ func approvalMessage(d ApprovalMail, reminder bool) Message {
 	if reminder {
 		subject = "Reminder: approval needed: " + ticketLabel(d.Ticket, d.TicketSubject)
 	}
-	v := approvalView{
-		Title:               subject,
-		Approver:            nameOr(d.ApproverName, d.To),
-		Ticket:              d.Ticket,
-		TicketSubject:       oneLine(d.TicketSubject),
-		Requester:           oneLine(d.RequesterName),
-		Technician:          oneLine(d.TechnicianName),
-		TechnicianOrSomeone: nameOr(d.TechnicianName, "A technician"),
-		Note:                strings.TrimSpace(d.Note),
-		Expires:             when(d.Expires),
-		ApproveURL:          d.ApproveURL,
-		RejectURL:           d.RejectURL,
-		Reminder:            reminder,
-		OnBehalfOf:          oneLine(d.OnBehalfOfName),
-		ForGroup:            oneLine(d.ForGroup),
-	}
+	v := d.item().view()
+	v.Title, v.Approver, v.Reminder = subject, nameOr(d.ApproverName, d.To), reminder
 	return Message{
 		To:      d.To,
 		ToName:  oneLine(d.ApproverName),
@@ -157,6 +143,31 @@ func approvalMessage(d ApprovalMail, reminder bool) Message {
 		Text:    renderText(approvalText(), v),
 		HTML:    renderHTML(approvalHTML(), v),
 		Thread:  TicketThread(d.Ticket),
+	}
+}
+
+// item is the request an approver's mail is about, as a digest lists it.
+func (d ApprovalMail) item() DigestItem {
+	return DigestItem{Ticket: d.Ticket, TicketSubject: d.TicketSubject, RequesterName: d.RequesterName,
+		TechnicianName: d.TechnicianName, Note: d.Note, ForGroup: d.ForGroup, OnBehalfOfName: d.OnBehalfOfName,
+		Expires: d.Expires, ApproveURL: d.ApproveURL, RejectURL: d.RejectURL}
+}
+
+// view is one request as the templates show it; the request mail, the
+// reminder, the delegation notice and each item of a digest share it.
+func (it DigestItem) view() approvalView {
+	return approvalView{
+		Ticket:              it.Ticket,
+		TicketSubject:       oneLine(it.TicketSubject),
+		Requester:           oneLine(it.RequesterName),
+		Technician:          oneLine(it.TechnicianName),
+		TechnicianOrSomeone: nameOr(it.TechnicianName, "A technician"),
+		Note:                strings.TrimSpace(it.Note),
+		Expires:             when(it.Expires),
+		ApproveURL:          it.ApproveURL,
+		RejectURL:           it.RejectURL,
+		OnBehalfOf:          oneLine(it.OnBehalfOfName),
+		ForGroup:            oneLine(it.ForGroup),
 	}
 }
 
@@ -216,17 +227,10 @@ func ApprovalCancelled(d ApprovalMail) Message {
 // went to their delegate. It carries no links: the delegate decides.
 func ApprovalDelegated(d ApprovalMail) Message {
 	subject := "Sent to your delegate: approval of " + ticketLabel(d.Ticket, d.TicketSubject)
-	v := approvalView{
-		Title:               subject,
-		Approver:            nameOr(d.ApproverName, d.To),
-		Ticket:              d.Ticket,
-		TicketSubject:       oneLine(d.TicketSubject),
-		Requester:           oneLine(d.RequesterName),
-		Technician:          oneLine(d.TechnicianName),
-		TechnicianOrSomeone: nameOr(d.TechnicianName, "A technician"),
-		Note:                strings.TrimSpace(d.Note),
-		Delegate:            nameOr(d.DelegateName, "your delegate"),
-	}
+	v := DigestItem{Ticket: d.Ticket, TicketSubject: d.TicketSubject, RequesterName: d.RequesterName,
+		TechnicianName: d.TechnicianName, Note: d.Note}.view()
+	v.Title, v.Approver = subject, nameOr(d.ApproverName, d.To)
+	v.Delegate = nameOr(d.DelegateName, "your delegate")
 	return Message{
 		To:      d.To,
 		ToName:  oneLine(d.ApproverName),

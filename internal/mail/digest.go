@@ -2,7 +2,6 @@ package mail
 
 import (
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -55,19 +54,7 @@ func ApprovalDigest(d DigestMail) Message {
 	subject := DigestSubject(len(d.Items))
 	v := digestView{Title: subject, Approver: nameOr(d.ApproverName, d.To), Count: len(d.Items)}
 	for _, it := range d.Items {
-		v.Items = append(v.Items, approvalView{
-			Ticket:              it.Ticket,
-			TicketSubject:       oneLine(it.TicketSubject),
-			Requester:           oneLine(it.RequesterName),
-			Technician:          oneLine(it.TechnicianName),
-			TechnicianOrSomeone: nameOr(it.TechnicianName, "A technician"),
-			Note:                strings.TrimSpace(it.Note),
-			Expires:             when(it.Expires),
-			ApproveURL:          it.ApproveURL,
-			RejectURL:           it.RejectURL,
-			OnBehalfOf:          oneLine(it.OnBehalfOfName),
-			ForGroup:            oneLine(it.ForGroup),
-		})
+		v.Items = append(v.Items, it.view())
 	}
 	return Message{
 		To:      d.To,

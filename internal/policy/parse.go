@@ -545,27 +545,10 @@ func (d *decoder) resource(n *yaml.Node) {
 		case keyParent:
 			r.Parent = d.str(&r.Origin, k, kv.val)
 		case keyMembers:
-			v := d.resolve(kv.val)
-			r.set(k, d.pos(v))
-			if isNull(v) {
-				continue
-			}
-			if v.Kind != yaml.SequenceNode {
-				r.markBad(k)
-				d.fs.add(d.pos(v), CodeType, "members must be a list such as [{user: bob, access: write}], not %s", describe(v))
-				continue
-			}
-			for _, item := range v.Content {
-				if d.exhausted {
-					break
-				}
-				item = d.resolve(item)
-				if item.Kind != yaml.MappingNode {
-					d.fs.add(d.pos(item), CodeType, "each resource member is a mapping such as {user: bob, access: write}; found %s", describe(item))
-					continue
-				}
-				r.Members = append(r.Members, d.resourceMember(item))
-			}
+			d.mappings(&r.Origin, k, kv.val, "members must be a list such as [{user: bob, access: write}]",
+				"each resource member is a mapping such as {user: bob, access: write}", func(item *yaml.Node) {
+					r.Members = append(r.Members, d.resourceMember(item))
+				})
 		case keyRights:
 			r.Rights = d.items(&r.Origin, k, kv.val)
 		case keyApproval:
@@ -585,6 +568,33 @@ func (d *decoder) resource(n *yaml.Node) {
 		}
 	}
 	d.pol.Resources = append(d.pol.Resources, r)
+}
+
+// mappings reads key's value as a list of mappings, handing each to read.
+// A value that is not a list marks key bad with listMsg; an item that is
+// not a mapping is a finding with itemMsg and is left out.
+func (d *decoder) mappings(o *Origin, key string, n *yaml.Node, listMsg, itemMsg string, read func(*yaml.Node)) {
+	v := d.resolve(n)
+	o.set(key, d.pos(v))
+	if isNull(v) {
+		return
+	}
+	if v.Kind != yaml.SequenceNode {
+		o.markBad(key)
+		d.fs.add(d.pos(v), CodeType, "%s, not %s", listMsg, describe(v))
+		return
+	}
+	for _, item := range v.Content {
+		if d.exhausted {
+			break
+		}
+		item = d.resolve(item)
+		if item.Kind != yaml.MappingNode {
+			d.fs.add(d.pos(item), CodeType, "%s; found %s", itemMsg, describe(item))
+			continue
+		}
+		read(item)
+	}
 }
 
 func (d *decoder) resourceMember(n *yaml.Node) ResourceMember {

@@ -90,27 +90,10 @@ func (d *decoder) template(n *yaml.Node) *Template {
 		switch k := kv.key.Value; k {
 		case keyStages:
 			hasStages = true
-			v := d.resolve(kv.val)
-			t.set(k, d.pos(v))
-			if isNull(v) {
-				continue
-			}
-			if v.Kind != yaml.SequenceNode {
-				t.markBad(k)
-				d.fs.add(d.pos(v), CodeType, "stages must be a list such as [{approvers: [carol]}, {approvers: [dan]}], not %s", describe(v))
-				continue
-			}
-			for _, item := range v.Content {
-				if d.exhausted {
-					break
-				}
-				item = d.resolve(item)
-				if item.Kind != yaml.MappingNode {
-					d.fs.add(d.pos(item), CodeType, "each stage is a mapping such as {approvers: [carol], rule: all}; found %s", describe(item))
-					continue
-				}
-				t.Stages = append(t.Stages, d.templateStage(item))
-			}
+			d.mappings(&t.Origin, k, kv.val, "stages must be a list such as [{approvers: [carol]}, {approvers: [dan]}]",
+				"each stage is a mapping such as {approvers: [carol], rule: all}", func(item *yaml.Node) {
+					t.Stages = append(t.Stages, d.templateStage(item))
+				})
 		case keyApprovers:
 			hasDirect = true
 			direct.Approvers = d.items(&direct.Origin, k, kv.val)
