@@ -198,4 +198,23 @@ func TestLastDigestGoesWithItsUser(t *testing.T) {
 	if v := last("carol"); !v.IsZero() {
 		t.Fatalf("carol's digest after she was removed: %v", v)
 	}
+	// What db check finds in the bucket: a record of nobody, a value that
+	// is not a time.
+	mustUpdate(t, db, func(tx *Tx) error {
+		if err := tx.bucket(bucketDigests).Put([]byte("zed"), []byte("2026-03-03T08:00:00Z")); err != nil {
+			return err
+		}
+		return tx.bucket(bucketDigests).Put([]byte("dave"), []byte("yesterday"))
+	})
+	mustView(t, db, func(tx *Tx) error {
+		var got []string
+		for _, p := range tx.Check() {
+			got = append(got, p.Area+": "+p.Detail)
+		}
+		equal(t, "check of the digest bucket", got, []string{
+			`digests: the last digest of dave is not a time: "yesterday"`,
+			"digests: last digest of unknown user zed",
+		})
+		return nil
+	})
 }

@@ -261,6 +261,16 @@ func (tx *Tx) Check() []Problem {
 		}
 		return nil
 	})
+	_ = tx.bucket(bucketDigests).ForEach(func(k, v []byte) error {
+		var at time.Time
+		switch {
+		case !users[string(k)]:
+			add("digests", "last digest of unknown user %s", k)
+		case at.UnmarshalText(v) != nil:
+			add("digests", "the last digest of %s is not a time: %q", k, v)
+		}
+		return nil
+	})
 	tx.checkValues(ticketValues, add)
 	wantOSLogins := map[string]bool{}
 	for _, u := range us {

@@ -68,6 +68,12 @@ var pgViews = []string{
 		(j->>'until')::timestamptz AS valid_until, j->>'set_by' AS set_by, (j->>'set_at')::timestamptz AS set_at
 	FROM (SELECT convert_from(v, 'UTF8')::jsonb AS j FROM deskctl_kv_approval_delegations) r`,
 
+	// A digest record is only the approver's login and when their last
+	// digest went out, as RFC 3339 text.
+	`CREATE OR REPLACE VIEW deskctl_approval_digests AS
+	SELECT convert_from(k, 'UTF8') AS login, convert_from(v, 'UTF8')::timestamptz AS last_sent
+	FROM deskctl_kv_approval_digests`,
+
 	`CREATE OR REPLACE VIEW deskctl_audit_log AS
 	SELECT (j->>'seq')::bigint AS seq, (j->>'time')::timestamptz AS time, j->>'actor' AS actor,
 		j->>'command' AS command, j->>'subject' AS subject, NULLIF(j->>'via', '') AS via,
