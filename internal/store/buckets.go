@@ -5,7 +5,7 @@ package store
 
 // SchemaVersion is the layout this build reads and writes. A database with a
 // higher version was written by a newer deskctl and is refused.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 var (
 	// meta holds schemaKey → big-endian uint64 version.
@@ -34,7 +34,7 @@ var (
 
 	// Tickets.
 	bucketTickets     = []byte("tickets")      // be64(number) → helpdesk.Ticket
-	bucketTicketIndex = []byte("ticket_index") // "field\x00value\x00" + be64(number) → ""
+	bucketTicketIndex = []byte("ticket_index") // "field\x00value\x00" + be64(number) → "" (assignee keys: the ticket's resource)
 	bucketTicketExt   = []byte("ticket_ext")   // import source id → be64(number), so re-imports skip known tickets
 
 	// Approvals.

@@ -70,6 +70,13 @@ func sortedKeys(set map[string]bool) iter.Seq[[]byte] {
 // prefixes then yields every key in index order.
 type ticketKeys struct {
 	lists map[string]*numberList
+	// Each ticket's resource, for the values of the assignee keys: an
+	// index into names per ticket number (numbers are dense), or in far
+	// for a number too large for that.
+	resourceIdx []uint32
+	names       []string
+	nameIdx     map[string]uint32
+	far         map[uint64]string
 }
 
 // numberList is one prefix's ticket numbers, as uvarint differences.
@@ -82,10 +89,16 @@ type numberList struct {
 	unordered bool
 }
 
-func newTicketKeys() *ticketKeys { return &ticketKeys{lists: map[string]*numberList{}} }
+func newTicketKeys() *ticketKeys {
+	return &ticketKeys{lists: map[string]*numberList{}, nameIdx: map[string]uint32{}, far: map[uint64]string{}}
+}
 
-// add records every index key of t.
+// denseLimit bounds the ticket numbers whose resource is kept in the slice.
+const denseLimit = 1 << 26
+
+// add records every index key of t, and its resource.
 func (tk *ticketKeys) add(t helpdesk.Ticket) {
+	tk.setResource(uint64(t.Number), noneIfEmpty(t.Resource))
 	for _, key := range ticketIndexKeys(t) {
 		cut := len(key) - 8
 		l := tk.lists[string(key[:cut])]
@@ -101,6 +114,52 @@ func (tk *ticketKeys) add(t helpdesk.Ticket) {
 		// again when read, so every number comes back as it was.
 		l.deltas = binary.AppendUvarint(l.deltas, n-l.last)
 		l.last = n
+	}
+}
+
+func (tk *ticketKeys) setResource(n uint64, r string) {
+	if n >= denseLimit {
+		tk.far[n] = r
+		return
+	}
+	i, ok := tk.nameIdx[r]
+	if !ok {
+		tk.names = append(tk.names, r)
+		i = uint32(len(tk.names)) // 0 stands for no ticket
+		tk.nameIdx[r] = i
+	}
+	if int(n) >= len(tk.resourceIdx) {
+		tk.resourceIdx = slices.Grow(tk.resourceIdx, int(n)+1-len(tk.resourceIdx))[:n+1]
+	}
+	tk.resourceIdx[n] = i
+}
+
+// resourceOf is the resource of ticket n as add saw it; false for a number
+// no ticket has.
+func (tk *ticketKeys) resourceOf(n uint64) (string, bool) {
+	if n >= denseLimit {
+		r, ok := tk.far[n]
+		return r, ok
+	}
+	if n >= uint64(len(tk.resourceIdx)) || tk.resourceIdx[n] == 0 {
+		return "", false
+	}
+	return tk.names[tk.resourceIdx[n]-1], true
+}
+
+// checkAssigneeValues reports assignee keys whose value is not their
+// ticket's resource, which lists of an assignee's tickets rely on. Keys of
+// no ticket are left to compareIndex, which reports them as stale.
+func (tk *ticketKeys) checkAssigneeValues(b kvBucket, add func(string, string, ...any)) {
+	c := b.Cursor()
+	for k, v := c.Seek(assigneePrefix); k != nil && bytes.HasPrefix(k, assigneePrefix); k, v = c.Next() {
+		if len(k) < len(assigneePrefix)+9 {
+			continue
+		}
+		n := binary.BigEndian.Uint64(k[len(k)-8:])
+		if want, ok := tk.resourceOf(n); ok && string(v) != want {
+			add("index", "the assignee entry of #%d names resource %q; the ticket's is %q", n, v, want)
+		}
 	}
 }
 

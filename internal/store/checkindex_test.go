@@ -117,6 +117,12 @@ func TestCheckReportsEachIndexInconsistency(t *testing.T) {
 			`index: ticket index has a stale entry "requester/bob////////\x02"`,
 			`index: ticket index has a stale entry "state/new////////\x03"`,
 		}},
+		{"assignee entry naming another resource", func(tx *Tx) error {
+			return tx.bucket(bucketTicketIndex).Put(tkey(idxAssignee, "tech", 2), []byte("net"))
+		}, []string{`index: the assignee entry of #2 names resource "net"; the ticket's is "wifi"`}},
+		{"assignee entry without its resource", func(tx *Tx) error {
+			return tx.bucket(bucketTicketIndex).Put(tkey(idxAssignee, "tech", 2), nil)
+		}, []string{`index: the assignee entry of #2 names resource ""; the ticket's is "wifi"`}},
 		{"ticket index entry under the wrong value", func(tx *Tx) error {
 			b := tx.bucket(bucketTicketIndex)
 			if err := b.Delete(tkey(idxState, "new", 1)); err != nil {

@@ -214,6 +214,7 @@ func (tx *Tx) Check() []Problem {
 		return nil
 	})
 	compareIndex(tx.bucket(bucketTicketIndex), wantTicketIdx.keys(), "ticket index", add)
+	wantTicketIdx.checkAssigneeValues(tx.bucket(bucketTicketIndex), add)
 
 	_ = tx.bucket(bucketTokens).ForEach(func(k, v []byte) error {
 		n, _, _, ok := tokenValue(v)

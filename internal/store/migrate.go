@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -154,6 +155,50 @@ var migrations = []func(kvMigrator) error{
 			return err
 		}
 		return flush()
+	},
+	// 8 → 9: each assignee key of the ticket index gets its ticket's
+	// resource as value. Tickets arrive in number order, so each
+	// assignee's tickets are gathered in order and the keys rewritten in
+	// key order, touching each index page once.
+	func(tx kvMigrator) error {
+		type entry struct {
+			number   uint64
+			resource string
+		}
+		byAssignee := map[string][]entry{}
+		names := map[string]string{} // one copy of each resource name
+		err := tx.bucket(bucketTickets).ForEach(func(k, v []byte) error {
+			var t struct {
+				Assignee string `json:"assignee"`
+				Resource string `json:"resource"`
+			}
+			if err := unmarshal(v, &t); err != nil {
+				return fmt.Errorf("ticket %d: %w", fromBE64(k), err)
+			}
+			r := noneIfEmpty(t.Resource)
+			if name, ok := names[r]; ok {
+				r = name
+			} else {
+				names[r] = r
+			}
+			a := noneIfEmpty(t.Assignee)
+			byAssignee[a] = append(byAssignee[a], entry{fromBE64(k), r})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		idx := tx.bucket(bucketTicketIndex)
+		for _, a := range slices.Sorted(maps.Keys(byAssignee)) {
+			prefix := append(pair(idxAssignee, a), 0)
+			for _, e := range byAssignee[a] {
+				key := binary.BigEndian.AppendUint64(slices.Clip(prefix), e.number)
+				if err := idx.Put(key, []byte(e.resource)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	},
 }
 

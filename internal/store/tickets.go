@@ -29,6 +29,20 @@ func noneIfEmpty(s string) string {
 	return s
 }
 
+// ticketIndexValue is the value of t's index key k: an assignee key holds
+// the ticket's resource ("-" for a request), so a list of one assignee's
+// tickets in the resources a user sees is decided by reading that range
+// alone, without a seek per ticket into each resource's range. Every other
+// key holds nothing.
+func ticketIndexValue(t helpdesk.Ticket, k []byte) []byte {
+	if bytes.HasPrefix(k, assigneePrefix) {
+		return []byte(noneIfEmpty(t.Resource))
+	}
+	return nil
+}
+
+var assigneePrefix = []byte(idxAssignee + "\x00")
+
 func ticketIndexKeys(t helpdesk.Ticket) [][]byte {
 	num := be64(uint64(t.Number))
 	mk := func(field, value string) []byte {
@@ -110,7 +124,7 @@ func (tx *Tx) PutTicket(t helpdesk.Ticket) error {
 		}
 	}
 	for _, k := range ticketIndexKeys(t) {
-		if err := idx.Put(k, nil); err != nil {
+		if err := idx.Put(k, ticketIndexValue(t, k)); err != nil {
 			return err
 		}
 	}
@@ -199,7 +213,7 @@ func (tx *Tx) visit(q TicketQuery, num uint64, fn func(helpdesk.Ticket) (bool, e
 // sub-resources is the merge of their ranges.
 func (tx *Tx) EachTicket(q TicketQuery, fn func(helpdesk.Ticket) (bool, error)) error {
 	q = tx.withResources(q)
-	if len(q.resources) > 1 {
+	if len(q.resources) > 1 || (len(q.resources) == 1 && q.Assignee != "") {
 		return tx.walkSet(tx.matching(q), q, fn)
 	}
 	field, value := "", ""
@@ -264,9 +278,28 @@ func (tx *Tx) indexRange(field, value string) ticketSet {
 }
 
 // ofResources is the tickets of the resources in rs, in q's state when it
-// names one.
+// names one. With an assignee, they are that assignee's tickets whose
+// resource is in rs, read from the assignee range, whose values name each
+// ticket's resource: its size bounds the work, however many tickets of rs
+// belong to others.
 func (tx *Tx) ofResources(q TicketQuery, rs []string) union {
 	var u union
+	if q.Assignee != "" && len(rs) > 0 {
+		in := make(map[string]bool, len(rs))
+		for _, r := range rs {
+			in[r] = true
+		}
+		assigned := &keyRange{c: tx.bucket(bucketTicketIndex).Cursor(), prefix: append(pair(idxAssignee, q.Assignee), 0),
+			keep: func(v []byte) bool { return in[string(v)] }}
+		if q.State == "" {
+			return union{assigned}
+		}
+		var inState union
+		for _, r := range rs {
+			inState = append(inState, tx.indexRange(idxStateRes, q.State+"/"+r))
+		}
+		return union{intersection{assigned, inState}}
+	}
 	for _, r := range rs {
 		if q.State != "" {
 			u = append(u, tx.indexRange(idxStateRes, q.State+"/"+r))
@@ -336,8 +369,10 @@ type ticketSet interface {
 
 // keyRange is the ticket numbers under one index prefix.
 type keyRange struct {
-	c       kvCursor
-	prefix  []byte
+	c      kvCursor
+	prefix []byte
+	// keep, when set, admits only the keys whose value it accepts.
+	keep    func(value []byte) bool
 	started bool
 	cur     uint64 // the last answer, valid when started and ok
 	ok      bool
@@ -360,10 +395,11 @@ func (r *keyRange) seek(upTo uint64) (uint64, bool) {
 }
 
 // number reads the ticket number from key k, stepping back over keys of
-// another length under the prefix; ok is false past the range.
-func (r *keyRange) number(k, _ []byte) (uint64, bool) {
-	for ; k != nil && bytes.HasPrefix(k, r.prefix); k, _ = r.c.Prev() {
-		if len(k) == len(r.prefix)+8 {
+// another length under the prefix and keys keep refuses; ok is false past
+// the range.
+func (r *keyRange) number(k, v []byte) (uint64, bool) {
+	for ; k != nil && bytes.HasPrefix(k, r.prefix); k, v = r.c.Prev() {
+		if len(k) == len(r.prefix)+8 && (r.keep == nil || r.keep(v)) {
 			return fromBE64(k[len(r.prefix):]), true
 		}
 	}
