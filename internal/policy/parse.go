@@ -140,7 +140,32 @@ func Check(maxBytes int64, paths ...string) (*Policy, []Finding, error) {
 // whatever it could read even when there are findings, so that Validate can
 // still check the rest. It never panics.
 func Parse(name string, data []byte) (*Policy, []Finding) {
+	return parse(name, data, scanBlock)
+}
+
+// scanner reads a whole file into one document node (nil for none) when
+// it can; documents falls back to yaml.v3 when it cannot. Tests pass
+// noScanner to compare the two paths.
+type scanner func(data []byte) (*yaml.Node, bool)
+
+func noScanner([]byte) (*yaml.Node, bool) { return nil, false }
+
+func parse(name string, data []byte, scan scanner) (*Policy, []Finding) {
 	d := &decoder{file: name, budget: 2*len(data) + 10000, pol: &Policy{Files: []string{name}}}
+	d.documents(data, scan, d.document)
+	return d.pol, sortFindings(d.fs)
+}
+
+// documents hands each YAML document of data to read: through scan when
+// the file is in the plain subset it reads, otherwise through yaml.v3,
+// whose syntax errors become findings.
+func (d *decoder) documents(data []byte, scan scanner, read func(*yaml.Node)) {
+	if doc, ok := scan(data); ok {
+		if doc != nil {
+			read(doc)
+		}
+		return
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for !d.exhausted {
 		var doc yaml.Node
@@ -152,9 +177,8 @@ func Parse(name string, data []byte) (*Policy, []Finding) {
 			d.syntax(err)
 			break
 		}
-		d.document(&doc)
+		read(&doc)
 	}
-	return d.pol, sortFindings(d.fs)
 }
 
 // decodeSafely turns a panic inside the YAML library into an error, so that

@@ -1,9 +1,7 @@
 package policy
 
 import (
-	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -333,23 +331,15 @@ func (s *Suite) number() {
 // unknown ticket states and roles, and tests without exactly one assertion.
 // Like Parse, it never panics and returns what it could read.
 func ParseTests(name string, data []byte) (*Suite, []Finding) {
+	return parseTests(name, data, scanBlock)
+}
+
+func parseTests(name string, data []byte, scan scanner) (*Suite, []Finding) {
 	d := &testsDecoder{
 		decoder: &decoder{file: name, budget: 2*len(data) + 10000, pol: &Policy{}},
 		suite:   &Suite{Files: []string{name}},
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for !d.exhausted {
-		var doc yaml.Node
-		err := decodeSafely(dec, &doc)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			d.syntax(err)
-			break
-		}
-		d.document(&doc)
-	}
+	d.documents(data, scan, d.document)
 	return d.suite, sortFindings(d.fs)
 }
 
