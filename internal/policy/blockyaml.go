@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"unicode/utf8"
 
@@ -27,7 +28,14 @@ import (
 // ten times faster. TestScanBlockAgreesWithYAML and FuzzScanBlock hold the
 // two to the same trees.
 func scanBlock(data []byte) (root *yaml.Node, ok bool) {
-	s := blockScanner{data: data}
+	return newBlockScanner(data, false).document()
+}
+
+func newBlockScanner(data []byte, stream bool) *blockScanner {
+	return &blockScanner{data: data, stream: stream}
+}
+
+func (s *blockScanner) document() (*yaml.Node, bool) {
 	if !s.split() {
 		return nil, false
 	}
@@ -59,6 +67,14 @@ type blockLine struct {
 }
 
 type blockScanner struct {
+	// stream leaves the entries of the top-level lists (users, groups,
+	// resources, actions) unread until the decoder asks for them: each is
+	// then read into the same few nodes, so that a large file never has
+	// all its nodes in memory at once.
+	stream   bool
+	deferred []*deferredList
+	arena    []yaml.Node // the nodes streamed entries are read into
+
 	data  []byte
 	text  string // data as a string: values are cut from it, not copied
 	ascii bool
@@ -138,7 +154,9 @@ func (s *blockScanner) alloc(kind yaml.Kind, tag, value string, line, col int) *
 	}
 	n := &s.slab[0]
 	s.slab = s.slab[1:]
-	n.Kind, n.Tag, n.Value, n.Line, n.Column = kind, tag, value, line, col
+	// A streamed entry reuses the nodes of the one before, keeping only
+	// the room their lists had.
+	*n = yaml.Node{Kind: kind, Tag: tag, Value: value, Line: line, Column: col, Content: n.Content[:0]}
 	return n
 }
 
@@ -226,27 +244,138 @@ func (s *blockScanner) sequence(indent int) (*yaml.Node, bool) {
 	l := s.lines[s.i]
 	seq := s.alloc(yaml.SequenceNode, "!!seq", "", l.num, indent+1)
 	for {
-		l = s.lines[s.i]
-		off := skipSpaces(s.data, l.start+indent+1, l.end)
-		if off == l.end || s.data[off] == '#' || s.isEntry(off, l.end) {
-			return nil, false // empty entries and "- - x" go to yaml.v3
-		}
-		item, ok := s.node(off, indent)
+		item, ok := s.entry(indent)
 		if !ok {
 			return nil, false
 		}
 		seq.Content = append(seq.Content, item)
-		if s.i == len(s.lines) {
-			return seq, true
-		}
-		l = s.lines[s.i]
-		switch {
-		case l.indent > indent:
-			return nil, false
-		case l.indent < indent || !s.isEntry(l.start+l.indent, l.end):
-			return seq, true
+		if more, ok := s.more(indent); !more {
+			return seq, ok
 		}
 	}
+}
+
+// entry reads the sequence entry that starts on the current line.
+func (s *blockScanner) entry(indent int) (*yaml.Node, bool) {
+	l := s.lines[s.i]
+	off := skipSpaces(s.data, l.start+indent+1, l.end)
+	if off == l.end || s.data[off] == '#' || s.isEntry(off, l.end) {
+		return nil, false // empty entries and "- - x" go to yaml.v3
+	}
+	return s.node(off, indent)
+}
+
+// more reports, after an entry, whether the sequence at indent goes on,
+// and whether what follows is well placed.
+func (s *blockScanner) more(indent int) (more, ok bool) {
+	if s.i == len(s.lines) {
+		return false, true
+	}
+	l := s.lines[s.i]
+	switch {
+	case l.indent > indent:
+		return false, false
+	case l.indent < indent || !s.isEntry(l.start+l.indent, l.end):
+		return false, true
+	}
+	return true, true
+}
+
+// deferredList is a top-level list whose entries are read on demand.
+type deferredList struct {
+	node       *yaml.Node // what the decoder holds: a sequence with no children
+	start, end int        // its lines
+	indent     int
+	count      int  // its entries
+	done       bool // all entries were read
+}
+
+// streamedKeys are the top-level keys whose lists are streamed: the ones
+// the decoder reads with decoder.list.
+var streamedKeys = map[string]bool{keyUsers: true, keyGroups: true, keyResources: true, keyActions: true}
+
+// errNotBlock stops a decoder when a streamed entry is outside the subset.
+var errNotBlock = errors.New("policy: not plain block YAML")
+
+// deferList records the block sequence that starts on the current line and
+// moves past it.
+func (s *blockScanner) deferList(indent int) *yaml.Node {
+	l := s.lines[s.i]
+	d := &deferredList{node: s.alloc(yaml.SequenceNode, "!!seq", "", l.num, indent+1), start: s.i, indent: indent}
+	for s.i < len(s.lines) {
+		l := s.lines[s.i]
+		if l.indent == indent && s.isEntry(l.start+l.indent, l.end) {
+			d.count++
+		} else if l.indent <= indent {
+			break
+		}
+		s.i++
+	}
+	d.end = s.i
+	s.deferred = append(s.deferred, d)
+	return d.node
+}
+
+// streamed reports whether n is a deferred list, and how many entries it has.
+func (s *blockScanner) streamed(n *yaml.Node) (int, bool) {
+	if d := s.deferredOf(n); d != nil {
+		return d.count, true
+	}
+	return 0, false
+}
+
+func (s *blockScanner) deferredOf(n *yaml.Node) *deferredList {
+	for _, d := range s.deferred {
+		if d.node == n {
+			return d
+		}
+	}
+	return nil
+}
+
+// entries reads the entries of the deferred list n one by one, handing
+// each to each until it returns false. An entry outside the subset panics
+// with errNotBlock; decoder.documents recovers.
+func (s *blockScanner) entries(n *yaml.Node, each func(*yaml.Node) bool) {
+	if !s.read(s.deferredOf(n), each) {
+		panic(errNotBlock)
+	}
+}
+
+func (s *blockScanner) read(d *deferredList, each func(*yaml.Node) bool) bool {
+	if s.arena == nil {
+		s.arena = make([]yaml.Node, 256)
+	}
+	s.i, s.depth = d.start, 2 // as deep as the entries of a top-level list
+	for {
+		s.slab = s.arena
+		item, ok := s.entry(d.indent)
+		if !ok {
+			return false
+		}
+		more, ok := s.more(d.indent)
+		switch {
+		case !ok || !more && s.i != d.end:
+			return false
+		case !each(item):
+			return true // finish checks the rest
+		case !more:
+			d.done = true
+			return true
+		}
+	}
+}
+
+// finish reads what the decoder left unread of the deferred lists: a
+// repeated key's list, or the rest of one the decoder stopped reading.
+// False means some of it is outside the subset.
+func (s *blockScanner) finish() bool {
+	for _, d := range s.deferred {
+		if !d.done && !s.read(d, func(*yaml.Node) bool { return true }) {
+			return false
+		}
+	}
+	return true
 }
 
 // mapping reads a block mapping whose keys are at column indent; key, the
@@ -258,7 +387,7 @@ func (s *blockScanner) mapping(indent int, key *yaml.Node, colon int) (*yaml.Nod
 			return nil, false
 		}
 		l := s.lines[s.i]
-		val, ok := s.value(l, indent, colon)
+		val, ok := s.value(l, indent, colon, key.Value)
 		if !ok {
 			return nil, false
 		}
@@ -288,7 +417,7 @@ func (s *blockScanner) mapping(indent int, key *yaml.Node, colon int) (*yaml.Nod
 
 // value reads the value of the key whose colon is at offset colon of line
 // l, in a mapping whose keys are at column indent.
-func (s *blockScanner) value(l blockLine, indent, colon int) (*yaml.Node, bool) {
+func (s *blockScanner) value(l blockLine, indent, colon int, key string) (*yaml.Node, bool) {
 	off := skipSpaces(s.data, colon+1, l.end)
 	if off < l.end && s.data[off] != '#' {
 		if s.isEntry(off, l.end) {
@@ -307,6 +436,9 @@ func (s *blockScanner) value(l blockLine, indent, colon int) (*yaml.Node, bool) 
 	// key's own indentation. Otherwise it is empty.
 	if nl, ok := s.next(); ok && (nl.indent > indent || nl.indent == indent && s.isEntry(nl.start+nl.indent, nl.end)) {
 		s.i++
+		if s.stream && s.depth == 1 && streamedKeys[key] && s.isEntry(nl.start+nl.indent, nl.end) {
+			return s.deferList(nl.indent), true
+		}
 		return s.node(nl.start+nl.indent, indent)
 	}
 	s.i++

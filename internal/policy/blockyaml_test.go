@@ -63,6 +63,11 @@ func nodeText(n *yaml.Node) string {
 // reports whether the scanner read data.
 func agree(t *testing.T, name string, data []byte) bool {
 	t.Helper()
+	p1, f1 := parse(name, data, scanStreamed)
+	p2, f2 := parse(name, data, scanNone)
+	if !reflect.DeepEqual(p1, p2) || !reflect.DeepEqual(f1, f2) {
+		t.Fatalf("%s: Parse differs between streaming and yaml.v3:\n%+v\n%q\n%+v\n%q", name, p1, strs(f1), p2, strs(f2))
+	}
 	got, ok := scanBlock(data)
 	if !ok {
 		return false
@@ -81,13 +86,12 @@ func agree(t *testing.T, name string, data []byte) bool {
 			t.Fatalf("%s: %v\n%s", name, err, data)
 		}
 	}
-	p1, f1 := parse(name, data, scanBlock)
-	p2, f2 := parse(name, data, noScanner)
+	p1, f1 = parse(name, data, scanWhole)
 	if !reflect.DeepEqual(p1, p2) || !reflect.DeepEqual(f1, f2) {
-		t.Fatalf("%s: Parse differs between the paths:\n%+v\n%q\n%+v\n%q", name, p1, strs(f1), p2, strs(f2))
+		t.Fatalf("%s: Parse differs between the scanner and yaml.v3:\n%+v\n%q\n%+v\n%q", name, p1, strs(f1), p2, strs(f2))
 	}
-	s1, f1 := parseTests(name, data, scanBlock)
-	s2, f2 := parseTests(name, data, noScanner)
+	s1, f1 := parseTests(name, data, scanWhole)
+	s2, f2 := parseTests(name, data, scanNone)
 	if !reflect.DeepEqual(s1, s2) || !reflect.DeepEqual(f1, f2) {
 		t.Fatalf("%s: ParseTests differs between the paths:\n%+v\n%q\n%+v\n%q", name, s1, strs(f1), s2, strs(f2))
 	}
@@ -216,6 +220,14 @@ func TestScanBlockAgreesWithYAML(t *testing.T) {
 		{"a: b\u2028c\n", false},
 		{"a\n", true},
 		{"a\nb\n", false},
+		// Streamed lists whose later entries send the file to yaml.v3.
+		{"users:\n  - {login: a, name: A}\n  - login: &x b\n    name: *x\n", false},
+		{"users:\n- login: a\n- login: b\n  name: c\n   d\ngroups:\n", false},
+		{"users:\n  - login: a\nusers:\n  - login: b: c\n", false},
+		{"x-users:\n  - a\nusers:\n  - login: a\n  - [b\nversion: 1\n", false},
+		{"groups:\n  - name: g\n  -\n", false},
+		{"users:\n  - login: a\nusers:\n  - login: b\n", true},
+		{"resources:\n- name: r\n  members:\n  - {user: a, access: read}\nactions:\n  - name: x\n    from-states: [new]\n", true},
 	} {
 		got := agree(t, fmt.Sprintf("%q", c.doc), []byte(c.doc))
 		if got != c.read {
@@ -257,7 +269,7 @@ var randomScalars = []string{
 	"a # c", "a  ", "' a '", "\"a:b\"", "@", "`", "%", "?", ": a", "-",
 }
 
-var randomKeys = []string{"login", "name", "email", "rights", "users", "groups", "members", "x-y", "$schema", "'q k'", "\"d\"", "a b", "<<", "k"}
+var randomKeys = []string{"login", "name", "email", "rights", "users", "groups", "resources", "actions", "members", "x-y", "$schema", "'q k'", "\"d\"", "a b", "<<", "k"}
 
 // randomDoc writes a document of nested block mappings and sequences with
 // random indentation, blank lines, comments and scalars.

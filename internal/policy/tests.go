@@ -331,15 +331,15 @@ func (s *Suite) number() {
 // unknown ticket states and roles, and tests without exactly one assertion.
 // Like Parse, it never panics and returns what it could read.
 func ParseTests(name string, data []byte) (*Suite, []Finding) {
-	return parseTests(name, data, scanBlock)
+	return parseTests(name, data, scanWhole)
 }
 
-func parseTests(name string, data []byte, scan scanner) (*Suite, []Finding) {
+func parseTests(name string, data []byte, mode scanMode) (*Suite, []Finding) {
 	d := &testsDecoder{
 		decoder: &decoder{file: name, budget: 2*len(data) + 10000, pol: &Policy{}},
 		suite:   &Suite{Files: []string{name}},
 	}
-	d.documents(data, scan, d.document)
+	d.documents(data, mode, d.document)
 	return d.suite, sortFindings(d.fs)
 }
 
