@@ -579,7 +579,7 @@ func (d *testsDecoder) test(n *yaml.Node) (Test, bool) {
 		if ok || t.bad[key] {
 			return
 		}
-		at, there := t.Fields[key]
+		at, there := t.Field(key)
 		if !there {
 			at = t.At(string(t.Assertion))
 		}
@@ -601,7 +601,7 @@ func (d *testsDecoder) test(n *yaml.Node) (Test, bool) {
 		}
 	case AssertWhoCan:
 		need(t.Right != "", keyRight, "right: NAME")
-		_, listed := t.Fields[keyUsers]
+		_, listed := t.Field(keyUsers)
 		need(listed, keyUsers, "users: the exact list of logins expected ([] for nobody)")
 	case AssertNeedsApproval:
 		need(t.HasTicket(), keyTicket, "ticket: a fixture name or {state: …, resource: …}")
