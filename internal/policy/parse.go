@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/deskctl/deskctl/internal/access"
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
 )
@@ -121,18 +122,44 @@ func (p *Policy) merge(q *Policy) {
 // Check loads paths and validates the merged policy: Load's and Validate's
 // findings together, sorted. It is what `policy validate` reports.
 func Check(maxBytes int64, paths ...string) (*Policy, []Finding, error) {
+	p, _, fs, err := check(maxBytes, false, paths...)
+	return p, fs, err
+}
+
+// CheckForTests is Check for `policy test`: while Validate runs, the
+// policy is also loaded into the in-memory source the tests run against
+// (see Suite.RunOn), on another core when there is one. The source is nil
+// when the findings hold an error.
+func CheckForTests(maxBytes int64, paths ...string) (*Policy, *access.Memory, []Finding, error) {
+	return check(maxBytes, true, paths...)
+}
+
+func check(maxBytes int64, load bool, paths ...string) (*Policy, *access.Memory, []Finding, error) {
 	p, fs, err := Load(maxBytes, paths...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// A file that is not valid YAML was read only in part; checking the
 	// meaning of that part would report things missing that are there.
 	for _, f := range fs {
 		if f.Code == CodeSyntax {
-			return p, fs, nil
+			return p, nil, fs, nil
 		}
 	}
-	return p, sortFindings(append(fs, Validate(p)...)), nil
+	var loaded chan *access.Memory
+	if load && !HasErrors(fs) {
+		loaded = make(chan *access.Memory, 1)
+		go func() { loaded <- ToMemory(p) }() // reads p, as Validate does
+	}
+	fs = sortFindings(append(fs, Validate(p)...))
+	if loaded == nil {
+		return p, nil, fs, nil
+	}
+	m := <-loaded
+	if HasErrors(fs) {
+		return p, nil, fs, nil
+	}
+	return p, m, fs, nil
 }
 
 // Parse reads one file's content, YAML or JSON, possibly several YAML

@@ -812,7 +812,14 @@ type grant struct {
 // cannot answer fails its test with the error.
 func (s *Suite) Run(p *Policy) Report {
 	start := time.Now()
-	e := access.New(ToMemory(p))
+	return s.run(start, ToMemory(p))
+}
+
+// RunOn is Run with p already loaded into m, as CheckForTests does.
+func (s *Suite) RunOn(m *access.Memory) Report { return s.run(time.Now(), m) }
+
+func (s *Suite) run(start time.Time, m *access.Memory) Report {
+	e := access.New(m)
 	fixtures := map[string]*Fixture{}
 	for i := range s.Fixtures {
 		if _, dup := fixtures[s.Fixtures[i].Name]; !dup {
