@@ -60,6 +60,31 @@ func NewMemory() *Memory {
 	return m
 }
 
+// Reserve makes room for about the given numbers of users, groups and
+// resources, so that loading a large directory does not grow the maps
+// step by step. It changes nothing that the Memory holds.
+func (m *Memory) Reserve(users, groups, resources int) {
+	grow := func(have, want int) bool { return want > 2*have+8 }
+	if grow(len(m.users), users) {
+		m.users = resized(m.users, users)
+		m.memberOf = resized(m.memberOf, users+groups)
+		m.resOf = resized(m.resOf, users)
+		m.grants = resized(m.grants, users+groups+resources)
+	}
+	if grow(len(m.groups), groups) {
+		m.groups = resized(m.groups, groups)
+	}
+	if grow(len(m.resources), resources) {
+		m.resources = resized(m.resources, resources)
+	}
+}
+
+func resized[K comparable, V any](old map[K]V, n int) map[K]V {
+	m := make(map[K]V, max(n, len(old)))
+	maps.Copy(m, old)
+	return m
+}
+
 // PutSetting stores a helpdesk setting; an empty value removes it.
 func (m *Memory) PutSetting(key, value string) {
 	if value == "" {

@@ -72,6 +72,22 @@ func TestMemoryClone(t *testing.T) {
 	}
 }
 
+// Reserve changes what a Memory can hold without growing, never what it
+// holds: every answer stays the same, and it keeps working afterwards.
+func TestMemoryReserve(t *testing.T) {
+	m := fixture(t)
+	c := m.Clone()
+	c.Reserve(10000, 1000, 200)
+	if !reflect.DeepEqual(snapshotOf(t, m), snapshotOf(t, c)) {
+		t.Fatal("Reserve changed the answers")
+	}
+	c.PutUser(helpdesk.User{Login: "zed", Active: true})
+	c.AddGroupMember("support", helpdesk.UserSubject("zed"))
+	if got, _ := c.GroupsOf(helpdesk.UserSubject("zed")); !equalStrings(got, []string{"support"}) {
+		t.Errorf("after Reserve: GroupsOf zed = %v", got)
+	}
+}
+
 // snapshotOf is every user's full matrix row.
 func snapshotOf(t *testing.T, m *Memory) Matrix {
 	t.Helper()

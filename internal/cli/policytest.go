@@ -85,14 +85,27 @@ func policyTestRun(f *Factory, o PolicyTestOptions) error {
 	if err != nil {
 		return err
 	}
-	p, findings, err := policy.Check(o.MaxBytes, o.Policy...)
+	// The tests files are read while the policy loads; their problems
+	// count only once the policy is found sound.
+	type loadedTests struct {
+		suite    *policy.Suite
+		findings []policy.Finding
+		err      error
+	}
+	tests := make(chan loadedTests, 1)
+	go func() {
+		s, fs, err := policy.LoadTests(o.MaxBytes, o.Tests...)
+		tests <- loadedTests{s, fs, err}
+	}()
+	p, mem, findings, err := policy.CheckForTests(o.MaxBytes, o.Policy...)
 	if err != nil {
 		return err
 	}
 	if err := invalidInput(f, findings, "the policy files"); err != nil {
 		return err
 	}
-	suite, findings, err := policy.LoadTests(o.MaxBytes, o.Tests...)
+	lt := <-tests
+	suite, findings, err := lt.suite, lt.findings, lt.err
 	if err != nil {
 		return err
 	}
@@ -104,7 +117,7 @@ func policyTestRun(f *Factory, o PolicyTestOptions) error {
 		return err
 	}
 
-	report := suite.Run(p)
+	report := suite.RunOn(mem)
 	out := policyTestOutput{Report: report}
 	if o.Coverage {
 		out.Uncovered = policy.Coverage(p, report)

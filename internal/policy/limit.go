@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -37,21 +38,30 @@ func newBudget(what string, limit int64) *budget {
 }
 
 func (b *budget) readFile(path string) ([]byte, error) {
-	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() && st.Size() > b.max-b.used {
-		return nil, b.tooLarge(path, st.Size())
+	var size int64
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		if size = st.Size(); size > b.max-b.used {
+			return nil, b.tooLarge(path, size)
+		}
 	}
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, errs.Wrap(errs.Usage, err, "cannot read %s", b.what).WithHint("check the path and its permissions")
 	}
 	defer fh.Close()
-	return b.read(path, fh)
+	return b.readSized(path, fh, size)
 }
 
 // read takes at most one byte more than what is left of the budget from r.
-func (b *budget) read(name string, r io.Reader) ([]byte, error) {
+func (b *budget) read(name string, r io.Reader) ([]byte, error) { return b.readSized(name, r, 0) }
+
+// readSized is read with room made for size bytes, the size a regular
+// file had, so that a large file is not copied as its buffer grows.
+func (b *budget) readSized(name string, r io.Reader, size int64) ([]byte, error) {
 	left := b.max - b.used
-	data, err := io.ReadAll(io.LimitReader(r, left+1))
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, left)+512))
+	_, err := buf.ReadFrom(io.LimitReader(r, left+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, errs.Wrap(errs.Usage, err, "cannot read %s", b.what).WithHint("check the path and its permissions")
 	}

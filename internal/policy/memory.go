@@ -18,6 +18,7 @@ func ToMemory(p *Policy) *access.Memory {
 // everyone entry in s replaces the latter's description.
 func StateToMemory(s State) *access.Memory {
 	m := access.NewMemory()
+	m.Reserve(len(s.Users), len(s.Groups), len(s.Resources))
 	for _, u := range s.Users {
 		m.PutUser(u)
 	}

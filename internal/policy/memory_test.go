@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"os"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -81,5 +83,40 @@ func TestNoAdminFindingMatchesEngine(t *testing.T) {
 				t.Errorf("no-admin finding %v, but the engine says admins are %v", noAdmin, engine)
 			}
 		})
+	}
+}
+
+// CheckForTests reports what Check reports and loads the same directory
+// ToMemory does, or none when the policy has errors.
+func TestCheckForTests(t *testing.T) {
+	dir := t.TempDir()
+	for name, doc := range map[string]string{
+		"good.yaml":    examplePolicy,
+		"invalid.yaml": withAdmin("groups:", "  - {name: g, members: [nobody]}"),
+		"typed.yaml":   withAdmin("users:", "  - {login: x, name: [X], email: x@example.com}"),
+		"syntax.yaml":  "users: [\n",
+	} {
+		path := dir + "/" + name
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p, m, fs, err := CheckForTests(0, path)
+		wantP, wantFs, wantErr := Check(0, path)
+		if err != nil || wantErr != nil {
+			t.Fatalf("%s: %v, %v", name, err, wantErr)
+		}
+		if !reflect.DeepEqual(fs, wantFs) || !reflect.DeepEqual(p, wantP) {
+			t.Errorf("%s: findings %q, Check's %q", name, strs(fs), strs(wantFs))
+		}
+		switch {
+		case name == "good.yaml" && (m == nil || len(fs) != 0):
+			t.Errorf("%s: findings %q, directory %v", name, strs(fs), m != nil)
+		case HasErrors(fs) && m != nil:
+			t.Errorf("%s: a directory from a policy with errors", name)
+		case !HasErrors(fs) && m == nil:
+			t.Errorf("%s: no directory", name)
+		case m != nil && !reflect.DeepEqual(memoryState(t, m), memoryState(t, ToMemory(p))):
+			t.Errorf("%s: the directory differs from ToMemory's", name)
+		}
 	}
 }

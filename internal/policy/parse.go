@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/deskctl/deskctl/internal/access"
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
 )
@@ -120,18 +122,44 @@ func (p *Policy) merge(q *Policy) {
 // Check loads paths and validates the merged policy: Load's and Validate's
 // findings together, sorted. It is what `policy validate` reports.
 func Check(maxBytes int64, paths ...string) (*Policy, []Finding, error) {
+	p, _, fs, err := check(maxBytes, false, paths...)
+	return p, fs, err
+}
+
+// CheckForTests is Check for `policy test`: while Validate runs, the
+// policy is also loaded into the in-memory source the tests run against
+// (see Suite.RunOn), on another core when there is one. The source is nil
+// when the findings hold an error.
+func CheckForTests(maxBytes int64, paths ...string) (*Policy, *access.Memory, []Finding, error) {
+	return check(maxBytes, true, paths...)
+}
+
+func check(maxBytes int64, load bool, paths ...string) (*Policy, *access.Memory, []Finding, error) {
 	p, fs, err := Load(maxBytes, paths...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// A file that is not valid YAML was read only in part; checking the
 	// meaning of that part would report things missing that are there.
 	for _, f := range fs {
 		if f.Code == CodeSyntax {
-			return p, fs, nil
+			return p, nil, fs, nil
 		}
 	}
-	return p, sortFindings(append(fs, Validate(p)...)), nil
+	var loaded chan *access.Memory
+	if load && !HasErrors(fs) {
+		loaded = make(chan *access.Memory, 1)
+		go func() { loaded <- ToMemory(p) }() // reads p, as Validate does
+	}
+	fs = sortFindings(append(fs, Validate(p)...))
+	if loaded == nil {
+		return p, nil, fs, nil
+	}
+	m := <-loaded
+	if HasErrors(fs) {
+		return p, nil, fs, nil
+	}
+	return p, m, fs, nil
 }
 
 // Parse reads one file's content, YAML or JSON, possibly several YAML
@@ -140,7 +168,58 @@ func Check(maxBytes int64, paths ...string) (*Policy, []Finding, error) {
 // whatever it could read even when there are findings, so that Validate can
 // still check the rest. It never panics.
 func Parse(name string, data []byte) (*Policy, []Finding) {
-	d := &decoder{file: name, budget: 2*len(data) + 10000, pol: &Policy{Files: []string{name}}}
+	return parse(name, data, scanStreamed)
+}
+
+// scanMode says whether and how documents tries the block scanner before
+// yaml.v3. Tests compare the three.
+type scanMode int
+
+const (
+	scanNone     scanMode = iota // yaml.v3 only
+	scanWhole                    // the scanner builds the whole tree
+	scanStreamed                 // the top-level lists are scanned entry by entry as the decoder reads them
+)
+
+func parse(name string, data []byte, mode scanMode) (*Policy, []Finding) {
+	d := newDecoder(name, data)
+	if !d.documents(data, mode, d.document) {
+		d = newDecoder(name, data)
+		d.documents(data, scanNone, d.document)
+	}
+	return d.pol, sortFindings(d.fs)
+}
+
+func newDecoder(name string, data []byte) *decoder {
+	return &decoder{file: name, budget: 2*len(data) + 10000, pol: &Policy{Files: []string{name}}}
+}
+
+// documents hands each YAML document of data to read: through the block
+// scanner when the file is in the plain subset it reads, otherwise through
+// yaml.v3, whose syntax errors become findings. It returns false when a
+// streamed list turned out to hold something the scanner leaves to
+// yaml.v3 after read had begun: the caller starts again with scanNone.
+func (d *decoder) documents(data []byte, mode scanMode, read func(*yaml.Node)) (done bool) {
+	if mode != scanNone {
+		s := newBlockScanner(data, mode == scanStreamed)
+		if doc, ok := s.document(); ok {
+			if doc == nil {
+				return true
+			}
+			d.stream = s
+			defer func() {
+				d.stream = nil
+				if r := recover(); r != nil {
+					if r != errNotBlock {
+						panic(r)
+					}
+					done = false
+				}
+			}()
+			read(doc)
+			return s.finish()
+		}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for !d.exhausted {
 		var doc yaml.Node
@@ -152,9 +231,9 @@ func Parse(name string, data []byte) (*Policy, []Finding) {
 			d.syntax(err)
 			break
 		}
-		d.document(&doc)
+		read(&doc)
 	}
-	return d.pol, sortFindings(d.fs)
+	return true
 }
 
 // decodeSafely turns a panic inside the YAML library into an error, so that
@@ -188,6 +267,7 @@ type decoder struct {
 	budget    int // nodes left to visit; aliases can make a small file expand enormously
 	exhausted bool
 	pol       *Policy
+	stream    *blockScanner // while it reads a document whose top-level lists are streamed
 }
 
 type pair struct{ key, val *yaml.Node }
@@ -388,17 +468,46 @@ func (d *decoder) list(n *yaml.Node, key, what string, entry func(*yaml.Node)) {
 		d.fs.add(d.pos(n), CodeType, "%s must be a list of entries (\"- %s: …\"), not %s", key, keysOf(fieldsFor(what))[0], describe(n))
 		return
 	}
-	for _, item := range n.Content {
+	each := func(item *yaml.Node) bool {
 		if d.exhausted {
-			return
+			return false
 		}
 		item = d.resolve(item)
 		if item.Kind != yaml.MappingNode {
 			d.fs.add(d.pos(item), CodeType, "each %s entry is a mapping with the keys %s; found %s",
 				what, strings.Join(keysOf(fieldsFor(what)), ", "), describe(item))
-			continue
+			return true
 		}
 		entry(item)
+		return true
+	}
+	if d.stream != nil {
+		if count, ok := d.stream.streamed(n); ok {
+			d.pol.reserve(what, count)
+			d.stream.entries(n, each)
+			return
+		}
+	}
+	d.pol.reserve(what, len(n.Content))
+	for _, item := range n.Content {
+		if !each(item) {
+			return
+		}
+	}
+}
+
+// reserve makes room for n more entries of the list what, so that a large
+// file does not grow the list many times over.
+func (p *Policy) reserve(what string, n int) {
+	switch what {
+	case "user":
+		p.Users = slices.Grow(p.Users, n)
+	case "group":
+		p.Groups = slices.Grow(p.Groups, n)
+	case "resource":
+		p.Resources = slices.Grow(p.Resources, n)
+	case "action":
+		p.Actions = slices.Grow(p.Actions, n)
 	}
 }
 
@@ -512,7 +621,9 @@ func (d *decoder) group(n *yaml.Node) {
 		case keyDescription:
 			g.Description = d.str(&g.Origin, k, kv.val)
 		case keyMembers:
-			for _, it := range d.items(&g.Origin, k, kv.val) {
+			its := d.items(&g.Origin, k, kv.val)
+			g.Members = make([]Member, 0, len(its))
+			for _, it := range its {
 				g.Members = append(g.Members, Member{Subject: memberSubject(it.Value), Raw: it.Value, Pos: it.Pos})
 			}
 		case keyRights:

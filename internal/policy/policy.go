@@ -61,30 +61,53 @@ func (p Pos) before(q Pos) bool {
 }
 
 // Origin records where an entity was written: Pos is the start of its entry
-// and Fields holds the position of each key's value, keyed by the document
-// key ("login", "from-states", …).
+// and Fields holds the position of each key's value, with the document key
+// ("login", "from-states", …), in the order the keys were read. An entry
+// has a handful of keys, so a list is smaller and quicker than a map.
 type Origin struct {
 	Pos    Pos
-	Fields map[string]Pos
+	Fields []FieldPos
 	// bad marks keys whose value had the wrong type; the parser already
 	// reported them, so Validate does not report them again as missing.
 	bad map[string]bool
 }
 
+// FieldPos is the position of the value of one key of an entry.
+type FieldPos struct {
+	Key string
+	Pos Pos
+}
+
 // At returns the position of key's value, or the entry's position when the
 // key was not written.
 func (o Origin) At(key string) Pos {
-	if p, ok := o.Fields[key]; ok {
+	if p, ok := o.Field(key); ok {
 		return p
 	}
 	return o.Pos
 }
 
-func (o *Origin) set(key string, p Pos) {
-	if o.Fields == nil {
-		o.Fields = map[string]Pos{}
+// Field returns the position of key's value and whether the key was written.
+func (o Origin) Field(key string) (Pos, bool) {
+	for _, f := range o.Fields {
+		if f.Key == key {
+			return f.Pos, true
+		}
 	}
-	o.Fields[key] = p
+	return Pos{}, false
+}
+
+func (o *Origin) set(key string, p Pos) {
+	for i := range o.Fields {
+		if o.Fields[i].Key == key {
+			o.Fields[i].Pos = p
+			return
+		}
+	}
+	if o.Fields == nil {
+		o.Fields = make([]FieldPos, 0, 4)
+	}
+	o.Fields = append(o.Fields, FieldPos{key, p})
 }
 
 func (o *Origin) markBad(key string) {

@@ -27,8 +27,12 @@ type State struct {
 // built-in rights in Actions, catalog flags only built-in rights carry, and
 // grants with no rights. Among entries with the same name the first wins.
 func (s State) Canonical() State {
-	var c State
-	seenUser := map[string]bool{}
+	c := State{
+		Users:     withCap[helpdesk.User](len(s.Users)),
+		Groups:    withCap[helpdesk.Group](len(s.Groups)),
+		Resources: withCap[helpdesk.Resource](len(s.Resources)),
+	}
+	seenUser := make(map[string]bool, len(s.Users))
 	for _, u := range s.Users {
 		if seenUser[u.Login] {
 			continue
@@ -38,7 +42,7 @@ func (s State) Canonical() State {
 	}
 	slices.SortFunc(c.Users, func(a, b helpdesk.User) int { return cmp.Compare(a.Login, b.Login) })
 
-	seenGroup := map[string]bool{}
+	seenGroup := make(map[string]bool, len(s.Groups))
 	for _, g := range s.Groups {
 		if seenGroup[g.Name] {
 			continue
@@ -48,7 +52,7 @@ func (s State) Canonical() State {
 	}
 	slices.SortFunc(c.Groups, func(a, b helpdesk.Group) int { return cmp.Compare(a.Name, b.Name) })
 
-	seenRes := map[string]bool{}
+	seenRes := make(map[string]bool, len(s.Resources))
 	for _, r := range s.Resources {
 		if seenRes[r.Name] {
 			continue
@@ -79,7 +83,7 @@ func (s State) Canonical() State {
 			continue
 		}
 		if c.Grants == nil {
-			c.Grants = map[helpdesk.Subject][]string{}
+			c.Grants = make(map[helpdesk.Subject][]string, len(s.Grants))
 		}
 		c.Grants[subj] = rs
 	}
@@ -87,6 +91,15 @@ func (s State) Canonical() State {
 		c.Settings = maps.Clone(s.Settings)
 	}
 	return c
+}
+
+// withCap returns an empty slice with room for n elements, or nil for none:
+// a canonical State has nil lists where it has nothing.
+func withCap[T any](n int) []T {
+	if n == 0 {
+		return nil
+	}
+	return make([]T, 0, n)
 }
 
 var kindOrder = map[helpdesk.SubjectKind]int{helpdesk.KindUser: 0, helpdesk.KindGroup: 1, helpdesk.KindResource: 2}
@@ -164,14 +177,18 @@ func canonicalStates(ss []helpdesk.State) []helpdesk.State {
 // policy Validate accepts; for an invalid one, the first definition of a
 // repeated name wins and the rest is taken as written.
 func (p *Policy) State() State {
-	var s State
+	s := State{
+		Users:     withCap[helpdesk.User](len(p.Users)),
+		Groups:    withCap[helpdesk.Group](len(p.Groups)),
+		Resources: withCap[helpdesk.Resource](len(p.Resources)),
+	}
 	grants := map[helpdesk.Subject][]string{}
 	addGrants := func(subj helpdesk.Subject, items []Item) {
 		for _, it := range items {
 			grants[subj] = append(grants[subj], it.Value)
 		}
 	}
-	seen := map[helpdesk.Subject]bool{}
+	seen := make(map[helpdesk.Subject]bool, len(p.Users)+len(p.Groups)+len(p.Resources))
 	first := func(subj helpdesk.Subject) bool {
 		if seen[subj] {
 			return false
@@ -188,6 +205,9 @@ func (p *Policy) State() State {
 	for _, g := range p.Groups {
 		if first(helpdesk.GroupSubject(g.Name)) {
 			hg := helpdesk.Group{Name: g.Name, Description: g.Description}
+			if len(g.Members) > 0 {
+				hg.Members = make([]helpdesk.Subject, 0, len(g.Members))
+			}
 			for _, m := range g.Members {
 				hg.Members = append(hg.Members, m.Subject)
 			}
@@ -198,6 +218,9 @@ func (p *Policy) State() State {
 	for _, r := range p.Resources {
 		if first(helpdesk.ResourceSubject(r.Name)) {
 			hr := helpdesk.Resource{Name: r.Name, Description: r.Description, Parent: r.Parent, Approval: r.Approval.Helpdesk()}
+			if len(r.Members) > 0 {
+				hr.Members = make([]helpdesk.ResourceMember, 0, len(r.Members))
+			}
 			for _, m := range r.Members {
 				hr.Members = append(hr.Members, helpdesk.ResourceMember{Login: m.Login, Access: m.Access})
 			}

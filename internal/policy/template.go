@@ -120,9 +120,9 @@ func (d *decoder) template(n *yaml.Node) *Template {
 	case hasDirect && hasStages:
 		t.both = true
 		first := keyApprovers
-		if _, ok := direct.Fields[first]; !ok {
+		if _, ok := direct.Field(first); !ok {
 			first = keyRule
-			if _, ok := direct.Fields[first]; !ok {
+			if _, ok := direct.Field(first); !ok {
 				first = keyRejectRule
 			}
 		}

@@ -1,9 +1,7 @@
 package policy
 
 import (
-	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -333,23 +331,15 @@ func (s *Suite) number() {
 // unknown ticket states and roles, and tests without exactly one assertion.
 // Like Parse, it never panics and returns what it could read.
 func ParseTests(name string, data []byte) (*Suite, []Finding) {
+	return parseTests(name, data, scanWhole)
+}
+
+func parseTests(name string, data []byte, mode scanMode) (*Suite, []Finding) {
 	d := &testsDecoder{
 		decoder: &decoder{file: name, budget: 2*len(data) + 10000, pol: &Policy{}},
 		suite:   &Suite{Files: []string{name}},
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for !d.exhausted {
-		var doc yaml.Node
-		err := decodeSafely(dec, &doc)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			d.syntax(err)
-			break
-		}
-		d.document(&doc)
-	}
+	d.documents(data, mode, d.document)
 	return d.suite, sortFindings(d.fs)
 }
 
@@ -589,7 +579,7 @@ func (d *testsDecoder) test(n *yaml.Node) (Test, bool) {
 		if ok || t.bad[key] {
 			return
 		}
-		at, there := t.Fields[key]
+		at, there := t.Field(key)
 		if !there {
 			at = t.At(string(t.Assertion))
 		}
@@ -611,7 +601,7 @@ func (d *testsDecoder) test(n *yaml.Node) (Test, bool) {
 		}
 	case AssertWhoCan:
 		need(t.Right != "", keyRight, "right: NAME")
-		_, listed := t.Fields[keyUsers]
+		_, listed := t.Field(keyUsers)
 		need(listed, keyUsers, "users: the exact list of logins expected ([] for nobody)")
 	case AssertNeedsApproval:
 		need(t.HasTicket(), keyTicket, "ticket: a fixture name or {state: …, resource: …}")
@@ -822,7 +812,14 @@ type grant struct {
 // cannot answer fails its test with the error.
 func (s *Suite) Run(p *Policy) Report {
 	start := time.Now()
-	e := access.New(ToMemory(p))
+	return s.run(start, ToMemory(p))
+}
+
+// RunOn is Run with p already loaded into m, as CheckForTests does.
+func (s *Suite) RunOn(m *access.Memory) Report { return s.run(time.Now(), m) }
+
+func (s *Suite) run(start time.Time, m *access.Memory) Report {
+	e := access.New(m)
 	fixtures := map[string]*Fixture{}
 	for i := range s.Fixtures {
 		if _, dup := fixtures[s.Fixtures[i].Name]; !dup {

@@ -764,7 +764,7 @@ func must[T any](v T, err error) T {
 }
 
 // memoryState reads a whole Memory back as a State.
-func memoryState(b *testing.B, m *access.Memory) State {
+func memoryState(b testing.TB, m *access.Memory) State {
 	s := State{Grants: map[helpdesk.Subject][]string{}}
 	grants := func(subj helpdesk.Subject) {
 		rs, err := m.Grants(subj)

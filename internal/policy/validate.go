@@ -21,11 +21,13 @@ func Validate(p *Policy) []Finding {
 	}
 	v := &validator{
 		p:         p,
-		users:     map[string]*User{},
-		groups:    map[string]*Group{},
-		resources: map[string]*Resource{},
+		users:     make(map[string]*User, len(p.Users)),
+		groups:    make(map[string]*Group, len(p.Groups)),
+		resources: make(map[string]*Resource, len(p.Resources)),
 		actions:   map[string]*Action{},
 		builtins:  map[string]helpdesk.Right{},
+
+		seenMembers: map[helpdesk.Subject]Pos{},
 	}
 	for _, r := range helpdesk.Builtins() {
 		v.builtins[r.Name] = r
@@ -58,6 +60,8 @@ type validator struct {
 	resources map[string]*Resource
 	actions   map[string]*Action
 	builtins  map[string]helpdesk.Right
+
+	seenMembers map[helpdesk.Subject]Pos // one group's members, reused from group to group
 }
 
 // index records the first definition of every name and reports the others.
@@ -188,7 +192,8 @@ func (v *validator) group(g *Group) {
 		v.fs.add(g.At(keyMembers), CodeEveryoneMembers,
 			"group everyone cannot list members: every active user belongs to it; remove its members and keep only its rights")
 	}
-	seen := map[helpdesk.Subject]Pos{}
+	seen := v.seenMembers
+	clear(seen)
 	for _, m := range g.Members {
 		if first, dup := seen[m.Subject]; dup {
 			v.fs.warn(m.Pos, CodeRepeated, "%s is listed twice in the members of %s (first at %s)", m.Raw, who, first)
