@@ -121,7 +121,8 @@ func run(c config, out io.Writer) error {
 	if c.deskctl == "" {
 		c.deskctl = filepath.Join(c.dir, "deskctl")
 		logf("building %s", c.deskctl)
-		if err := sh(root, nil, "go", "build", "-trimpath", "-o", c.deskctl, "./cmd/deskctl"); err != nil {
+		// As released: static, without cgo (.goreleaser.yaml).
+		if err := sh(root, []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-o", c.deskctl, "./cmd/deskctl"); err != nil {
 			return err
 		}
 	}
