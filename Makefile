@@ -42,8 +42,10 @@ GORELEASER    := $(BIN)/goreleaser-$(GORELEASER_VERSION)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
+# Built as released (.goreleaser.yaml): static, without cgo. With cgo the
+# binary would load the C library at every start (docs/benchmarks.md).
 build: ## build bin/deskctl
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DESKCTL) ./cmd/deskctl
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DESKCTL) ./cmd/deskctl
 
 # The race detector runs over the packages with goroutines and shared state,
 # and the cli tests that run writers, serve and mail side by side (-short
@@ -108,7 +110,7 @@ DEMO_HELPER := $(BIN)/deskctl-demo
 
 demo: ## build quietly, then tour deskctl (serve and the approval page too) against a fresh database
 	@log=$$(mktemp) && trap 'rm -f "$$log"' EXIT && \
-	{ $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DESKCTL) ./cmd/deskctl && \
+	{ CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DESKCTL) ./cmd/deskctl && \
 	  $(GO) build -o $(DEMO_HELPER) ./internal/devgen/cmd/deskctl-demo; } >"$$log" 2>&1 || \
 	{ cat "$$log" >&2; echo "make demo: the build failed (output above)" >&2; exit 1; }
 	@bash testdata/demo.sh $(DESKCTL) $(DEMO_HELPER)

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-var _ = register(func(f *Factory) (string, *cobra.Command) {
+var _ = register("access", func(f *Factory) (string, *cobra.Command) {
 	return "admin", noun("access", "Grant rights and explain effective permissions", `Rights are ticket actions and permissions (see `+"`deskctl action list`"+`). A user holds
 a right granted to them directly, to any group they are in (directly or through nested
 groups, everyone included) or to any resource they are a direct member of. Grants are

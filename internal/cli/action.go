@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-var _ = register(func(f *Factory) (string, *cobra.Command) {
+var _ = register("action", func(f *Factory) (string, *cobra.Command) {
 	return "admin", noun("action", "The rights catalog: ticket actions and permissions", `The catalog of rights: built-in ticket actions by category (all-users, supporter,
 edit, organizational), the permissions (admin, dispatcher, read-all-tickets,
 edit-all-tickets) and custom ticket actions added by administrators.`,

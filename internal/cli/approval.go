@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-var _ = register(func(f *Factory) (string, *cobra.Command) {
+var _ = register("approval", func(f *Factory) (string, *cobra.Command) {
 	return "work", noun("approval", "Ad-hoc ticket approvals by email", `A technician asks any registered user to approve a ticket. The approver gets a mail
 with Approve and Reject links that need no login; the link opens a confirmation page
 served by `+"`deskctl serve`"+` where they may comment and decide. The requesting

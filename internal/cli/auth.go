@@ -15,13 +15,13 @@ import (
 	"golang.org/x/term"
 )
 
-var _ = register(func(f *Factory) (string, *cobra.Command) {
+var _ = register("auth", func(f *Factory) (string, *cobra.Command) {
 	return "ops", noun("auth", "Show who you are to deskctl, and how that was established", `Who deskctl takes you to be: against a server, the user its Unix socket or your
 token proves; on the local file, whoever --as or your OS login names.`, newCmdAuthStatus(f))
 })
 
-var _ = register(func(f *Factory) (string, *cobra.Command) { return "ops", newCmdLogin(f) })
-var _ = register(func(f *Factory) (string, *cobra.Command) { return "ops", newCmdLogout(f) })
+var _ = register("login", func(f *Factory) (string, *cobra.Command) { return "ops", newCmdLogin(f) })
+var _ = register("logout", func(f *Factory) (string, *cobra.Command) { return "ops", newCmdLogout(f) })
 
 func authTab(s app.AuthStatus) output.Tab {
 	rows := [][2]string{{"user", s.User}, {"name", s.Name}, {"admin", yesNo(s.Admin)}, {"via", s.Via}}

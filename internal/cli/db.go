@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-var _ = register(func(f *Factory) (string, *cobra.Command) {
+var _ = register("db", func(f *Factory) (string, *cobra.Command) {
 	return "ops", noun("db", "Check, back up, restore, copy and measure the database", `Care of the database itself. check and stats need no acting user, so they work on a
 file too damaged to say who is who; backup and restore need the admin permission. Whoever
 can read the file can still copy it, so protect it with its mode (0600) and directory (0700).

@@ -30,11 +30,18 @@ var withoutJSON = map[string]string{
 // command prints.
 const noJSONAnnotation = "deskctl/no-json"
 
-// markWithoutJSON annotates the commands of withoutJSON in the tree.
+// markWithoutJSON annotates the commands of withoutJSON in the tree. A
+// run's tree may hold only some of them; looking the others up with
+// cobra's Find would compute a "did you mean" suggestion for each.
 func markWithoutJSON(root *cobra.Command) {
 	for path, what := range withoutJSON {
-		c, _, err := root.Find(strings.Fields(path))
-		if err != nil || c == root {
+		c := root
+		for _, name := range strings.Fields(path) {
+			if c = subcommand(c, name); c == nil {
+				break
+			}
+		}
+		if c == nil {
 			continue
 		}
 		if c.Annotations == nil {
@@ -42,6 +49,16 @@ func markWithoutJSON(root *cobra.Command) {
 		}
 		c.Annotations[noJSONAnnotation] = what
 	}
+}
+
+// subcommand returns c's subcommand called name, or nil.
+func subcommand(c *cobra.Command, name string) *cobra.Command {
+	for _, sub := range c.Commands() {
+		if sub.Name() == name {
+			return sub
+		}
+	}
+	return nil
 }
 
 // refuseFilterWithoutJSON is the usage error for --jq or --template on a

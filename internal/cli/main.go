@@ -70,7 +70,7 @@ func run(args []string, io *IOStreams) (code int) {
 		}
 	}()
 	f := NewFactory(io)
-	root := NewRootCmd(f)
+	root := newRunTree(f, args)
 	if len(args) > 0 && strings.HasPrefix(args[0], cobra.ShellCompRequestCmd) {
 		// Only a completion request needs the completions of every flag
 		// and argument; other runs skip the walk over the tree.

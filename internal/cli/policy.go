@@ -14,7 +14,7 @@ import (
 
 var policyCommands []func(*Factory) *cobra.Command
 
-var _ = register(func(f *Factory) (string, *cobra.Command) {
+var _ = register("policy", func(f *Factory) (string, *cobra.Command) {
 	cmd := noun("policy", "The directory and grant set as code: validate, plan, apply, export, test", `A policy file (YAML or JSON, several files merged) describes users, groups, resources,
 custom actions, grants and settings. validate and test work offline without a database,
 for CI; plan shows what apply would change, entity by entity and in effective access;

@@ -13,6 +13,37 @@ import (
 
 // NewRootCmd builds the whole command tree.
 func NewRootCmd(f *Factory) *cobra.Command {
+	root := newRoot(f)
+	addEveryCommand(f, root)
+	return root
+}
+
+// newRunTree builds the tree a run of args needs. When args name one
+// top-level command and nothing that looks at the rest of the tree (help,
+// completion, --version, an unknown command or flag before the command),
+// that is the root and that command: building all ~100 commands and their
+// flags would be most of what a short command costs beyond starting the
+// process. Otherwise it is the whole tree.
+func newRunTree(f *Factory, args []string) *cobra.Command {
+	root := newRoot(f)
+	t, ok := onlyTopCommand(root, args)
+	if !ok {
+		addEveryCommand(f, root)
+		return root
+	}
+	t.add(f, root)
+	root.SetHelpCommand(newCmdHelp(root))
+	root.SetHelpCommandGroupID("ops")
+	// The args name another command, so the completion command is not
+	// reached; cobra would otherwise build it on every run.
+	root.CompletionOptions.DisableDefaultCmd = true
+	markWithoutJSON(root)
+	return root
+}
+
+// newRoot builds the root command alone: its help, persistent flags and
+// command groups.
+func newRoot(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "deskctl",
 		Short: "Helpdesk administration: tickets, ticket actions, permissions, approvals",
@@ -69,26 +100,22 @@ server authenticates (docs/security.md).` + exitStatus(),
 	root.AddGroup(&cobra.Group{ID: "work", Title: "Working tickets:"},
 		&cobra.Group{ID: "admin", Title: "Directory and rights:"},
 		&cobra.Group{ID: "ops", Title: "Operations:"})
-	add := func(group string, cmds ...*cobra.Command) {
-		for _, c := range cmds {
-			c.GroupID = group
-			root.AddCommand(c)
-		}
-	}
-	add("admin", newCmdInit(f), newCmdUser(f), newCmdGroup(f), newCmdResource(f), newCmdSettings(f))
-	add("ops", newCmdAudit(f), newCmdConfig(f), newCmdMail(f), newCmdVersion(f))
-	for _, extra := range extraCommands {
-		group, c := extra(f)
-		add(group, c)
-	}
 	root.SetHelpFunc(printHelp)
+	return root
+}
+
+// addEveryCommand adds every top-level command under root, the help command
+// and topics, and the completion command.
+func addEveryCommand(f *Factory, root *cobra.Command) {
+	for _, t := range topCommands() {
+		t.add(f, root)
+	}
 	root.SetHelpCommand(newCmdHelp(root))
 	root.SetHelpCommandGroupID("ops")
 	root.SetCompletionCommandGroupID("ops")
 	addHelpTopics(root)
 	documentCompletion(root)
 	markWithoutJSON(root)
-	return root
 }
 
 // documentCompletion gives cobra's completion commands the examples and the
@@ -108,12 +135,89 @@ func documentCompletion(root *cobra.Command) {
 	}
 }
 
-// extraCommands lets each noun file register itself.
-var extraCommands []func(*Factory) (string, *cobra.Command)
+// A topCommand is a command directly under the root: the name it is run
+// by and how to build it (with the group it is listed under in the root's
+// help).
+type topCommand struct {
+	name  string
+	build func(*Factory) (string, *cobra.Command)
+}
 
-func register(fn func(*Factory) (string, *cobra.Command)) bool {
-	extraCommands = append(extraCommands, fn)
+func (t topCommand) add(f *Factory, root *cobra.Command) {
+	group, c := t.build(f)
+	c.GroupID = group
+	root.AddCommand(c)
+}
+
+// topCommands are the commands under the root, in the order they are added.
+func topCommands() []topCommand {
+	in := func(group string, build func(*Factory) *cobra.Command) func(*Factory) (string, *cobra.Command) {
+		return func(f *Factory) (string, *cobra.Command) { return group, build(f) }
+	}
+	return append([]topCommand{
+		{"init", in("admin", newCmdInit)},
+		{"user", in("admin", newCmdUser)},
+		{"group", in("admin", newCmdGroup)},
+		{"resource", in("admin", newCmdResource)},
+		{"settings", in("admin", newCmdSettings)},
+		{"audit", in("ops", newCmdAudit)},
+		{"config", in("ops", newCmdConfig)},
+		{"mail", in("ops", newCmdMail)},
+		{"version", in("ops", newCmdVersion)},
+	}, registered...)
+}
+
+// registered are the top-level commands whose files register themselves.
+var registered []topCommand
+
+// register adds the top-level command name, built by build, to the tree.
+func register(name string, build func(*Factory) (string, *cobra.Command)) bool {
+	registered = append(registered, topCommand{name, build})
 	return true
+}
+
+// onlyTopCommand returns the top-level command args run when nothing else
+// of the tree can matter to the run: args start with global flags of the
+// root (with their values) and then the command's name, and ask for no
+// help. It reports false for anything else (no command, help, completion,
+// an unknown word or flag before the command), which needs the whole tree.
+func onlyTopCommand(root *cobra.Command, args []string) (topCommand, bool) {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || strings.HasPrefix(a, "--help=") {
+			return topCommand{}, false
+		}
+	}
+	flags := root.PersistentFlags()
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		var fl *pflag.Flag
+		attached := false
+		switch {
+		case a == "--" || a == "-":
+			return topCommand{}, false
+		case strings.HasPrefix(a, "--"):
+			var name string
+			name, _, attached = strings.Cut(a[2:], "=")
+			fl = flags.Lookup(name)
+		case strings.HasPrefix(a, "-"):
+			fl = flags.ShorthandLookup(a[1:2])
+			attached = len(a) > 2
+		default:
+			for _, t := range topCommands() {
+				if t.name == a {
+					return t, true
+				}
+			}
+			return topCommand{}, false
+		}
+		if fl == nil || (fl.NoOptDefVal != "" && attached && !strings.HasPrefix(a, "--")) {
+			return topCommand{}, false // unknown, or shorthands run together
+		}
+		if fl.NoOptDefVal == "" && !attached {
+			i++ // the flag's value
+		}
+	}
+	return topCommand{}, false
 }
 
 // exitCodeLines are the codes every command shares, in order.

@@ -21,7 +21,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-var _ = register(func(f *Factory) (string, *cobra.Command) {
+var _ = register("serve", func(f *Factory) (string, *cobra.Command) {
 	var listen, socket, socketMode, socketGroup, tlsCert, tlsKey string
 	var trustProxy bool
 	var sweepEvery time.Duration

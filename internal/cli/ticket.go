@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-var _ = register(func(f *Factory) (string, *cobra.Command) {
+var _ = register("ticket", func(f *Factory) (string, *cobra.Command) {
 	cmd := noun("ticket", "Create and work tickets through ticket actions", `Every change to a ticket is a ticket action (comment, close, authorize, …). Whether
 you may run an action on a ticket is decided by the permission engine: you need a role
 on the ticket, the action's category must admit that role, you must not be read-only,

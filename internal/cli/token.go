@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-var _ = register(func(f *Factory) (string, *cobra.Command) {
+var _ = register("token", func(f *Factory) (string, *cobra.Command) {
 	return "ops", noun("token", "Create, list and revoke API tokens for deskctl serve", `API tokens let a person or a CI job use `+"`deskctl --server https://…`"+` from another host.
 A token is shown once, when it is created; the server keeps only its SHA-256. Users
 create and revoke their own tokens; administrators anyone's. See docs/security.md.`,

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/deskctl/deskctl/internal/helpdesk"
@@ -69,60 +70,72 @@ func nullable(s map[string]any) map[string]any {
 // extensionPrefix starts top-level keys that deskctl ignores.
 const extensionPrefix = "x-"
 
-var topFields = []field{
-	{keyVersion, false, "Format version; only 1 exists. Optional.", map[string]any{"const": Version}},
-	{keyUsers, false, "Registered people.", listOf(ref("user"))},
-	{keyGroups, false, "Named sets of users and other groups. List `everyone` here only to grant it rights.", listOf(ref("group"))},
-	{keyResources, false, "Units tickets are authorized into, with their members.", listOf(ref("resource"))},
-	{keyActions, false, "Custom ticket actions, added to the built-in catalog.", listOf(ref("action"))},
-	{keySettings, false, "Helpdesk settings, key to value.", ref("settings")},
-	{keySchema, false, "Path or URL of this format's JSON Schema, for editors; deskctl does not read it.", map[string]any{"type": "string"}},
-}
+var topFields = sync.OnceValue(func() []field {
+	return []field{
+		{keyVersion, false, "Format version; only 1 exists. Optional.", map[string]any{"const": Version}},
+		{keyUsers, false, "Registered people.", listOf(ref("user"))},
+		{keyGroups, false, "Named sets of users and other groups. List `everyone` here only to grant it rights.", listOf(ref("group"))},
+		{keyResources, false, "Units tickets are authorized into, with their members.", listOf(ref("resource"))},
+		{keyActions, false, "Custom ticket actions, added to the built-in catalog.", listOf(ref("action"))},
+		{keySettings, false, "Helpdesk settings, key to value.", ref("settings")},
+		{keySchema, false, "Path or URL of this format's JSON Schema, for editors; deskctl does not read it.", map[string]any{"type": "string"}},
+	}
+})
 
-var userFields = []field{
-	{keyLogin, true, "Stable key of the user.", ref("login")},
-	{keyName, true, "Display name.", map[string]any{"type": "string", "minLength": 1, "maxLength": 200}},
-	{keyEmail, true, "Plain address such as bob@example.com.", map[string]any{"type": "string", "format": "email"}},
-	{keyActive, false, "Inactive users keep their records but hold nothing. Default true.", map[string]any{"type": []any{"boolean", "null"}, "default": true}},
-	{keyOSLogin, false, "OS login that acts as this user on a server's Unix socket. Default: the login; left out, the database's binding is kept.",
-		map[string]any{"type": "string", "minLength": 1, "maxLength": 256, "pattern": `^[A-Za-z0-9._@$\\-]+$`}},
-	{keyRights, false, "Rights granted to the user directly.", ref("rights")},
-}
+var userFields = sync.OnceValue(func() []field {
+	return []field{
+		{keyLogin, true, "Stable key of the user.", ref("login")},
+		{keyName, true, "Display name.", map[string]any{"type": "string", "minLength": 1, "maxLength": 200}},
+		{keyEmail, true, "Plain address such as bob@example.com.", map[string]any{"type": "string", "format": "email"}},
+		{keyActive, false, "Inactive users keep their records but hold nothing. Default true.", map[string]any{"type": []any{"boolean", "null"}, "default": true}},
+		{keyOSLogin, false, "OS login that acts as this user on a server's Unix socket. Default: the login; left out, the database's binding is kept.",
+			map[string]any{"type": "string", "minLength": 1, "maxLength": 256, "pattern": `^[A-Za-z0-9._@$\\-]+$`}},
+		{keyRights, false, "Rights granted to the user directly.", ref("rights")},
+	}
+})
 
-var groupFields = []field{
-	{keyName, true, "Group name.", ref("name")},
-	{keyDescription, false, "What the group is for.", nullable(ref("description"))},
-	{keyMembers, false, "Users (`bob` or `user:bob`) and nested groups (`group:tier1`). Not allowed for `everyone`.",
-		listOf(ref("member"))},
-	{keyRights, false, "Rights every member holds.", ref("rights")},
-}
+var groupFields = sync.OnceValue(func() []field {
+	return []field{
+		{keyName, true, "Group name.", ref("name")},
+		{keyDescription, false, "What the group is for.", nullable(ref("description"))},
+		{keyMembers, false, "Users (`bob` or `user:bob`) and nested groups (`group:tier1`). Not allowed for `everyone`.",
+			listOf(ref("member"))},
+		{keyRights, false, "Rights every member holds.", ref("rights")},
+	}
+})
 
-var resourceFields = []field{
-	{keyName, true, "Resource name.", ref("name")},
-	{keyDescription, false, "What the resource covers.", nullable(ref("description"))},
-	{keyParent, false, "Parent resource; its members work this resource's tickets while it has no members of its own.",
-		map[string]any{"anyOf": []any{ref("name"), map[string]any{"const": ""}, map[string]any{"type": "null"}}}},
-	{keyMembers, false, "Users working this resource's tickets.", listOf(ref("resource-member"))},
-	{keyRights, false, "Rights every member holds, on every ticket. Not dispatcher, read-all-tickets or edit-all-tickets.", ref("rights")},
-	{keyApproval, false, "Approval template: whom `approval request` asks for this resource's tickets (and its sub-resources' without one) when no approver is named, and the actions held back meanwhile.",
-		nullable(ref("approval-template"))},
-}
+var resourceFields = sync.OnceValue(func() []field {
+	return []field{
+		{keyName, true, "Resource name.", ref("name")},
+		{keyDescription, false, "What the resource covers.", nullable(ref("description"))},
+		{keyParent, false, "Parent resource; its members work this resource's tickets while it has no members of its own.",
+			map[string]any{"anyOf": []any{ref("name"), map[string]any{"const": ""}, map[string]any{"type": "null"}}}},
+		{keyMembers, false, "Users working this resource's tickets.", listOf(ref("resource-member"))},
+		{keyRights, false, "Rights every member holds, on every ticket. Not dispatcher, read-all-tickets or edit-all-tickets.", ref("rights")},
+		{keyApproval, false, "Approval template: whom `approval request` asks for this resource's tickets (and its sub-resources' without one) when no approver is named, and the actions held back meanwhile.",
+			nullable(ref("approval-template"))},
+	}
+})
 
-var resourceMemberFields = []field{
-	{keyUser, true, "Login of the member.", ref("login")},
-	{keyAccess, true, "`write` works tickets; `read` only sees them.", map[string]any{"enum": []any{"read", "write"}}},
-}
+var resourceMemberFields = sync.OnceValue(func() []field {
+	return []field{
+		{keyUser, true, "Login of the member.", ref("login")},
+		{keyAccess, true, "`write` works tickets; `read` only sees them.", map[string]any{"enum": []any{"read", "write"}}},
+	}
+})
 
-var actionFields = []field{
-	{keyName, true, "Action name; must not be a built-in right.", ref("name")},
-	{keyCategory, true, "Which roles the action admits.", map[string]any{"enum": categoryNames()}},
-	{keyFromStates, true, "Ticket states the action applies to.", map[string]any{"type": "array", "minItems": 1, "items": ref("state")}},
-	{keyToState, false, "State the ticket moves to; omit to leave it unchanged.",
-		map[string]any{"anyOf": []any{map[string]any{"enum": toStateNames()}, map[string]any{"type": "null"}}}},
-	{keyRequiresText, false, "Whether the action needs a text. Default false.", map[string]any{"type": []any{"boolean", "null"}, "default": false}},
-	{keyInternal, false, "Whether its log entry is hidden from the requester. Default false.", map[string]any{"type": []any{"boolean", "null"}, "default": false}},
-	{keyDescription, false, "One line shown in the catalog.", nullable(ref("description"))},
-}
+var actionFields = sync.OnceValue(func() []field {
+	return []field{
+		{keyName, true, "Action name; must not be a built-in right.", ref("name")},
+		{keyCategory, true, "Which roles the action admits.", map[string]any{"enum": categoryNames()}},
+		{keyFromStates, true, "Ticket states the action applies to.", map[string]any{"type": "array", "minItems": 1, "items": ref("state")}},
+		{keyToState, false, "State the ticket moves to; omit to leave it unchanged.",
+			map[string]any{"anyOf": []any{map[string]any{"enum": toStateNames()}, map[string]any{"type": "null"}}}},
+		{keyRequiresText, false, "Whether the action needs a text. Default false.", map[string]any{"type": []any{"boolean", "null"}, "default": false}},
+		{keyInternal, false, "Whether its log entry is hidden from the requester. Default false.", map[string]any{"type": []any{"boolean", "null"}, "default": false}},
+		{keyDescription, false, "One line shown in the catalog.", nullable(ref("description"))},
+	}
+})
 
 // setting is a key deskctl knows under `settings`.
 type setting struct {
@@ -132,51 +145,53 @@ type setting struct {
 	check  func(string) string // "" when the value is fine, else what is wrong
 }
 
-var settings = []setting{
-	{"approvals.enabled", "Whether technicians may request approvals: true or false.",
-		map[string]any{"enum": []any{true, false, "true", "false"}},
-		func(v string) string {
-			if v == "true" || v == "false" {
+var settings = sync.OnceValue(func() []setting {
+	return []setting{
+		{"approvals.enabled", "Whether technicians may request approvals: true or false.",
+			map[string]any{"enum": []any{true, false, "true", "false"}},
+			func(v string) string {
+				if v == "true" || v == "false" {
+					return ""
+				}
+				return "must be true or false"
+			}},
+		{"approvals.link-ttl", "How long an approval link stays valid, as a Go duration such as 168h (the default) or 36h30m.",
+			map[string]any{"type": "string", "pattern": durationPattern, "not": map[string]any{"pattern": zeroDurationPattern}},
+			func(v string) string {
+				d, err := time.ParseDuration(v)
+				if err != nil {
+					return "must be a duration such as 168h or 90m"
+				}
+				if d <= 0 {
+					return "must be longer than zero"
+				}
 				return ""
-			}
-			return "must be true or false"
-		}},
-	{"approvals.link-ttl", "How long an approval link stays valid, as a Go duration such as 168h (the default) or 36h30m.",
-		map[string]any{"type": "string", "pattern": durationPattern, "not": map[string]any{"pattern": zeroDurationPattern}},
-		func(v string) string {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return "must be a duration such as 168h or 90m"
-			}
-			if d <= 0 {
-				return "must be longer than zero"
-			}
-			return ""
-		}},
-	{helpdesk.SettingGateActions, "Ticket actions held back while a ticket's approval is pending or rejected, " +
-		"separated by commas, such as close,assign; none (the default) for none.",
-		map[string]any{"type": "string"},
-		func(v string) string {
-			st, _ := helpdesk.LookupSetting(helpdesk.SettingGateActions)
-			if err := st.Check(v); err != nil {
-				return "must list ticket actions separated by commas (" +
-					strings.TrimPrefix(err.Error(), helpdesk.SettingGateActions+": ") + ")"
-			}
-			return ""
-		}},
-	deadlineSetting(helpdesk.SettingDefaultDue, "The deadline of each approval stage when a request gives no --due, "+
-		"as a duration such as 48h; off (the default) for none."),
-	deadlineSetting(helpdesk.SettingRemindAfter, "Remind undecided approvers this long after their stage opened, "+
-		"as a duration such as 24h; off (the default) for never."),
-	deadlineSetting(helpdesk.SettingRemindEvery, "Then remind again this often; off (the default) for as often as approvals.remind-after."),
-	{helpdesk.SettingRemindMax, "At most this many automatic reminders per stage; 0 for none (the default is 3).",
-		map[string]any{"oneOf": []any{map[string]any{"type": "integer", "minimum": 0}, map[string]any{"type": "string", "pattern": `^[0-9]+$`}}},
-		helpdeskCheck(helpdesk.SettingRemindMax, "must be a whole number of 0 or more")},
-	{helpdesk.SettingDigest, "Approvers with two or more pending requests get one mail a day listing them all, in place of " +
-		"their automatic reminders: off (the default), daily (periods start at midnight) or daily@HH:MM, server time.",
-		map[string]any{"type": "string", "pattern": `^(off|daily|daily@([01][0-9]|2[0-3]):[0-5][0-9])?$`},
-		helpdeskCheck(helpdesk.SettingDigest, "must be off, daily or daily@HH:MM")},
-}
+			}},
+		{helpdesk.SettingGateActions, "Ticket actions held back while a ticket's approval is pending or rejected, " +
+			"separated by commas, such as close,assign; none (the default) for none.",
+			map[string]any{"type": "string"},
+			func(v string) string {
+				st, _ := helpdesk.LookupSetting(helpdesk.SettingGateActions)
+				if err := st.Check(v); err != nil {
+					return "must list ticket actions separated by commas (" +
+						strings.TrimPrefix(err.Error(), helpdesk.SettingGateActions+": ") + ")"
+				}
+				return ""
+			}},
+		deadlineSetting(helpdesk.SettingDefaultDue, "The deadline of each approval stage when a request gives no --due, "+
+			"as a duration such as 48h; off (the default) for none."),
+		deadlineSetting(helpdesk.SettingRemindAfter, "Remind undecided approvers this long after their stage opened, "+
+			"as a duration such as 24h; off (the default) for never."),
+		deadlineSetting(helpdesk.SettingRemindEvery, "Then remind again this often; off (the default) for as often as approvals.remind-after."),
+		{helpdesk.SettingRemindMax, "At most this many automatic reminders per stage; 0 for none (the default is 3).",
+			map[string]any{"oneOf": []any{map[string]any{"type": "integer", "minimum": 0}, map[string]any{"type": "string", "pattern": `^[0-9]+$`}}},
+			helpdeskCheck(helpdesk.SettingRemindMax, "must be a whole number of 0 or more")},
+		{helpdesk.SettingDigest, "Approvers with two or more pending requests get one mail a day listing them all, in place of " +
+			"their automatic reminders: off (the default), daily (periods start at midnight) or daily@HH:MM, server time.",
+			map[string]any{"type": "string", "pattern": `^(off|daily|daily@([01][0-9]|2[0-3]):[0-5][0-9])?$`},
+			helpdeskCheck(helpdesk.SettingDigest, "must be off, daily or daily@HH:MM")},
+	}
+})
 
 // deadlineSetting is a setting holding a duration between 1m and 8784h, or off.
 func deadlineSetting(key, desc string) setting {
@@ -205,15 +220,15 @@ const zeroDurationPattern = `^\+?([0.]+(ns|us|µs|μs|ms|s|m|h))+$`
 
 // SettingKeys lists the settings keys a policy may set.
 func SettingKeys() []string {
-	out := make([]string, len(settings))
-	for i, s := range settings {
+	out := make([]string, len(settings()))
+	for i, s := range settings() {
 		out[i] = s.key
 	}
 	return out
 }
 
 func findSetting(key string) (setting, bool) {
-	for _, s := range settings {
+	for _, s := range settings() {
 		if s.key == key {
 			return s, true
 		}

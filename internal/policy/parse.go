@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -247,12 +248,12 @@ func decodeSafely(dec *yaml.Decoder, n *yaml.Node) (err error) {
 	return dec.Decode(n)
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): `) })
 
 func (d *decoder) syntax(err error) {
 	msg := err.Error()
 	p := Pos{File: d.file}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	if m := yamlLine().FindStringSubmatch(msg); m != nil {
 		p.Line, _ = strconv.Atoi(m[1])
 		msg = msg[len(m[0]):]
 	} else {
@@ -337,7 +338,7 @@ func (d *decoder) document(doc *yaml.Node) {
 	}
 	if root.Kind != yaml.MappingNode {
 		d.fs.add(d.pos(root), CodeType, "a policy document is a mapping with the keys %s; found %s",
-			strings.Join(keysOf(topFields), ", "), describe(root))
+			strings.Join(keysOf(topFields()), ", "), describe(root))
 		return
 	}
 	for _, kv := range d.pairs(root) {
@@ -360,7 +361,7 @@ func (d *decoder) document(doc *yaml.Node) {
 			// x- keys are free for the file's own use, typically templates
 			// that entries merge with "<<: *name".
 			if !strings.HasPrefix(kv.key.Value, extensionPrefix) {
-				d.unknownKey(kv.key, "the policy", topFields)
+				d.unknownKey(kv.key, "the policy", topFields())
 			}
 		}
 	}
@@ -514,17 +515,17 @@ func (p *Policy) reserve(what string, n int) {
 func fieldsFor(what string) []field {
 	switch what {
 	case "user":
-		return userFields
+		return userFields()
 	case "group":
-		return groupFields
+		return groupFields()
 	case "resource":
-		return resourceFields
+		return resourceFields()
 	case "action":
-		return actionFields
+		return actionFields()
 	case "resource member":
-		return resourceMemberFields
+		return resourceMemberFields()
 	}
-	return topFields
+	return topFields()
 }
 
 // str reads a scalar as its text; null reads as "". Numbers and booleans are
@@ -605,7 +606,7 @@ func (d *decoder) user(n *yaml.Node) {
 		case keyRights:
 			u.Rights = d.items(&u.Origin, k, kv.val)
 		default:
-			d.unknownKey(kv.key, "user", userFields)
+			d.unknownKey(kv.key, "user", userFields())
 		}
 	}
 	d.pol.Users = append(d.pol.Users, u)
@@ -629,7 +630,7 @@ func (d *decoder) group(n *yaml.Node) {
 		case keyRights:
 			g.Rights = d.items(&g.Origin, k, kv.val)
 		default:
-			d.unknownKey(kv.key, "group", groupFields)
+			d.unknownKey(kv.key, "group", groupFields())
 		}
 	}
 	d.pol.Groups = append(d.pol.Groups, g)
@@ -675,7 +676,7 @@ func (d *decoder) resource(n *yaml.Node) {
 			}
 			r.Approval = d.template(v)
 		default:
-			d.unknownKey(kv.key, "resource", resourceFields)
+			d.unknownKey(kv.key, "resource", resourceFields())
 		}
 	}
 	d.pol.Resources = append(d.pol.Resources, r)
@@ -718,7 +719,7 @@ func (d *decoder) resourceMember(n *yaml.Node) ResourceMember {
 		case keyAccess:
 			m.Access = helpdesk.Access(d.str(&m.Origin, k, kv.val))
 		default:
-			d.unknownKey(kv.key, "resource member", resourceMemberFields)
+			d.unknownKey(kv.key, "resource member", resourceMemberFields())
 		}
 	}
 	return m
@@ -744,7 +745,7 @@ func (d *decoder) action(n *yaml.Node) {
 		case keyDescription:
 			a.Description = d.str(&a.Origin, k, kv.val)
 		default:
-			d.unknownKey(kv.key, "action", actionFields)
+			d.unknownKey(kv.key, "action", actionFields())
 		}
 	}
 	d.pol.Actions = append(d.pol.Actions, a)

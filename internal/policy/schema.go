@@ -21,14 +21,14 @@ func JSONSchema() []byte {
 		builtins = append(builtins, r.Name)
 	}
 	settingProps := map[string]any{}
-	for _, s := range settings {
+	for _, s := range settings() {
 		prop := maps.Clone(s.schema)
 		prop["description"] = s.desc
 		settingProps[s.key] = prop
 	}
 	nameSchema := map[string]any{"type": "string", "pattern": namePattern,
 		"description": "Lower-case letters, digits, '.', '_' and '-', starting with a letter or digit; at most 64."}
-	schema := object(topFields)
+	schema := object(topFields())
 	schema["patternProperties"] = map[string]any{"^" + extensionPrefix: map[string]any{
 		"description": "Ignored by deskctl; a place for anchors that entries merge with <<."}}
 	schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -46,13 +46,13 @@ func JSONSchema() []byte {
 		"member": map[string]any{"type": "string", "pattern": memberPattern,
 			"description": "A user (bob or user:bob) or a group (group:tier1)."},
 		"state":             map[string]any{"enum": stateNames()},
-		"user":              object(userFields),
-		"group":             object(groupFields),
-		"resource":          object(resourceFields),
-		"resource-member":   object(resourceMemberFields),
-		"action":            object(actionFields),
-		"approval-template": object(templateFields),
-		"approval-stage":    object(stageFields),
+		"user":              object(userFields()),
+		"group":             object(groupFields()),
+		"resource":          object(resourceFields()),
+		"resource-member":   object(resourceMemberFields()),
+		"action":            object(actionFields()),
+		"approval-template": object(templateFields()),
+		"approval-stage":    object(stageFields()),
 		"settings": map[string]any{
 			"type":                 []any{"object", "null"},
 			"properties":           settingProps,

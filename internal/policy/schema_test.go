@@ -84,7 +84,7 @@ func TestDocsListEveryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	var keys []string
-	for _, fs := range [][]field{topFields, userFields, groupFields, resourceFields, resourceMemberFields, actionFields, templateFields, stageFields} {
+	for _, fs := range [][]field{topFields(), userFields(), groupFields(), resourceFields(), resourceMemberFields(), actionFields(), templateFields(), stageFields()} {
 		keys = append(keys, keysOf(fs)...)
 	}
 	keys = append(keys, SettingKeys()...)
@@ -180,7 +180,7 @@ func TestSchemaListsTheCatalog(t *testing.T) {
 	for k := range props {
 		top = append(top, k)
 	}
-	if want := keysOf(topFields); !reflect.DeepEqual(slices.Sorted(slices.Values(top)), slices.Sorted(slices.Values(want))) {
+	if want := keysOf(topFields()); !reflect.DeepEqual(slices.Sorted(slices.Values(top)), slices.Sorted(slices.Values(want))) {
 		t.Errorf("top-level keys %v, want %v", top, want)
 	}
 }

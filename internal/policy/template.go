@@ -2,6 +2,7 @@ package policy
 
 import (
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -43,37 +44,45 @@ const (
 	keyOnTimeout  = "on-timeout"
 )
 
-var ruleSchema = map[string]any{
-	"description": "any (the default: one approval settles it), all, majority, or a number of approvers.",
-	"anyOf": []any{map[string]any{"enum": []any{"any", "all", "majority"}},
-		map[string]any{"type": "integer", "minimum": 1},
-		map[string]any{"type": "string", "pattern": "^[1-9][0-9]*$"},
-		map[string]any{"type": "null"}},
+func ruleSchema() map[string]any {
+	return map[string]any{
+		"description": "any (the default: one approval settles it), all, majority, or a number of approvers.",
+		"anyOf": []any{map[string]any{"enum": []any{"any", "all", "majority"}},
+			map[string]any{"type": "integer", "minimum": 1},
+			map[string]any{"type": "string", "pattern": "^[1-9][0-9]*$"},
+			map[string]any{"type": "null"}},
+	}
 }
 
-var approverSchema = map[string]any{"type": "array", "minItems": 1,
-	"items": map[string]any{"type": "string", "pattern": `^(group:)?[a-z0-9][a-z0-9._-]{0,63}$`,
-		"description": "A user's login, or group:NAME (the group counts as one approver; its first member to decide decides for it)."}}
-
-var stageFields = []field{
-	{keyApprovers, true, "Who is asked in this stage: logins and group:NAME, each once across the template.", approverSchema},
-	{keyRule, false, "How many approvals settle the stage as approved.", ruleSchema},
-	{keyRejectRule, false, "How many rejections settle the stage as rejected (default any).", ruleSchema},
+func approverSchema() map[string]any {
+	return map[string]any{"type": "array", "minItems": 1,
+		"items": map[string]any{"type": "string", "pattern": `^(group:)?[a-z0-9][a-z0-9._-]{0,63}$`,
+			"description": "A user's login, or group:NAME (the group counts as one approver; its first member to decide decides for it)."}}
 }
 
-var templateFields = []field{
-	{keyStages, false, "Stages asked one after the other, each once the one before is approved. Or write one stage's approvers, rule and reject-rule directly.",
-		map[string]any{"type": "array", "minItems": 1, "items": ref("approval-stage")}},
-	{keyApprovers, false, "The approvers of a single stage (instead of stages).", approverSchema},
-	{keyRule, false, "The rule of a single stage (instead of stages).", ruleSchema},
-	{keyRejectRule, false, "The reject rule of a single stage (instead of stages).", ruleSchema},
-	{keyGates, false, "Ticket actions held back while a ticket of this resource has a pending or rejected approval, besides approvals.gate-actions.",
-		listOf(map[string]any{"type": "string", "pattern": namePattern})},
-	{keyDue, false, "How long the approvers have, as a Go duration such as 48h. Stored and handed to each request.",
-		nullable(map[string]any{"type": "string", "pattern": durationPattern, "not": map[string]any{"pattern": zeroDurationPattern}})},
-	{keyOnTimeout, false, "What happens when due passes. Needs due.",
-		nullable(map[string]any{"type": "string", "pattern": timeoutPattern})},
-}
+var stageFields = sync.OnceValue(func() []field {
+	return []field{
+		{keyApprovers, true, "Who is asked in this stage: logins and group:NAME, each once across the template.", approverSchema()},
+		{keyRule, false, "How many approvals settle the stage as approved.", ruleSchema()},
+		{keyRejectRule, false, "How many rejections settle the stage as rejected (default any).", ruleSchema()},
+	}
+})
+
+var templateFields = sync.OnceValue(func() []field {
+	return []field{
+		{keyStages, false, "Stages asked one after the other, each once the one before is approved. Or write one stage's approvers, rule and reject-rule directly.",
+			map[string]any{"type": "array", "minItems": 1, "items": ref("approval-stage")}},
+		{keyApprovers, false, "The approvers of a single stage (instead of stages).", approverSchema()},
+		{keyRule, false, "The rule of a single stage (instead of stages).", ruleSchema()},
+		{keyRejectRule, false, "The reject rule of a single stage (instead of stages).", ruleSchema()},
+		{keyGates, false, "Ticket actions held back while a ticket of this resource has a pending or rejected approval, besides approvals.gate-actions.",
+			listOf(map[string]any{"type": "string", "pattern": namePattern})},
+		{keyDue, false, "How long the approvers have, as a Go duration such as 48h. Stored and handed to each request.",
+			nullable(map[string]any{"type": "string", "pattern": durationPattern, "not": map[string]any{"pattern": zeroDurationPattern}})},
+		{keyOnTimeout, false, "What happens when due passes. Needs due.",
+			nullable(map[string]any{"type": "string", "pattern": timeoutPattern})},
+	}
+})
 
 // timeoutPattern is what on-timeout may say: remind, reject, cancel or
 // escalate-to:LOGIN.
@@ -113,7 +122,7 @@ func (d *decoder) template(n *yaml.Node) *Template {
 		case keyOnTimeout:
 			t.OnTimeout = d.str(&t.Origin, k, kv.val)
 		default:
-			d.unknownKey(kv.key, "approval", templateFields)
+			d.unknownKey(kv.key, "approval", templateFields())
 		}
 	}
 	switch {
@@ -145,7 +154,7 @@ func (d *decoder) templateStage(n *yaml.Node) TemplateStage {
 		case keyRejectRule:
 			s.RejectRule = d.str(&s.Origin, k, kv.val)
 		default:
-			d.unknownKey(kv.key, "approval stage", stageFields)
+			d.unknownKey(kv.key, "approval stage", stageFields())
 		}
 	}
 	return s

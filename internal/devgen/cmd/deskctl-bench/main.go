@@ -3,8 +3,9 @@
 // (deskctl-devgen), then runs each command many times, interleaved round by
 // round so that machine noise hits every command alike, and reports per command the median
 // wall time, its ratio to the floor (`deskctl version`) and to a bare bbolt
-// open measured in the same run, and the peak RSS of the child process
-// (getrusage). OPA evaluates the same checks and runs the same 1 000-assertion
+// open measured in the same run, and the peak RSS and minor page faults of
+// the child process (getrusage; page faults do not vary with the machine's
+// load, times do). OPA evaluates the same checks and runs the same 1 000-assertion
 // test suite over the same directory, also whole-process, and in-process with `opa bench` beside deskctl's Go
 // benchmarks on the same database. `ticket list` is timed for the users it is
 // hardest for (devgen.PickListUsers) with each filter, with CPU time beside
@@ -85,6 +86,7 @@ type sample struct {
 	wall   time.Duration
 	cpu    time.Duration // user + system
 	rssKB  int64
+	faults int64 // minor page faults
 	status int
 }
 
@@ -98,6 +100,7 @@ type result struct {
 	P90      time.Duration `json:"p90_ns"`
 	CPU      time.Duration `json:"cpu_median_ns"`
 	PeakRSS  int64         `json:"peak_rss_kb"`
+	Faults   int64         `json:"page_faults_median"`
 	VsFloor  float64       `json:"vs_floor"`
 	VsOpen   float64       `json:"vs_open"`
 	Expected int           `json:"exit_status"`
@@ -121,7 +124,8 @@ func run(c config, out io.Writer) error {
 	if c.deskctl == "" {
 		c.deskctl = filepath.Join(c.dir, "deskctl")
 		logf("building %s", c.deskctl)
-		if err := sh(root, nil, "go", "build", "-trimpath", "-o", c.deskctl, "./cmd/deskctl"); err != nil {
+		// As released: static, without cgo (.goreleaser.yaml).
+		if err := sh(root, []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-o", c.deskctl, "./cmd/deskctl"); err != nil {
 			return err
 		}
 	}
@@ -456,6 +460,7 @@ func exec1(argv, env []string) (sample, error) {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		s.rssKB = ru.Maxrss // kilobytes on Linux
 		s.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		s.faults = ru.Minflt
 	}
 	if s.status > 1 {
 		return s, fmt.Errorf("%s exited %d: %s", strings.Join(argv, " "), s.status, stderr.String())
@@ -478,13 +483,15 @@ func single(name, cmdline string, s sample) result {
 
 func summarise(cmd command, ss []sample) result {
 	walls, cpus := make([]time.Duration, len(ss)), make([]time.Duration, len(ss))
+	faults := make([]int64, len(ss))
 	var peak int64
 	for i, s := range ss {
-		walls[i], cpus[i] = s.wall, s.cpu
+		walls[i], cpus[i], faults[i] = s.wall, s.cpu, s.faults
 		peak = max(peak, s.rssKB)
 	}
 	slices.Sort(walls)
 	slices.Sort(cpus)
+	slices.Sort(faults)
 	args := make([]string, len(cmd.argv))
 	for i, a := range cmd.argv {
 		args[i] = filepath.Base(a)
@@ -493,7 +500,7 @@ func summarise(cmd command, ss []sample) result {
 		}
 	}
 	return result{Name: cmd.name, Command: strings.Join(args, " "), Runs: len(ss), Median: walls[len(walls)/2],
-		Min: walls[0], P90: walls[len(walls)*9/10], CPU: cpus[len(cpus)/2], PeakRSS: peak, Expected: cmd.expected}
+		Min: walls[0], P90: walls[len(walls)*9/10], CPU: cpus[len(cpus)/2], PeakRSS: peak, Faults: faults[len(faults)/2], Expected: cmd.expected}
 }
 
 // sameAnswer makes sure OPA and deskctl agree on the timed check before
@@ -547,10 +554,10 @@ func dur(d time.Duration) string {
 func mb(kb int64) string { return fmt.Sprintf("%.1f MB", float64(kb)/1024) }
 
 func printTable(out io.Writer, rs []result) {
-	fmt.Fprintln(out, "| Command (whole process) | median | min | p90 | CPU | × floor | × bbolt open | peak RSS |")
-	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(out, "| Command (whole process) | median | min | p90 | CPU | × floor | × bbolt open | peak RSS | page faults |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
-		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %.2f | %.2f | %s |\n", r.Name, dur(r.Median), dur(r.Min), dur(r.P90), dur(r.CPU), r.VsFloor, r.VsOpen, mb(r.PeakRSS))
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %d |\n", r.Name, dur(r.Median), dur(r.Min), dur(r.P90), dur(r.CPU), r.VsFloor, r.VsOpen, mb(r.PeakRSS), r.Faults)
 	}
 }
 
