@@ -39,24 +39,13 @@ func (b *pgBucket) cached() []kvPair {
 	if t.reads[b.name] < pgCacheAfter {
 		return nil
 	}
-	rows, ok := t.query(`SELECT k, v FROM ` + b.table + ` ORDER BY k`)
+	rows, ok := t.read(`SELECT k, v FROM ` + b.table + ` ORDER BY k`)
 	if !ok {
 		return nil
 	}
-	all := []kvPair{}
-	for rows.Next() {
-		var p kvPair
-		if err := rows.Scan(&p.k, &p.v); err != nil {
-			rows.Close()
-			t.fail(err)
-			return nil
-		}
-		p.v = nonNil(p.v)
-		all = append(all, p)
-	}
-	if err := rows.Err(); err != nil {
-		t.fail(err)
-		return nil
+	all := make([]kvPair, len(rows))
+	for i, r := range rows {
+		all[i] = kvPair{r[0], nonNil(r[1])}
 	}
 	if t.cache == nil {
 		t.cache = map[string][]kvPair{}
