@@ -55,6 +55,9 @@ type kvPrefetcher interface {
 	prefetch(reads []kvPrefetch)
 	// prefetched reports whether a Get of key needs no round trip.
 	prefetched(bucket, key []byte) bool
+	// getMany reads the values of keys in one round trip, nil for those
+	// absent, and keeps none of them.
+	getMany(bucket []byte, keys [][]byte) [][]byte
 }
 
 // kvPrefetch names keys of a bucket, and prefixes under which to read

@@ -515,14 +515,18 @@ func (b *pgBucket) Get(key []byte) []byte {
 	if !ok {
 		return nil
 	}
+	// A snapshot does not change: remember directory records, which the
+	// permission engine asks for again, but not tickets, which a long
+	// walk would pile up.
+	remember := !b.t.write && (pgCacheable[b.name] || b.name == string(bucketCatalog))
 	if len(rows) == 0 {
-		if !b.t.write {
-			b.t.know(b.name, key, absentKey) // a snapshot: it stays absent
+		if remember {
+			b.t.know(b.name, key, absentKey)
 		}
 		return nil
 	}
 	v := nonNil(rows[0][0])
-	if !b.t.write {
+	if remember {
 		b.t.know(b.name, key, v)
 	}
 	return v
@@ -758,6 +762,34 @@ func (c *pgCursor) step(asc bool) ([]byte, []byte) {
 		op = "<"
 	}
 	return c.fetch(asc, op, cur)
+}
+
+// seekBelow lands on the last key below key, from the batch in hand when
+// it holds that key and the one after it.
+func (c *pgCursor) seekBelow(key []byte) ([]byte, []byte) {
+	if c.mem != nil {
+		return c.mem.seekBelow(key)
+	}
+	if j, ok := c.within(key); ok {
+		// j is the first key at or after key in walking order; the key
+		// below it is the one before it (ascending) or after it
+		// (descending), when the batch holds it.
+		if c.asc && j > 0 {
+			c.i = j - 1
+			return c.at()
+		}
+		if !c.asc && j+1 < len(c.rows) {
+			c.i = j + 1
+			return c.at()
+		}
+	}
+	if c.inMemory() {
+		return c.mem.seekBelow(key)
+	}
+	// A walk down from here usually follows (a page of a ticket list):
+	// start with the batch a Seek and a first Prev would have read.
+	c.size = pgFirstBatch
+	return c.fetch(false, "<", append([]byte(nil), key...))
 }
 
 func (c *pgCursor) Next() ([]byte, []byte) {

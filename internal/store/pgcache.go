@@ -82,6 +82,11 @@ func (c *memCursor) Seek(key []byte) ([]byte, []byte) {
 	return c.at()
 }
 
+func (c *memCursor) seekBelow(key []byte) ([]byte, []byte) {
+	c.i = sort.Search(len(c.rows), func(i int) bool { return bytes.Compare(c.rows[i].k, key) >= 0 }) - 1
+	return c.at()
+}
+
 func (c *memCursor) Next() ([]byte, []byte) {
 	if c.i < len(c.rows) {
 		c.i++

@@ -298,3 +298,38 @@ func prefixEnd(p []byte) []byte {
 	}
 	return nil
 }
+
+// getMany reads the values of keys in one round trip, nil for absent keys;
+// keys the transaction knows (it wrote or read them before) are answered
+// from memory.
+func (t *pgTx) getMany(bucket []byte, keys [][]byte) [][]byte {
+	name := string(bucket)
+	out := make([][]byte, len(keys))
+	var ask [][]byte
+	for i, k := range keys {
+		if v, ok := t.known[name][string(k)]; ok {
+			if v != nil && !isAbsent(v) {
+				out[i] = append([]byte{}, v...)
+			}
+			continue
+		}
+		ask = append(ask, keys[i])
+	}
+	if len(ask) == 0 || (!t.store.tables[name] && !t.created[name]) {
+		return out
+	}
+	rows, ok := t.readNow(`SELECT k, v FROM `+pgx.Identifier{pgTable(name)}.Sanitize()+` WHERE k = ANY($1)`, ask)
+	if !ok {
+		return out
+	}
+	found := make(map[string][]byte, len(rows))
+	for _, r := range rows {
+		found[string(r[0])] = nonNil(r[1])
+	}
+	for i, k := range keys {
+		if v, ok := found[string(k)]; ok && out[i] == nil {
+			out[i] = v
+		}
+	}
+	return out
+}
