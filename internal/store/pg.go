@@ -786,9 +786,13 @@ func (c *pgCursor) seekBelow(key []byte) ([]byte, []byte) {
 	if c.inMemory() {
 		return c.mem.seekBelow(key)
 	}
-	// A walk down from here usually follows (a page of a ticket list):
-	// start with the batch a Seek and a first Prev would have read.
-	c.size = pgFirstBatch
+	// A walk down from here usually follows (a page of a ticket list), or
+	// another seek further down (a merge of index ranges): start with the
+	// batch a Seek and a first Prev would have read, and read more at
+	// each seek that leaves the batch, as a walk does.
+	if c.size < pgFirstBatch {
+		c.size = pgFirstBatch
+	}
 	return c.fetch(false, "<", append([]byte(nil), key...))
 }
 
