@@ -443,8 +443,7 @@ type pgTx struct {
 	maxKey map[string][]byte
 	// runs holds stretches of buckets read ahead (prefetch), and in a
 	// write transaction only of buckets it has not written to since.
-	runs  map[string][]*pgRun
-	walks int // how many walks were read ahead
+	runs map[string][]*pgRun
 }
 
 // absentKey marks a key known not to exist.

@@ -228,8 +228,13 @@ func (t *pgTx) prefetch(reads []kvPrefetch) {
 		t.fail(err)
 		return
 	}
+	if t.reads == nil {
+		t.reads = map[string]int{}
+	}
 	for i, a := range asked {
 		name := string(a.bucket)
+		// Reads ahead count towards fetching the bucket whole.
+		t.reads[name] += len(a.keys) + len(a.prefixes)
 		if a.keys != nil {
 			found := map[string][]byte{}
 			for _, row := range results[i].Rows {
@@ -272,18 +277,12 @@ func (t *pgTx) prefetched(bucket, key []byte) bool {
 	return ok || t.err != nil
 }
 
-// pgWalksAhead is how many walks a transaction reads ahead for. A use case
-// that walks from more subjects than that (who-can, matrix) touches most
-// of the directory, and fetching its buckets whole (pgcache.go) serves it
-// with fewer round trips and far less work on both sides.
-const pgWalksAhead = 4
-
+// readAhead is false once the transaction has read pgCacheAfter keys of
+// the bucket, ahead or not: a use case that walks from that many subjects
+// (who-can, matrix) touches most of the directory, and fetching the
+// buckets whole (pgcache.go) serves it with fewer round trips.
 func (t *pgTx) readAhead(bucket, key []byte) bool {
-	if t.prefetched(bucket, key) || t.cache[string(bucket)] != nil || t.walks >= pgWalksAhead {
-		return false
-	}
-	t.walks++
-	return true
+	return !t.prefetched(bucket, key) && t.cache[string(bucket)] == nil && t.reads[string(bucket)] < pgCacheAfter
 }
 
 // prefixEnd is the least key above every key starting with p (nil when
