@@ -703,6 +703,9 @@ func (c *pgCursor) inMemory() bool {
 // run is then the cursor's batch.
 func (c *pgCursor) onRun(r *pgRun, key []byte) ([]byte, []byte) {
 	c.rows, c.asc, c.more, c.size = r.rows, true, r.more, pgFirstBatch
+	if c.rows == nil {
+		c.rows = []kvPair{} // positioned, past the end: Prev gives the last key
+	}
 	c.i = sort.Search(len(r.rows), func(i int) bool { return bytes.Compare(r.rows[i].k, key) >= 0 })
 	return c.at()
 }
