@@ -658,13 +658,17 @@ func (c *pgCursor) fetchSized(asc bool, cond string, arg []byte) ([]byte, []byte
 	}
 	sql += ` ORDER BY k ` + order + fmt.Sprintf(` LIMIT %d`, c.size)
 	c.rows, c.i, c.asc, c.more = nil, 0, asc, false
-	rows, ok := c.b.t.readBucket(c.b.name, sql, args...)
+	t := c.b.t
+	if len(t.written[c.b.name]) > 0 && t.flush() != nil {
+		return nil, nil
+	}
+	rows, ok := t.readPairs(sql, args...)
 	if !ok {
 		return nil, nil
 	}
-	c.rows = make([]kvPair, len(rows))
-	for i, r := range rows {
-		c.rows[i] = kvPair{r[0], nonNil(r[1])}
+	c.rows = rows
+	if c.rows == nil {
+		c.rows = []kvPair{} // positioned, past the end: Prev gives the last key
 	}
 	c.more = len(c.rows) == c.size
 	return c.at()
@@ -916,21 +920,17 @@ func (t *pgTx) preload(bucket []byte, keys [][]byte) {
 	if !t.write || len(keys) == 0 || t.err != nil {
 		return
 	}
-	name := string(bucket)
-	rows, ok := t.readNow(`SELECT k, v FROM `+pgx.Identifier{pgTable(name)}.Sanitize()+` WHERE k = ANY($1)`, keys)
-	if !ok {
+	values := t.getMany(bucket, keys)
+	if t.err != nil {
 		return
 	}
-	found := make(map[string][]byte, len(rows))
-	for _, r := range rows {
-		found[string(r[0])] = nonNil(r[1])
-	}
-	for _, k := range keys {
+	name := string(bucket)
+	for i, k := range keys {
 		if _, mine := t.known[name][string(k)]; mine {
 			continue // written in this transaction: that is what it holds
 		}
-		if v, ok := found[string(k)]; ok {
-			t.know(name, k, v)
+		if values[i] != nil {
+			t.know(name, k, values[i])
 		} else {
 			t.know(name, k, absentKey)
 		}

@@ -39,13 +39,15 @@ func (b *pgBucket) cached() []kvPair {
 	if t.reads[b.name] < pgCacheAfter {
 		return nil
 	}
-	rows, ok := t.read(`SELECT k, v FROM ` + b.table + ` ORDER BY k`)
+	if t.flush() != nil {
+		return nil
+	}
+	all, ok := t.readPairs(`SELECT k, v FROM ` + b.table + ` ORDER BY k`)
 	if !ok {
 		return nil
 	}
-	all := make([]kvPair, len(rows))
-	for i, r := range rows {
-		all[i] = kvPair{r[0], nonNil(r[1])}
+	if all == nil {
+		all = []kvPair{}
 	}
 	if t.cache == nil {
 		t.cache = map[string][]kvPair{}

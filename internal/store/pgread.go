@@ -33,33 +33,53 @@ type pgRows [][][]byte
 // that no queued write can change. Arguments are []byte (bytea), string
 // (text), [][]byte (bytea[]) or int64 (bigint).
 func (t *pgTx) readNow(sql string, args ...any) (pgRows, bool) {
+	var out pgRows
+	ok := t.readEach(sql, args, func(row [][]byte) { out = append(out, row) })
+	return out, ok
+}
+
+// readEach runs a read and hands fn each row, its columns copied out (SQL
+// NULL as nil); rows share backing arrays, so that a read of many small
+// rows costs a few allocations rather than several per row.
+func (t *pgTx) readEach(sql string, args []any, fn func(row [][]byte)) bool {
 	if t.settle() != nil {
-		return nil, false
+		return false
 	}
 	values, oids, formats, err := encodeArgs(args)
 	if err != nil {
 		t.fail(err)
-		return nil, false
+		return false
 	}
 	rr := t.tx.Conn().PgConn().ExecParams(t.ctx, sql, values, oids, formats, binaryResults)
-	var out pgRows
 	var slab []byte
+	var cols [][]byte
 	for rr.NextRow() {
 		vals := rr.Values()
-		row := make([][]byte, len(vals))
-		for i, v := range vals {
-			if v == nil {
-				continue // SQL NULL
-			}
-			row[i], slab = keep(slab, v)
+		if cap(cols)-len(cols) < len(vals) {
+			cols = make([][]byte, 0, 256*len(vals))
 		}
-		out = append(out, row)
+		n := len(cols)
+		for _, v := range vals {
+			var c []byte
+			if v != nil {
+				c, slab = keep(slab, v)
+			}
+			cols = append(cols, c)
+		}
+		fn(cols[n:len(cols):len(cols)])
 	}
 	if _, err := rr.Close(); err != nil {
 		t.fail(err)
-		return nil, false
+		return false
 	}
-	return out, true
+	return true
+}
+
+// readPairs runs a read of (k, v) rows.
+func (t *pgTx) readPairs(sql string, args ...any) ([]kvPair, bool) {
+	var out []kvPair
+	ok := t.readEach(sql, args, func(row [][]byte) { out = append(out, kvPair{row[0], nonNil(row[1])}) })
+	return out, ok
 }
 
 // read runs a read after sending the queued writes.
@@ -317,13 +337,13 @@ func (t *pgTx) getMany(bucket []byte, keys [][]byte) [][]byte {
 	if len(ask) == 0 || (!t.store.tables[name] && !t.created[name]) {
 		return out
 	}
-	rows, ok := t.readNow(`SELECT k, v FROM `+pgx.Identifier{pgTable(name)}.Sanitize()+` WHERE k = ANY($1)`, ask)
+	rows, ok := t.readPairs(`SELECT k, v FROM `+pgx.Identifier{pgTable(name)}.Sanitize()+` WHERE k = ANY($1)`, ask)
 	if !ok {
 		return out
 	}
 	found := make(map[string][]byte, len(rows))
 	for _, r := range rows {
-		found[string(r[0])] = nonNil(r[1])
+		found[string(r.k)] = r.v
 	}
 	for i, k := range keys {
 		if v, ok := found[string(k)]; ok && out[i] == nil {
