@@ -77,9 +77,31 @@ func (t *pgTx) readEach(sql string, args []any, fn func(row [][]byte)) bool {
 
 // readPairs runs a read of (k, v) rows.
 func (t *pgTx) readPairs(sql string, args ...any) ([]kvPair, bool) {
-	var out []kvPair
-	ok := t.readEach(sql, args, func(row [][]byte) { out = append(out, kvPair{row[0], nonNil(row[1])}) })
-	return out, ok
+	// In parts of fixed size, joined once at the end: a whole bucket of
+	// ten thousand rows grown by append was copied over and over.
+	var parts [][]kvPair
+	var part []kvPair
+	n := 0
+	ok := t.readEach(sql, args, func(row [][]byte) {
+		if len(part) == cap(part) {
+			part = make([]kvPair, 0, 1024)
+			parts = append(parts, part)
+		}
+		part = append(part, kvPair{row[0], nonNil(row[1])})
+		parts[len(parts)-1] = part
+		n++
+	})
+	if !ok || n == 0 {
+		return nil, ok
+	}
+	if len(parts) == 1 {
+		return parts[0], true
+	}
+	out := make([]kvPair, 0, n)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out, true
 }
 
 // read runs a read after sending the queued writes.
