@@ -47,6 +47,8 @@ var behaviour = []struct {
 	{"DelegationsGoWithTheirUser", TestDelegationsGoWithTheirUser},
 	{"LastDigestGoesWithItsUser", TestLastDigestGoesWithItsUser},
 	{"ReadOnlyRefusesUpdate", TestReadOnlyRefusesUpdate},
+	{"CursorsAgreeAfterReadingAhead", TestCursorsAgreeAfterReadingAhead},
+	{"GroupsOfAfterReadingAhead", TestGroupsOfAfterReadingAhead},
 }
 
 func TestPostgres(t *testing.T) {

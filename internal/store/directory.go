@@ -214,7 +214,48 @@ func (tx *Tx) DeleteGroup(name string) error {
 
 // GroupsOf lists the groups naming m as a direct member.
 func (tx *Tx) GroupsOf(m helpdesk.Subject) ([]string, error) {
+	tx.prefetchAncestors(m)
 	return decodeParents(tx.bucket(bucketParents).Get([]byte(m.String()))), nil
+}
+
+// prefetchAncestors reads ahead, where each read is a round trip, what the
+// permission engine asks next after the groups of m: the groups above
+// those, level by level, and the grants of each, since it walks every
+// group a subject is in and reads its grants. One round trip per level of
+// the hierarchy replaces two per group. The groups of an active user
+// include "everyone", which the engine adds itself; it is read ahead for
+// every user.
+func (tx *Tx) prefetchAncestors(m helpdesk.Subject) {
+	p, ok := tx.kv.(kvPrefetcher)
+	if !ok || !p.readAhead(bucketParents, []byte(m.String())) {
+		return
+	}
+	level := []string{m.String()}
+	seen := map[string]bool{m.String(): true}
+	if m.Kind == helpdesk.KindUser {
+		everyone := helpdesk.GroupSubject(helpdesk.Everyone).String()
+		level, seen[everyone] = append(level, everyone), true
+	}
+	for len(level) > 0 {
+		var keys, prefixes [][]byte
+		for _, s := range level {
+			// A group read ahead by an earlier walk needs no second trip.
+			if !p.prefetched(bucketParents, []byte(s)) {
+				keys, prefixes = append(keys, []byte(s)), append(prefixes, pair(s, ""))
+			}
+		}
+		p.prefetch([]kvPrefetch{{bucket: bucketParents, keys: keys}, {bucket: bucketGrants, prefixes: prefixes}})
+		var next []string
+		for _, s := range level {
+			for _, g := range decodeParents(tx.bucket(bucketParents).Get([]byte(s))) {
+				if s := helpdesk.GroupSubject(g).String(); !seen[s] {
+					seen[s] = true
+					next = append(next, s)
+				}
+			}
+		}
+		level = next
+	}
 }
 
 // refreshParents rewrites the parents record of every subject whose

@@ -43,6 +43,31 @@ type kvCursor interface {
 	Prev() ([]byte, []byte)
 }
 
+// kvPrefetcher is a layer where every read is a round trip to a server
+// (PostgreSQL). Accessors that know a walk is coming ask it for the keys
+// and key prefixes of a whole step at once, one trip for all of them; the
+// reads that follow are answered from memory.
+type kvPrefetcher interface {
+	// readAhead reports whether a walk starting at key is worth reading
+	// ahead: key is not in memory yet, and the transaction has not walked
+	// so much that it is better served otherwise.
+	readAhead(bucket, key []byte) bool
+	prefetch(reads []kvPrefetch)
+	// prefetched reports whether a Get of key needs no round trip.
+	prefetched(bucket, key []byte) bool
+	// getMany reads the values of keys in one round trip, nil for those
+	// absent, and keeps none of them.
+	getMany(bucket []byte, keys [][]byte) [][]byte
+}
+
+// kvPrefetch names keys of a bucket, and prefixes under which to read
+// every key.
+type kvPrefetch struct {
+	bucket   []byte
+	keys     [][]byte
+	prefixes [][]byte
+}
+
 // boltTx adapts a bbolt transaction.
 type boltTx struct{ btx *bolt.Tx }
 

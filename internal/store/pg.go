@@ -441,6 +441,9 @@ type pgTx struct {
 	// maxKey the highest ticket key stored, read once.
 	known  map[string]map[string][]byte
 	maxKey map[string][]byte
+	// runs holds stretches of buckets read ahead (prefetch), and in a
+	// write transaction only of buckets it has not written to since.
+	runs map[string][]*pgRun
 }
 
 // absentKey marks a key known not to exist.
@@ -480,28 +483,6 @@ func (t *pgTx) fail(err error) {
 	}
 }
 
-// query runs a read after sending queued writes.
-func (t *pgTx) query(sql string, args ...any) (pgx.Rows, bool) {
-	if t.flush() != nil {
-		return nil, false
-	}
-	return t.queryNow(sql, args...)
-}
-
-// queryNow runs a read without sending the queued writes first: for reads
-// that no queued write can change.
-func (t *pgTx) queryNow(sql string, args ...any) (pgx.Rows, bool) {
-	if t.settle() != nil {
-		return nil, false
-	}
-	rows, err := t.tx.Query(t.ctx, sql, args...)
-	if err != nil {
-		t.fail(err)
-		return nil, false
-	}
-	return rows, true
-}
-
 type pgBucket struct {
 	t     *pgTx
 	name  string
@@ -516,36 +497,38 @@ func nonNil(b []byte) []byte {
 }
 
 func (b *pgBucket) Get(key []byte) []byte {
-	if rows := b.cached(); rows != nil {
-		return cachedGet(rows, key)
-	}
 	if v, ok := b.t.known[b.name][string(key)]; ok {
 		if v == nil || isAbsent(v) {
 			return nil
 		}
 		return append([]byte{}, v...)
 	}
+	if rows := b.cached(); rows != nil {
+		return cachedGet(rows, key)
+	}
 	if b.t.write && b.name == string(bucketTickets) && b.t.beyondLast(b, key) {
 		return nil // a number above every stored ticket: a new ticket
 	}
 	// No queued write touches this key, so the queue can wait.
-	rows, ok := b.t.queryNow(`SELECT v FROM `+b.table+` WHERE k = $1`, key)
+	rows, ok := b.t.readNow(`SELECT v FROM `+b.table+` WHERE k = $1`, key)
 	if !ok {
 		return nil
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			b.t.fail(err)
+	// A snapshot does not change: remember directory records, which the
+	// permission engine asks for again, but not tickets, which a long
+	// walk would pile up.
+	remember := !b.t.write && (pgCacheable[b.name] || b.name == string(bucketCatalog))
+	if len(rows) == 0 {
+		if remember {
+			b.t.know(b.name, key, absentKey)
 		}
 		return nil
 	}
-	var v []byte
-	if err := rows.Scan(&v); err != nil {
-		b.t.fail(err)
-		return nil
+	v := nonNil(rows[0][0])
+	if remember {
+		b.t.know(b.name, key, v)
 	}
-	return nonNil(v)
+	return v
 }
 
 func (b *pgBucket) Put(key, value []byte) error {
@@ -568,18 +551,18 @@ func (b *pgBucket) Sequence() uint64 {
 	if n, ok := b.t.seqs[b.name]; ok {
 		return n
 	}
-	rows, ok := b.t.queryNow(`SELECT value FROM deskctl_sequences WHERE bucket = $1`, b.name)
+	rows, ok := b.t.readNow(`SELECT value FROM deskctl_sequences WHERE bucket = $1`, b.name)
 	if !ok {
 		return 0
 	}
-	n, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		b.t.fail(err)
-		return 0
-	}
 	var v uint64
-	if len(n) > 0 {
-		v = uint64(n[0])
+	if len(rows) > 0 {
+		n, err := int8Column(rows[0][0])
+		if err != nil {
+			b.t.fail(err)
+			return 0
+		}
+		v = uint64(n)
 	}
 	if b.t.write {
 		if b.t.seqs == nil {
@@ -619,11 +602,11 @@ func (b *pgBucket) setSequence(n uint64) error {
 }
 
 func (b *pgBucket) count() int {
-	rows, ok := b.t.scan(b.name, `SELECT count(*) FROM `+b.table)
+	rows, ok := b.t.readBucket(b.name, `SELECT count(*) FROM `+b.table)
 	if !ok {
 		return 0
 	}
-	n, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64])
+	n, err := int8Column(rows[0][0])
 	if err != nil {
 		b.t.fail(err)
 	}
@@ -631,7 +614,7 @@ func (b *pgBucket) count() int {
 }
 
 func (b *pgBucket) Cursor() kvCursor {
-	if rows := b.cached(); rows != nil {
+	if rows, ok := b.t.cache[b.name]; ok {
 		return &memCursor{rows: rows, i: -1}
 	}
 	return &pgCursor{b: b}
@@ -643,6 +626,7 @@ type kvPair struct{ k, v []byte }
 // lookup costs one small query and a long scan few round trips.
 type pgCursor struct {
 	b    *pgBucket
+	mem  *memCursor // the bucket fetched whole (pgcache.go): walk that
 	rows []kvPair
 	i    int  // position in rows
 	asc  bool // direction rows were read in
@@ -674,25 +658,17 @@ func (c *pgCursor) fetchSized(asc bool, cond string, arg []byte) ([]byte, []byte
 	}
 	sql += ` ORDER BY k ` + order + fmt.Sprintf(` LIMIT %d`, c.size)
 	c.rows, c.i, c.asc, c.more = nil, 0, asc, false
-	rows, ok := c.b.t.scan(c.b.name, sql, args...)
+	t := c.b.t
+	if len(t.written[c.b.name]) > 0 && t.flush() != nil {
+		return nil, nil
+	}
+	rows, ok := t.readPairs(sql, args...)
 	if !ok {
 		return nil, nil
 	}
-	for rows.Next() {
-		var p kvPair
-		if err := rows.Scan(&p.k, &p.v); err != nil {
-			rows.Close()
-			c.b.t.fail(err)
-			c.rows = nil
-			return nil, nil
-		}
-		p.v = nonNil(p.v)
-		c.rows = append(c.rows, p)
-	}
-	if err := rows.Err(); err != nil {
-		c.b.t.fail(err)
-		c.rows = nil
-		return nil, nil
+	c.rows = rows
+	if c.rows == nil {
+		c.rows = []kvPair{} // positioned, past the end: Prev gives the last key
 	}
 	c.more = len(c.rows) == c.size
 	return c.at()
@@ -705,18 +681,64 @@ func (c *pgCursor) at() ([]byte, []byte) {
 	return c.rows[c.i].k, c.rows[c.i].v
 }
 
-func (c *pgCursor) First() ([]byte, []byte) { c.size = 0; return c.fetch(true, "", nil) }
+func (c *pgCursor) First() ([]byte, []byte) {
+	if c.inMemory() {
+		return c.mem.First()
+	}
+	if r := c.b.t.runAt(c.b.name, nil); r != nil {
+		return c.onRun(r, nil)
+	}
+	c.size = 0
+	return c.fetch(true, "", nil)
+}
+
+// inMemory reports whether the walk goes on over the whole bucket in
+// memory, fetching it when it has been read often enough to be worth it.
+func (c *pgCursor) inMemory() bool {
+	if c.mem == nil {
+		if rows := c.b.cached(); rows != nil {
+			c.mem = &memCursor{rows: rows, i: -1}
+		}
+	}
+	return c.mem != nil
+}
+
+// onRun lands on the first key at or after key in a run read ahead; the
+// run is then the cursor's batch.
+func (c *pgCursor) onRun(r *pgRun, key []byte) ([]byte, []byte) {
+	c.rows, c.asc, c.more, c.size = r.rows, true, r.more, pgFirstBatch
+	if c.rows == nil {
+		c.rows = []kvPair{} // positioned, past the end: Prev gives the last key
+	}
+	c.i = sort.Search(len(r.rows), func(i int) bool { return bytes.Compare(r.rows[i].k, key) >= 0 })
+	return c.at()
+}
 
 // Last reads the last key alone: most callers want only that (the head
 // of the audit chain every write appends to), and the newest records can
 // be large, such as a policy apply's audit record. A walk back from there
 // reads batches.
-func (c *pgCursor) Last() ([]byte, []byte) { c.size = 1; return c.fetchSized(false, "", nil) }
+func (c *pgCursor) Last() ([]byte, []byte) {
+	if c.inMemory() {
+		return c.mem.Last()
+	}
+	c.size = 1
+	return c.fetchSized(false, "", nil)
+}
 
 func (c *pgCursor) Seek(key []byte) ([]byte, []byte) {
+	if c.mem != nil {
+		return c.mem.Seek(key)
+	}
 	if j, ok := c.within(key); ok {
 		c.i = j
 		return c.at()
+	}
+	if r := c.b.t.runAt(c.b.name, key); r != nil {
+		return c.onRun(r, key)
+	}
+	if c.inMemory() {
+		return c.mem.Seek(key)
 	}
 	c.size = 0
 	return c.fetch(true, ">=", append([]byte(nil), key...))
@@ -748,8 +770,49 @@ func (c *pgCursor) step(asc bool) ([]byte, []byte) {
 	return c.fetch(asc, op, cur)
 }
 
-func (c *pgCursor) Next() ([]byte, []byte) { return c.step(true) }
+// seekBelow lands on the last key below key, from the batch in hand when
+// it holds that key and the one after it.
+func (c *pgCursor) seekBelow(key []byte) ([]byte, []byte) {
+	if c.mem != nil {
+		return c.mem.seekBelow(key)
+	}
+	if j, ok := c.within(key); ok {
+		// j is the first key at or after key in walking order; the key
+		// below it is the one before it (ascending) or after it
+		// (descending), when the batch holds it.
+		if c.asc && j > 0 {
+			c.i = j - 1
+			return c.at()
+		}
+		if !c.asc && j+1 < len(c.rows) {
+			c.i = j + 1
+			return c.at()
+		}
+	}
+	if c.inMemory() {
+		return c.mem.seekBelow(key)
+	}
+	// A walk down from here usually follows (a page of a ticket list), or
+	// another seek further down (a merge of index ranges): start with the
+	// batch a Seek and a first Prev would have read, and read more at
+	// each seek that leaves the batch, as a walk does.
+	if c.size < pgFirstBatch {
+		c.size = pgFirstBatch
+	}
+	return c.fetch(false, "<", append([]byte(nil), key...))
+}
+
+func (c *pgCursor) Next() ([]byte, []byte) {
+	if c.mem != nil {
+		return c.mem.Next()
+	}
+	return c.step(true)
+}
+
 func (c *pgCursor) Prev() ([]byte, []byte) {
+	if c.mem != nil {
+		return c.mem.Prev()
+	}
 	if c.rows != nil && c.asc && c.i >= len(c.rows) && !c.more {
 		// Seek landed past the last key: bbolt's Prev then gives the last
 		// key of the bucket, which callers use to find "at most" keys.
@@ -767,9 +830,9 @@ func errNoFileOps(cmd string) error {
 
 func (db *DB) pgStats(s Stats) (Stats, error) {
 	err := db.viewPG(func(t *pgTx) error {
-		rows, ok := t.query(`SELECT pg_database_size(current_database())`)
+		rows, ok := t.read(`SELECT pg_database_size(current_database())`)
 		if ok {
-			n, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64])
+			n, err := int8Column(rows[0][0])
 			if err != nil {
 				return err
 			}
@@ -815,15 +878,6 @@ func (c *pgCursor) within(key []byte) (int, bool) {
 	return j - 1, true
 }
 
-// scan runs a read over bucket, sending the queued writes first only when
-// some of them are to that bucket.
-func (t *pgTx) scan(bucket, sql string, args ...any) (pgx.Rows, bool) {
-	if len(t.written[bucket]) > 0 {
-		return t.query(sql, args...)
-	}
-	return t.queryNow(sql, args...)
-}
-
 func (t *pgTx) know(bucket string, key, value []byte) {
 	if t.known == nil {
 		t.known = map[string]map[string][]byte{}
@@ -848,17 +902,12 @@ func (t *pgTx) beyondLast(b *pgBucket, key []byte) bool {
 	}
 	last, ok := t.maxKey[b.name]
 	if !ok {
-		rows, ok := t.queryNow(`SELECT k FROM ` + b.table + ` ORDER BY k DESC LIMIT 1`)
+		rows, ok := t.readNow(`SELECT k FROM ` + b.table + ` ORDER BY k DESC LIMIT 1`)
 		if !ok {
 			return false
 		}
-		v, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-		if err != nil {
-			t.fail(err)
-			return false
-		}
-		if len(v) > 0 {
-			last = v[0]
+		if len(rows) > 0 {
+			last = rows[0][0]
 		}
 		t.maxKey[b.name] = last
 	}
@@ -871,31 +920,17 @@ func (t *pgTx) preload(bucket []byte, keys [][]byte) {
 	if !t.write || len(keys) == 0 || t.err != nil {
 		return
 	}
+	values := t.getMany(bucket, keys)
+	if t.err != nil {
+		return
+	}
 	name := string(bucket)
-	rows, ok := t.queryNow(`SELECT k, v FROM `+pgx.Identifier{pgTable(name)}.Sanitize()+` WHERE k = ANY($1)`, keys)
-	if !ok {
-		return
-	}
-	found := map[string][]byte{}
-	for rows.Next() {
-		var k, v []byte
-		if err := rows.Scan(&k, &v); err != nil {
-			rows.Close()
-			t.fail(err)
-			return
-		}
-		found[string(k)] = nonNil(v)
-	}
-	if err := rows.Err(); err != nil {
-		t.fail(err)
-		return
-	}
-	for _, k := range keys {
+	for i, k := range keys {
 		if _, mine := t.known[name][string(k)]; mine {
 			continue // written in this transaction: that is what it holds
 		}
-		if v, ok := found[string(k)]; ok {
-			t.know(name, k, v)
+		if values[i] != nil {
+			t.know(name, k, values[i])
 		} else {
 			t.know(name, k, absentKey)
 		}

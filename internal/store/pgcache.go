@@ -39,24 +39,15 @@ func (b *pgBucket) cached() []kvPair {
 	if t.reads[b.name] < pgCacheAfter {
 		return nil
 	}
-	rows, ok := t.query(`SELECT k, v FROM ` + b.table + ` ORDER BY k`)
+	if t.flush() != nil {
+		return nil
+	}
+	all, ok := t.readPairs(`SELECT k, v FROM ` + b.table + ` ORDER BY k`)
 	if !ok {
 		return nil
 	}
-	all := []kvPair{}
-	for rows.Next() {
-		var p kvPair
-		if err := rows.Scan(&p.k, &p.v); err != nil {
-			rows.Close()
-			t.fail(err)
-			return nil
-		}
-		p.v = nonNil(p.v)
-		all = append(all, p)
-	}
-	if err := rows.Err(); err != nil {
-		t.fail(err)
-		return nil
+	if all == nil {
+		all = []kvPair{}
 	}
 	if t.cache == nil {
 		t.cache = map[string][]kvPair{}
@@ -90,6 +81,11 @@ func (c *memCursor) First() ([]byte, []byte) { c.i = 0; return c.at() }
 func (c *memCursor) Last() ([]byte, []byte)  { c.i = len(c.rows) - 1; return c.at() }
 func (c *memCursor) Seek(key []byte) ([]byte, []byte) {
 	c.i = sort.Search(len(c.rows), func(i int) bool { return bytes.Compare(c.rows[i].k, key) >= 0 })
+	return c.at()
+}
+
+func (c *memCursor) seekBelow(key []byte) ([]byte, []byte) {
+	c.i = sort.Search(len(c.rows), func(i int) bool { return bytes.Compare(c.rows[i].k, key) >= 0 }) - 1
 	return c.at()
 }
 

@@ -57,6 +57,7 @@ func (t *pgTx) hold(bucket string, key, value []byte) error {
 		t.replaced[bucket] = true
 	}
 	t.know(bucket, key, value)
+	delete(t.runs, bucket)
 	if t.written == nil {
 		t.written = map[string]map[string][]byte{}
 	}

@@ -201,11 +201,58 @@ func (q TicketQuery) matches(t helpdesk.Ticket) bool {
 // visit reads ticket num and hands it to fn when it matches q; a missing
 // ticket or one that does not match is skipped.
 func (tx *Tx) visit(q TicketQuery, num uint64, fn func(helpdesk.Ticket) (bool, error)) (bool, error) {
-	t, ok, err := tx.Ticket(int(num))
+	key := be64(num)
+	return visitRecord(q, key, tx.bucket(bucketTickets).Get(key), fn)
+}
+
+// visitRecord is visit for the record raw of ticket key, nil when there is
+// none.
+func visitRecord(q TicketQuery, key, raw []byte, fn func(helpdesk.Ticket) (bool, error)) (bool, error) {
+	var t helpdesk.Ticket
+	ok, err := decodeJSON(raw, key, &t)
 	if err != nil || !ok || !q.matches(t) {
 		return err == nil, err
 	}
 	return fn(t)
+}
+
+// visitEach visits the tickets next numbers, in its order, until fn
+// returns false or next has none left. Where each read is a round trip
+// and nothing changes meanwhile (a read-only transaction on PostgreSQL), it
+// takes the next few numbers first and reads their tickets in one trip,
+// more at a time as the walk goes on: a page of 50 costs a few trips, not
+// 50.
+func (tx *Tx) visitEach(q TicketQuery, next func() (uint64, bool), fn func(helpdesk.Ticket) (bool, error)) error {
+	p, ahead := tx.kv.(kvPrefetcher)
+	if !ahead || tx.kv.writable() {
+		for {
+			n, ok := next()
+			if !ok {
+				return nil
+			}
+			if more, err := tx.visit(q, n, fn); err != nil || !more {
+				return err
+			}
+		}
+	}
+	for chunk := 8; ; chunk = min(chunk*4, 512) {
+		var keys [][]byte
+		for len(keys) < chunk {
+			n, ok := next()
+			if !ok {
+				break
+			}
+			keys = append(keys, be64(n))
+		}
+		if len(keys) == 0 {
+			return nil
+		}
+		for i, raw := range p.getMany(bucketTickets, keys) {
+			if more, err := visitRecord(q, keys[i], raw, fn); err != nil || !more {
+				return err
+			}
+		}
+	}
 }
 
 // EachTicket visits matching tickets newest first until fn returns false.
@@ -230,14 +277,29 @@ func (tx *Tx) EachTicket(q TicketQuery, fn func(helpdesk.Ticket) (bool, error)) 
 		field, value = idxState, q.State
 	}
 	if field == "" {
-		return walkBackwards(tx.bucket(bucketTickets).Cursor(), nil, q.Before, func(k []byte) (bool, error) {
-			return tx.visit(q, fromBE64(k), fn)
+		// The records themselves, newest first: the walk reads them.
+		return walkBackwards(tx.bucket(bucketTickets).Cursor(), nil, q.Before, func(k, v []byte) (bool, error) {
+			return visitRecord(q, k, v, fn)
 		})
 	}
 	prefix := append(pair(field, value), 0)
-	return walkBackwards(tx.bucket(bucketTicketIndex).Cursor(), prefix, q.Before, func(k []byte) (bool, error) {
-		return tx.visit(q, fromBE64(k[len(prefix):]), fn)
-	})
+	c := tx.bucket(bucketTicketIndex).Cursor()
+	var k []byte
+	started := false
+	return tx.visitEach(q, func() (uint64, bool) {
+		if started {
+			k, _ = c.Prev()
+		} else {
+			k, _ = seekAtMost(c, prefix, highest(q.Before))
+			started = true
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+			if len(k) == len(prefix)+8 {
+				return fromBE64(k[len(prefix):]), true
+			}
+		}
+		return 0, false
+	}, fn)
 }
 
 // TicketScope is a part of the tickets in index terms: every ticket of the
@@ -259,17 +321,17 @@ func (tx *Tx) EachTicketIn(scope TicketScope, q TicketQuery, fn func(helpdesk.Ti
 // walkSet visits the tickets of set that match q, newest first, from below
 // q.Before, until fn returns false.
 func (tx *Tx) walkSet(set ticketSet, q TicketQuery, fn func(helpdesk.Ticket) (bool, error)) error {
-	for upTo := highest(q.Before); upTo > 0; {
+	upTo := highest(q.Before)
+	return tx.visitEach(q, func() (uint64, bool) {
+		if upTo == 0 {
+			return 0, false
+		}
 		n, ok := set.seek(upTo)
-		if !ok {
-			return nil
+		if ok {
+			upTo = n - 1
 		}
-		if more, err := tx.visit(q, n, fn); err != nil || !more {
-			return err
-		}
-		upTo = n - 1
-	}
-	return nil
+		return n, ok
+	}, fn)
 }
 
 // indexRange is the ticket numbers under one value of an index field.
@@ -414,10 +476,19 @@ func seekAtMost(c kvCursor, prefix []byte, upTo uint64) ([]byte, []byte) {
 	if upTo < math.MaxUint64 {
 		upper = append(append([]byte(nil), prefix...), be64(upTo+1)...)
 	}
+	if b, ok := c.(belowSeeker); ok {
+		return b.seekBelow(upper)
+	}
 	if k, _ := c.Seek(upper); k == nil {
 		return c.Last()
 	}
 	return c.Prev()
+}
+
+// belowSeeker is a cursor that lands on the last key below a key in one
+// step, where a Seek and a Prev would cost a round trip each.
+type belowSeeker interface {
+	seekBelow(key []byte) ([]byte, []byte)
 }
 
 // union holds the numbers in any of its sets.
@@ -454,13 +525,14 @@ func (in intersection) seek(upTo uint64) (uint64, bool) {
 	return upTo, true
 }
 
-// walkBackwards visits keys with prefix, from the highest ticket number down.
-func walkBackwards(c kvCursor, prefix []byte, before int, fn func([]byte) (bool, error)) error {
-	for k, _ := seekAtMost(c, prefix, highest(before)); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+// walkBackwards visits keys with prefix and their values, from the highest
+// ticket number down.
+func walkBackwards(c kvCursor, prefix []byte, before int, fn func(k, v []byte) (bool, error)) error {
+	for k, v := seekAtMost(c, prefix, highest(before)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
 		if len(k) != len(prefix)+8 {
 			continue
 		}
-		more, err := fn(k)
+		more, err := fn(k, v)
 		if err != nil || !more {
 			return err
 		}

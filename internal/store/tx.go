@@ -75,7 +75,12 @@ func recordKind(v any) string {
 }
 
 func getJSON(b kvBucket, key []byte, v any) (bool, error) {
-	raw := b.Get(key)
+	return decodeJSON(b.Get(key), key, v)
+}
+
+// decodeJSON decodes the record raw stored under key; false when there is
+// none (raw is nil).
+func decodeJSON(raw, key []byte, v any) (bool, error) {
 	if raw == nil {
 		return false, nil
 	}
