@@ -288,13 +288,11 @@ func randomDoc(rng *rand.Rand) []byte {
 			b.WriteString("\n") // empty
 		default:
 			b.WriteString("\n")
-			step := 1 + rng.Intn(3)
 			if rng.Intn(4) == 0 {
-				step = 0 // a sequence at the key's indentation
-				block(indent, depth+1, true)
+				block(indent, depth+1, true) // a sequence at the key's indentation
 				return
 			}
-			block(indent+step, depth+1, rng.Intn(2) == 0)
+			block(indent+1+rng.Intn(3), depth+1, rng.Intn(2) == 0)
 		}
 	}
 	block = func(indent, depth int, inSeq bool) {
