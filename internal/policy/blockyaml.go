@@ -508,6 +508,12 @@ func (s *blockScanner) scalar(l blockLine, off int, flow bool) (n *yaml.Node, af
 		if flow && isFlowIndicator(c) {
 			break
 		}
+		if flow && c == '?' {
+			// yaml.v3 ends a plain scalar here inside a flow
+			// collection, and what follows is then an error: its words
+			// are the ones to give.
+			return nil, 0, false
+		}
 		if c != ' ' {
 			end = i + 1
 		}

@@ -189,6 +189,11 @@ func TestScanBlockAgreesWithYAML(t *testing.T) {
 		{"<<: {a: b}\nc: d\n", true},
 		// Left to yaml.v3.
 		{"a: &x 1\nb: *x\n", false},
+		// A question mark ends a plain scalar in a flow collection, and
+		// yaml.v3 then fails; the scanner leaves such text to it.
+		{"resources:\n  - {name: r, description: Who approves?}\n", false},
+		{"x: [a?b, c]\n", false},
+		{"x: Who approves? Carol.\n", true},
 		{"a: !!str 1\n", false},
 		{"a: |\n  text\n", false},
 		{"a: b\n  c\n", false},

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -159,7 +160,9 @@ var migrations = []func(kvMigrator) error{
 	// 8 → 9: each assignee key of the ticket index gets its ticket's
 	// resource as value. Tickets arrive in number order, so each
 	// assignee's tickets are gathered in order and the keys rewritten in
-	// key order, touching each index page once.
+	// key order, touching each index page once. A record that does not
+	// decode is left as it is, for db check to name, rather than keeping
+	// the whole database from opening.
 	func(tx kvMigrator) error {
 		type entry struct {
 			number   uint64
@@ -167,13 +170,14 @@ var migrations = []func(kvMigrator) error{
 		}
 		byAssignee := map[string][]entry{}
 		names := map[string]string{} // one copy of each resource name
-		err := tx.bucket(bucketTickets).ForEach(func(k, v []byte) error {
+		err := tx.bucket(bucketTickets).ForEach(func(_, v []byte) error {
 			var t struct {
+				Number   uint64 `json:"number"`
 				Assignee string `json:"assignee"`
 				Resource string `json:"resource"`
 			}
-			if err := unmarshal(v, &t); err != nil {
-				return fmt.Errorf("ticket %d: %w", fromBE64(k), err)
+			if json.Unmarshal(v, &t) != nil {
+				return nil
 			}
 			r := noneIfEmpty(t.Resource)
 			if name, ok := names[r]; ok {
@@ -182,7 +186,8 @@ var migrations = []func(kvMigrator) error{
 				names[r] = r
 			}
 			a := noneIfEmpty(t.Assignee)
-			byAssignee[a] = append(byAssignee[a], entry{fromBE64(k), r})
+			// The number the record gives is the one its index keys carry.
+			byAssignee[a] = append(byAssignee[a], entry{t.Number, r})
 			return nil
 		})
 		if err != nil {

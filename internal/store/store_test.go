@@ -1251,3 +1251,47 @@ func TestMigrateV8FillsAssigneeValues(t *testing.T) {
 	equal(t, "bob's new seen through net", numbers(netOnly, TicketQuery{Assignee: "bob", State: "new"}), []int{2})
 	assertNoProblems(t, db)
 }
+
+// A ticket record that does not decode keeps the 8 → 9 step from filling
+// its assignee value, not the database from opening: db check then names
+// the record.
+func TestMigrateV8PassesOverAnUndecodableTicket(t *testing.T) {
+	db, _ := fileAtSchema(t, 8, func(tx *bolt.Tx) error {
+		raw, _ := json.Marshal(helpdesk.User{Login: "ann", Active: true})
+		if err := tx.Bucket(bucketUsers).Put([]byte("ann"), raw); err != nil {
+			return err
+		}
+		raw, _ = json.Marshal(helpdesk.Group{Name: helpdesk.Everyone})
+		if err := tx.Bucket(bucketGroups).Put([]byte(helpdesk.Everyone), raw); err != nil {
+			return err
+		}
+		good := helpdesk.Ticket{Number: 1, Subject: "t", Requester: "ann", State: helpdesk.StateRequest,
+			Priority: helpdesk.PriorityNormal, Assignee: "ann"}
+		raw, _ = json.Marshal(good)
+		if err := tx.Bucket(bucketTickets).Put(be64(1), raw); err != nil {
+			return err
+		}
+		for _, k := range ticketIndexKeys(good) {
+			if err := tx.Bucket(bucketTicketIndex).Put(k, nil); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketTickets).Put(be64(2), []byte(`{"number": 2, "subject": `))
+	})
+	mustView(t, db, func(tx *Tx) error {
+		var got []string
+		for _, p := range tx.Check() {
+			got = append(got, p.Area+": "+p.Detail)
+		}
+		if len(got) != 1 || !strings.HasPrefix(got[0], "tickets: ticket 2 cannot be decoded") {
+			t.Errorf("check after the migration = %q, want only ticket 2 named", got)
+		}
+		var mine []int
+		err := tx.EachTicketIn(TicketScope{Resources: []string{"-"}}, TicketQuery{Assignee: "ann"}, func(tk helpdesk.Ticket) (bool, error) {
+			mine = append(mine, tk.Number)
+			return true, nil
+		})
+		equal(t, "ann's requests", mine, []int{1})
+		return err
+	})
+}
