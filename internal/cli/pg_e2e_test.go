@@ -573,7 +573,13 @@ type attempt struct {
 	number     int
 	server     int
 	unexpected string // what was wrong with a failure, if anything
+	// unknown is a failure that lost the connection while committing: the
+	// command said the change may or may not have been saved.
+	unknown bool
 }
+
+// lostAtCommit tells the failure whose outcome deskctl reports unknown.
+func lostAtCommit(text string) bool { return strings.Contains(text, "while committing") }
 
 // Outage phases: PostgreSQL is up, stopped, starting (StartServer has not
 // returned yet) and up again.
@@ -625,6 +631,9 @@ func pgOutage(d *pgTwoServers, link string) {
 			var tk app.TicketView
 			a.ok = json.Unmarshal([]byte(p.stdout), &tk) == nil
 			a.number = tk.Number
+		case p.code == ExitBusy && strings.Contains(p.stderr, pgAddr) && lostAtCommit(p.stderr) &&
+			hintSays(p.stderr, "may or may not have been saved"):
+			a.unknown = true
 		case p.code != ExitBusy || !strings.Contains(p.stderr, pgAddr) || !hintSays(p.stderr, "retry"):
 			a.unexpected = p.String()
 		}
@@ -659,6 +668,8 @@ func pgOutage(d *pgTwoServers, link string) {
 		case resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" ||
 			r.Error == nil || r.Error.Kind != "busy" || !strings.Contains(r.Error.Message, pgAddr):
 			a.unexpected = fmt.Sprintf("status %d, Retry-After %q, %+v", resp.StatusCode, resp.Header.Get("Retry-After"), r.Error)
+		default:
+			a.unknown = lostAtCommit(r.Error.Message)
 		}
 		record(a)
 		time.Sleep(50 * time.Millisecond)
@@ -744,13 +755,17 @@ func pgOutage(d *pgTwoServers, link string) {
 	wg.Wait()
 
 	created := map[string]int{}
-	count := map[[2]int32]int{} // {started, ok}
+	unknown := map[string]bool{} // lost at commit: may be stored, whole, or not at all
+	count := map[[2]int32]int{}  // {started, ok}
 	for _, a := range attempts {
 		if a.unexpected != "" {
 			t.Errorf("create %q on server %d failed unexpectedly: %s", a.subject, a.server, a.unexpected)
 		}
 		if a.ok {
 			created[a.subject] = a.number
+		}
+		if a.unknown {
+			unknown[a.subject] = true
 		}
 		if a.ok && a.started == phaseDown && a.finished == phaseDown {
 			t.Errorf("create %q on server %d succeeded while PostgreSQL was down", a.subject, a.server)
@@ -771,9 +786,15 @@ func pgOutage(d *pgTwoServers, link string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkNumbering(t, after, len(before)+len(created))
+	storedUnknown := 0
 	for _, tk := range after {
-		if !strings.HasPrefix(tk.Subject, "outage ") {
+		if unknown[tk.Subject] {
+			storedUnknown++
+		}
+	}
+	checkNumbering(t, after, len(before)+len(created)+storedUnknown)
+	for _, tk := range after {
+		if !strings.HasPrefix(tk.Subject, "outage ") || unknown[tk.Subject] {
 			continue
 		}
 		if n, ok := created[tk.Subject]; !ok || n != tk.Number {
