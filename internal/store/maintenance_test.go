@@ -146,14 +146,21 @@ func TestDamageIsUnusable(t *testing.T) {
 	if errs.KindOf(err) != errs.Unusable || !strings.Contains(err.Error(), "bucket groups is missing") {
 		t.Fatalf("opening without the groups bucket: %v", err)
 	}
-	db, err = Open(Options{Path: path, ReadOnly: true, LockTimeout: time.Second, Damaged: true})
+	checkFindsMissing(t, path, "groups")
+}
+
+// checkFindsMissing opens the database at path as db check does and wants
+// its first finding to be the missing bucket.
+func checkFindsMissing(t *testing.T, path, bucket string) {
+	t.Helper()
+	db, err := Open(Options{Path: path, ReadOnly: true, LockTimeout: time.Second, Damaged: true})
 	if err != nil {
 		t.Fatalf("opening for db check: %v", err)
 	}
 	defer db.Close()
 	mustView(t, db, func(tx *Tx) error {
 		ps := tx.Check()
-		if len(ps) == 0 || ps[0].Detail != "bucket groups is missing" {
+		if len(ps) == 0 || ps[0].Detail != "bucket "+bucket+" is missing" {
 			t.Errorf("check: %+v", ps)
 		}
 		return nil

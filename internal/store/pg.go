@@ -124,6 +124,9 @@ func pgError(name string, err error) error {
 		case strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03":
 			return errs.Wrap(errs.Busy, err, "lost the connection to PostgreSQL at %s", name).
 				WithHint("nothing of this command was saved; retry when the server is back")
+		case pe.Code == undefinedTable:
+			return errs.Unusablef("database %s is damaged: %s", name, pe.Message).
+				WithHint("run `deskctl db check` to list every problem, then restore it from your PostgreSQL backups")
 		case pe.Code == "40001" || pe.Code == "40P01":
 			return errs.Wrap(errs.Busy, err, "PostgreSQL at %s aborted the transaction to resolve a conflict", name).
 				WithHint("nothing of this command was saved; retry it")
@@ -190,7 +193,18 @@ func openPG(o Options) (*DB, error) {
 	case version < SchemaVersion && o.NoMigrate:
 		return nil, errs.Unusablef("database %s has schema version %d and needs a migration first", name, version).
 			WithHint("run any deskctl command that is not a completion, e.g. deskctl db check")
+	case version == SchemaVersion && !o.Damaged:
+		// Every table of this schema exists unless the database was
+		// damaged by hand; a statement on a missing table then fails as
+		// damage (pgError), so the catalog is not asked on every open.
+		s.tables = map[string]bool{}
+		for _, b := range allBuckets {
+			s.tables[string(b)] = true
+		}
 	case version < SchemaVersion:
+		if err := s.loadTables(); err != nil {
+			return nil, err
+		}
 		err := db.updatePG(false, func(tx *pgTx) error {
 			// Another server may have migrated while this one waited.
 			v, err := readVersion(tx)
@@ -208,6 +222,11 @@ func openPG(o Options) (*DB, error) {
 	}
 	if from, ok := meta[string(copyMarker)]; ok && !o.Damaged {
 		return nil, incompleteCopy(name, from)
+	}
+	if s.tables == nil {
+		if err := s.loadTables(); err != nil {
+			return nil, err
+		}
 	}
 	if !o.Damaged {
 		var missing []string
@@ -268,32 +287,17 @@ func (s *pgStore) migrate(tx *pgTx, from uint64) error {
 	return createViews(tx)
 }
 
-// probe reads, in one round trip, which deskctl tables exist and the meta
-// bucket (schema version, copy marker); meta is nil when there is no
-// deskctl database.
+// probe reads the meta bucket (schema version, copy marker) in one round
+// trip; meta is nil when there is no deskctl database. It does not list
+// the tables: on a fresh server connection a catalog query costs more than
+// the rest of a typical read, so the list is read only when it matters
+// (see openPG).
 func (s *pgStore) probe() (map[string][]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var b pgx.Batch
-	b.Queue(`SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'deskctl\_kv\_%'`)
-	b.Queue(`SELECT k, v FROM ` + pgTable(string(bucketMeta)))
-	res := s.pool.SendBatch(ctx, &b)
-	defer res.Close()
-	rows, err := res.Query()
-	if err != nil {
-		return nil, pgError(s.name, err)
-	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, pgError(s.name, err)
-	}
-	s.tables = map[string]bool{}
-	for _, n := range names {
-		s.tables[strings.TrimPrefix(n, "deskctl_kv_")] = true
-	}
-	rows, err = res.Query()
+	meta := map[string][]byte{}
+	rows, err := s.pool.Query(ctx, `SELECT k, v FROM `+pgTable(string(bucketMeta)))
 	if err == nil {
-		meta := map[string][]byte{}
 		for rows.Next() {
 			var k, v []byte
 			if err = rows.Scan(&k, &v); err != nil {
@@ -305,15 +309,19 @@ func (s *pgStore) probe() (map[string][]byte, error) {
 		if err == nil {
 			err = rows.Err()
 		}
-		if err == nil {
-			return meta, nil
-		}
 	}
-	if !s.tables[string(bucketMeta)] {
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+		return meta, nil
+	case errors.As(err, &pe) && pe.Code == undefinedTable:
 		return nil, nil
 	}
 	return nil, pgError(s.name, err)
 }
+
+// undefinedTable is PostgreSQL's SQLSTATE for a missing table.
+const undefinedTable = "42P01"
 
 func (s *pgStore) loadTables() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
