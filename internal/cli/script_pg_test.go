@@ -32,22 +32,29 @@ var pgScripts = []string{
 
 func TestScriptsPostgres(t *testing.T) {
 	pgtest.Server(t)
-	dir := filepath.Join("..", "..", "testdata", "script")
+	testscript.Run(t, pgScriptParams(pgScripts, pgtest.NewDatabaseURL))
+}
+
+// pgScriptParams runs the named scripts, each on a PostgreSQL database of
+// its own that database() makes (drop removes it, when not nil).
+func pgScriptParams(names []string, database func() (url string, drop func(), err error)) testscript.Params {
 	var files []string
-	for _, name := range pgScripts {
-		files = append(files, filepath.Join(dir, name+".txtar"))
+	for _, name := range names {
+		files = append(files, filepath.Join("..", "..", "testdata", "script", name+".txtar"))
 	}
-	testscript.Run(t, testscript.Params{
+	return testscript.Params{
 		Files: files,
 		Setup: func(env *testscript.Env) error {
 			if err := setupScript(env); err != nil {
 				return err
 			}
-			url, drop, err := pgtest.NewDatabaseURL()
+			url, drop, err := database()
 			if err != nil {
 				return err
 			}
-			env.Defer(drop)
+			if drop != nil {
+				env.Defer(drop)
+			}
 			env.Setenv("DESKCTL_DB", url)
 			// Scripts name the database in expected output as $WORK/desk.db;
 			// DBNAME lets a script that prints it work on both.
@@ -57,7 +64,7 @@ func TestScriptsPostgres(t *testing.T) {
 		Cmds:               scriptCommands,
 		Condition:          scriptCondition(true),
 		RequireUniqueNames: true,
-	})
+	}
 }
 
 // scriptCondition adds [postgres]: true when the script's database is a
@@ -160,7 +167,7 @@ func (p *pgRaw) Cut(k []byte, seq uint64) error {
 func pgRawEdit(url, bucket string, fn func(rawBucket) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := rawConnect(ctx, url)
 	if err != nil {
 		return err
 	}
@@ -185,7 +192,7 @@ func pgRawEdit(url, bucket string, fn func(rawBucket) error) error {
 func pgContentSum(url string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := rawConnect(ctx, url)
 	if err != nil {
 		return "", err
 	}
@@ -222,4 +229,15 @@ func pgContentSum(url string) (string, error) {
 		h.Write(buf.Bytes())
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// rawConnect connects the scripts' own tools to url without named
+// prepared statements, so they also work through a transaction pooler.
+func rawConnect(ctx context.Context, url string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	return pgx.ConnectConfig(ctx, cfg)
 }

@@ -70,10 +70,17 @@ func Server(t testing.TB) *Cluster {
 // be had for the reason err gives.
 func unavailable(t testing.TB, err error) {
 	t.Helper()
+	unavailableTool(t, "postgresql", fmt.Sprintf("%v (or set %s)", err, EnvURL))
+}
+
+// unavailableTool skips t, or fails it under CI=true, because the Debian
+// package pkg is not installed (why says what is missing).
+func unavailableTool(t testing.TB, pkg, why string) {
+	t.Helper()
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("PostgreSQL is required under CI=true: %v (install it with: apt-get install -y postgresql)", err)
+		t.Fatalf("%s is required under CI=true: %s (install it with: apt-get install -y %s)", pkg, why, pkg)
 	}
-	t.Skipf("PostgreSQL tests skipped: %v (install the postgresql package or set %s)", err, EnvURL)
+	t.Skipf("tests that need %s skipped: %s (install the %s package)", pkg, why, pkg)
 }
 
 // NewDatabase returns the URL of an empty database of the caller's own: a
