@@ -378,16 +378,14 @@ func (tx *Tx) matching(q TicketQuery) ticketSet {
 	return tx.narrowed(q, tx.ofResources(q, q.resources))
 }
 
-// narrowed is set cut down to q's requester and assignee.
+// narrowed is set cut down to q's requester. The sets of ofResources are
+// already cut down to q's assignee, so no second walk of the assignee's
+// range is needed for them.
 func (tx *Tx) narrowed(q TicketQuery, set ticketSet) ticketSet {
-	all := intersection{set}
-	if q.Requester != "" {
-		all = append(all, tx.indexRange(idxRequester, q.Requester))
+	if q.Requester == "" {
+		return set
 	}
-	if q.Assignee != "" {
-		all = append(all, tx.indexRange(idxAssignee, q.Assignee))
-	}
-	return all
+	return intersection{set, tx.indexRange(idxRequester, q.Requester)}
 }
 
 // inScope is the set of ticket numbers in scope that match q (withResources
@@ -407,6 +405,9 @@ func (tx *Tx) inScope(scope TicketScope, q TicketQuery) ticketSet {
 			own = append(own, tx.ofResources(q, q.resources))
 		case q.State != "":
 			own = append(own, tx.indexRange(idxState, q.State))
+		}
+		if q.Assignee != "" && q.Resource == "" {
+			own = append(own, tx.indexRange(idxAssignee, q.Assignee))
 		}
 		seen = append(seen, own)
 	}
