@@ -414,14 +414,31 @@ func setDiff(a, b []string) []string {
 	return out
 }
 
-// accessDiff compares every user's effective rights before and after.
-func accessDiff(before, after policy.State) ([]AccessChange, error) {
+// accessDiff compares the effective rights before and after of every user,
+// or, when only is not nil, of the users it names (the others' are the
+// same on both sides).
+func accessDiff(before, after policy.State, only map[string]bool) ([]AccessChange, error) {
 	eb, ea := access.New(policy.StateToMemory(before)), access.New(policy.StateToMemory(after))
-	mb, err := eb.Matrix(nil, nil)
+	matrix := func(e *access.Engine, s policy.State) (access.Matrix, error) {
+		if only == nil {
+			return e.Matrix(nil, nil)
+		}
+		var users []string
+		for _, u := range s.Users {
+			if only[u.Login] {
+				users = append(users, u.Login)
+			}
+		}
+		if len(users) == 0 {
+			return access.Matrix{}, nil // Matrix(nil, …) would mean everyone
+		}
+		return e.Matrix(users, nil)
+	}
+	mb, err := matrix(eb, before)
 	if err != nil {
 		return nil, err
 	}
-	ma, err := ea.Matrix(nil, nil)
+	ma, err := matrix(ea, after)
 	if err != nil {
 		return nil, err
 	}
@@ -441,11 +458,15 @@ func accessDiff(before, after policy.State) ([]AccessChange, error) {
 	wb, wa := ticketWork(eb, before), ticketWork(ea, after)
 	var out []AccessChange
 	users := map[string]bool{}
-	for u := range hb {
-		users[u] = true
+	for _, m := range []map[string]map[string]bool{hb, ha} {
+		for u := range m {
+			users[u] = true
+		}
 	}
-	for u := range ha {
-		users[u] = true
+	for _, m := range []map[string]map[string]work{wb, wa} {
+		for u := range m {
+			users[u] = true
+		}
 	}
 	for _, u := range slices.Sorted(maps.Keys(users)) {
 		for _, r := range ma.Rights {
@@ -558,9 +579,13 @@ func (s *Service) PlanPolicy(src PolicySource, prune bool) (Plan, []policy.Findi
 }
 
 func makePlan(tx *store.Tx, db, t policy.State) (Plan, error) {
-	plan := Plan{Changes: diffStates(db, t)}
-	kept := plan.Changes[:0]
-	for _, ch := range plan.Changes {
+	changes := diffStates(db, t)
+	access, err := planAccess(changes, db, t)
+	if err != nil {
+		return Plan{}, err
+	}
+	plan := Plan{Changes: []Change{}, Access: access}
+	for _, ch := range changes {
 		if ch.Op == "remove" && strings.HasPrefix(ch.Subject, "user:") {
 			login := strings.TrimPrefix(ch.Subject, "user:")
 			if reason := userReferences(tx, login); reason != "" {
@@ -570,18 +595,110 @@ func makePlan(tx *store.Tx, db, t policy.State) (Plan, error) {
 				ch = Change{"disable", ch.Subject, "kept and disabled: " + reason}
 			}
 		}
-		kept = append(kept, ch)
+		plan.Changes = append(plan.Changes, ch)
 	}
-	plan.Changes = kept
-	if plan.Changes == nil {
-		plan.Changes = []Change{}
+	return plan, nil
+}
+
+// planAccess is the access diff between db and t, whose changes diffStates
+// found. It compares every field access depends on, so states without a
+// change grant the same access, and the two matrices of every user and
+// right (most of the time of a plan that finds no drift) are not built.
+func planAccess(changes []Change, db, t policy.State) ([]AccessChange, error) {
+	if len(changes) == 0 {
+		return []AccessChange{}, nil
 	}
-	var err error
-	plan.Access, err = accessDiff(db, t)
-	if plan.Access == nil {
-		plan.Access = []AccessChange{}
+	out, err := accessDiff(db, t, affectedUsers(changes, db, t))
+	if out == nil {
+		out = []AccessChange{}
 	}
-	return plan, err
+	return out, err
+}
+
+// affectedUsers is who may hold other rights, or work other resources'
+// tickets, after changes between before and after: nil means everyone. It
+// errs on the side of more users: a changed user is affected; a changed
+// group (its members, or its grants) affects every user under it on either
+// side; a changed resource affects the members of every resource of its
+// tree on either side; a changed action, setting or the group everyone
+// affects everyone.
+func affectedUsers(changes []Change, before, after policy.State) map[string]bool {
+	out := map[string]bool{}
+	for _, ch := range changes {
+		kind, name, _ := strings.Cut(ch.Subject, ":")
+		switch {
+		case kind == string(helpdesk.KindUser):
+			out[name] = true
+		case kind == string(helpdesk.KindGroup) && name != helpdesk.Everyone:
+			for _, s := range []policy.State{before, after} {
+				if !usersUnderGroup(s, name, out) {
+					return nil
+				}
+			}
+		case kind == string(helpdesk.KindResource):
+			for _, s := range []policy.State{before, after} {
+				membersOfTree(s, name, out)
+			}
+		default:
+			return nil
+		}
+	}
+	return out
+}
+
+// usersUnderGroup adds the users under group g in s to out; false when
+// everyone is among them.
+func usersUnderGroup(s policy.State, g string, out map[string]bool) bool {
+	members := make(map[string][]helpdesk.Subject, len(s.Groups))
+	for _, gr := range s.Groups {
+		members[gr.Name] = gr.Members
+	}
+	seen := map[string]bool{}
+	next := []string{g}
+	for len(next) > 0 {
+		name := next[len(next)-1]
+		next = next[:len(next)-1]
+		if name == helpdesk.Everyone {
+			return false
+		}
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		for _, m := range members[name] {
+			if m.Kind == helpdesk.KindGroup {
+				next = append(next, m.Name)
+			} else {
+				out[m.Name] = true
+			}
+		}
+	}
+	return true
+}
+
+// membersOfTree adds to out the members of every resource in s under the
+// topmost ancestor of resource r.
+func membersOfTree(s policy.State, r string, out map[string]bool) {
+	parent := make(map[string]string, len(s.Resources))
+	for _, res := range s.Resources {
+		parent[res.Name] = res.Parent
+	}
+	root := func(name string) string {
+		seen := map[string]bool{}
+		for parent[name] != "" && !seen[name] {
+			seen[name] = true
+			name = parent[name]
+		}
+		return name
+	}
+	top := root(r)
+	for _, res := range s.Resources {
+		if root(res.Name) == top {
+			for _, m := range res.Members {
+				out[m.Login] = true
+			}
+		}
+	}
 }
 
 // ApplyPolicy makes the database match the policy in one transaction.
