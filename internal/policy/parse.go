@@ -683,16 +683,21 @@ func (d *decoder) resource(n *yaml.Node) {
 }
 
 // mappings reads key's value as a list of mappings, handing each to read.
-// A value that is not a list marks key bad with listMsg; an item that is
-// not a mapping is a finding with itemMsg and is left out.
+// A value that is not a list is a finding with listMsg (and marks key bad
+// in o, when there is an o); an item that is not a mapping is a finding
+// with itemMsg and is left out.
 func (d *decoder) mappings(o *Origin, key string, n *yaml.Node, listMsg, itemMsg string, read func(*yaml.Node)) {
 	v := d.resolve(n)
-	o.set(key, d.pos(v))
+	if o != nil {
+		o.set(key, d.pos(v))
+	}
 	if isNull(v) {
 		return
 	}
 	if v.Kind != yaml.SequenceNode {
-		o.markBad(key)
+		if o != nil {
+			o.markBad(key)
+		}
 		d.fs.add(d.pos(v), CodeType, "%s, not %s", listMsg, describe(v))
 		return
 	}

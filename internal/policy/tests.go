@@ -474,28 +474,12 @@ func (d *testsDecoder) number(o *Origin, n *yaml.Node) int {
 }
 
 func (d *testsDecoder) tests(n *yaml.Node) {
-	n = d.resolve(n)
-	if isNull(n) {
-		return
-	}
-	if n.Kind != yaml.SequenceNode {
-		d.fs.add(d.pos(n), CodeType, "tests must be a list of entries (\"- can: {user: bob, right: close}\"), not %s", describe(n))
-		return
-	}
-	for _, item := range n.Content {
-		if d.exhausted {
-			return
-		}
-		item = d.resolve(item)
-		if item.Kind != yaml.MappingNode {
-			d.fs.add(d.pos(item), CodeType, "each test is a mapping with one of the keys %s; found %s",
-				joinAssertions(), describe(item))
-			continue
-		}
-		if t, ok := d.test(item); ok {
-			d.suite.Tests = append(d.suite.Tests, t)
-		}
-	}
+	d.mappings(nil, "tests", n, `tests must be a list of entries ("- can: {user: bob, right: close}")`,
+		"each test is a mapping with one of the keys "+joinAssertions(), func(item *yaml.Node) {
+			if t, ok := d.test(item); ok {
+				d.suite.Tests = append(d.suite.Tests, t)
+			}
+		})
 }
 
 func joinAssertions() string {
