@@ -41,6 +41,7 @@ import (
 type config struct {
 	dir, deskctl, devgen, opa, before string
 	postgres                          string
+	pooled                            string
 	compare                           bool
 	runs, tickets                     int
 	importToo, goBench, list          bool
@@ -61,6 +62,7 @@ func main() {
 	flag.BoolVar(&c.startup, "startup", false, "time only start-up: the floor, a minimal Go binary, access can/explain and OPA's eval (with -before, its version and can too)")
 	flag.StringVar(&c.before, "before", "", "another deskctl binary (an earlier build) timed beside -deskctl for every `ticket list` (or completion), in the same rounds")
 	flag.StringVar(&c.postgres, "postgres", "", "a PostgreSQL database URL: copy the benchmark database there (db copy, timed) and time each command on it beside the file, in the same rounds")
+	flag.StringVar(&c.pooled, "pooled", "", "with -postgres: the same database through a connection pooler (e.g. PgBouncer in transaction mode); time each PostgreSQL command through it too, in the same rounds")
 	flag.BoolVar(&c.compare, "compare", false, "with -postgres: copy the benchmark database there and back, and compare audit heads, policy exports and 1 000 sampled access can answers (no timings)")
 	pick := flag.String("pick-list-users", "", "print the users and filters for `ticket list` picked from this database as JSON, and exit")
 	flag.Parse()
@@ -163,6 +165,9 @@ func run(c config, out io.Writer) error {
 		if _, err := once(c.devgen, env, "-tests", tests, "-opa-dir", opaDir); err != nil {
 			return err
 		}
+	}
+	if c.pooled != "" && c.postgres == "" {
+		return fmt.Errorf("-pooled needs -postgres URL (the same database, reached directly)")
 	}
 	if c.compare {
 		if c.postgres == "" {
@@ -694,7 +699,7 @@ func copyToPostgres(c config, env []string, db string) (sample, error) {
 }
 
 // postgresTwins repeats the commands that read or write the database on
-// the -postgres database.
+// the -postgres database, and through the -pooled URL when there is one.
 func postgresTwins(c config, cmds []command) []command {
 	var out []command
 	for _, cmd := range cmds {
@@ -706,6 +711,12 @@ func postgresTwins(c config, cmds []command) []command {
 		twin.name = cmd.name + " [postgres]"
 		twin.env = []string{"DESKCTL_DB=" + c.postgres}
 		out = append(out, twin)
+		if c.pooled != "" {
+			pooled := cmd
+			pooled.name = cmd.name + " [postgres, pooled]"
+			pooled.env = []string{"DESKCTL_DB=" + c.pooled}
+			out = append(out, pooled)
+		}
 	}
 	return out
 }
