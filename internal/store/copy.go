@@ -44,7 +44,7 @@ func Copy(from, to string, timeout time.Duration, progress CopyProgress) (CopyRe
 	if from == to {
 		return res, errs.Usagef("--from and --to name the same database").WithHint("copy to a new file or an empty PostgreSQL database")
 	}
-	src, err := Open(Options{Path: from, ReadOnly: true, LockTimeout: timeout})
+	src, err := Open(Options{Path: from, ReadOnly: true, LockTimeout: timeout, AllTables: true})
 	if err != nil {
 		return res, err
 	}

@@ -81,6 +81,9 @@ func (tx *Tx) Check() []Problem {
 			add("schema", "bucket %s is missing", b)
 		}
 	}
+	if p, ok := tx.kv.(*pgTx); ok && !p.store.sequences {
+		add("schema", "table %s is missing", pgSequences)
+	}
 	if len(ps) > 0 {
 		return ps
 	}

@@ -31,6 +31,12 @@ type Options struct {
 	// NoMigrate refuses a file of an older schema instead of migrating it,
 	// for readers that must never write (shell completion).
 	NoMigrate bool
+	// AllTables makes PostgreSQL list its tables on opening and refuse a
+	// database missing one, as a file refuses a missing bucket; otherwise
+	// a missing table is reported when a statement meets it. The source of
+	// a copy asks for it, so a damaged source is refused before anything
+	// is written.
+	AllTables bool
 }
 
 // DB is an open database. Open one per command (or per HTTP request) and

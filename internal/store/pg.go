@@ -65,8 +65,11 @@ var pgPools sync.Map // url → *pgxpool.Pool
 type pgStore struct {
 	pool *pgxpool.Pool
 	name string // describePG of the URL
-	// tables holds the buckets present when the database was opened.
-	tables map[string]bool
+	// tables holds the buckets present when the database was opened;
+	// sequences is whether deskctl_sequences was there too (known when
+	// the tables were listed).
+	tables    map[string]bool
+	sequences bool
 }
 
 func pgPool(url string) (*pgxpool.Pool, string, error) {
@@ -193,11 +196,11 @@ func openPG(o Options) (*DB, error) {
 	case version < SchemaVersion && o.NoMigrate:
 		return nil, errs.Unusablef("database %s has schema version %d and needs a migration first", name, version).
 			WithHint("run any deskctl command that is not a completion, e.g. deskctl db check")
-	case version == SchemaVersion && !o.Damaged:
+	case version == SchemaVersion && !o.Damaged && !o.AllTables:
 		// Every table of this schema exists unless the database was
 		// damaged by hand; a statement on a missing table then fails as
 		// damage (pgError), so the catalog is not asked on every open.
-		s.tables = map[string]bool{}
+		s.tables, s.sequences = map[string]bool{}, true
 		for _, b := range allBuckets {
 			s.tables[string(b)] = true
 		}
@@ -235,8 +238,15 @@ func openPG(o Options) (*DB, error) {
 				missing = append(missing, string(b))
 			}
 		}
-		if len(missing) > 0 {
-			return nil, errs.Unusablef("database %s is damaged: table %s is missing", name, pgTable(missing[0])).
+		var table string
+		switch {
+		case len(missing) > 0:
+			table = pgTable(missing[0])
+		case !s.sequences:
+			table = pgSequences
+		}
+		if table != "" {
+			return nil, errs.Unusablef("database %s is damaged: table %s is missing", name, table).
 				WithHint("run `deskctl db check` to list every problem, then restore it from your PostgreSQL backups")
 		}
 	}
@@ -326,7 +336,7 @@ const undefinedTable = "42P01"
 func (s *pgStore) loadTables() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'deskctl\_kv\_%'`)
+	rows, err := s.pool.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'deskctl\_%'`)
 	if err != nil {
 		return pgError(s.name, err)
 	}
@@ -334,9 +344,12 @@ func (s *pgStore) loadTables() error {
 	if err != nil {
 		return pgError(s.name, err)
 	}
-	s.tables = map[string]bool{}
+	s.tables, s.sequences = map[string]bool{}, false
 	for _, n := range names {
-		s.tables[strings.TrimPrefix(n, "deskctl_kv_")] = true
+		if b, ok := strings.CutPrefix(n, "deskctl_kv_"); ok {
+			s.tables[b] = true
+		}
+		s.sequences = s.sequences || n == pgSequences
 	}
 	return nil
 }
@@ -415,6 +428,9 @@ func (db *DB) runPG(opts pgx.TxOptions, write bool, fn func(*pgTx) error) error 
 }
 
 func pgTable(bucket string) string { return "deskctl_kv_" + bucket }
+
+// pgSequences holds every bucket's sequence (NextSequence).
+const pgSequences = "deskctl_sequences"
 
 // pgTx is one PostgreSQL transaction seen as the key/value layer. Writes are
 // held in memory and sent together before the next read that could see
