@@ -9,6 +9,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"sync"
 	"testing"
@@ -24,8 +25,9 @@ func TestPostgresThroughPgBouncer(t *testing.T) {
 	const writers, perWriter = 8, 6
 	c := pgtest.Server(t)
 	b := pgtest.StartBouncer(t, c)
-	c.CreateDatabase(t, "bounced")
-	db := b.URL("bounced")
+	name := bouncedName("writers")
+	c.CreateDatabase(t, name)
+	db := b.URL(name)
 	mustDeskctlProcess(t, db, "init", "--admin", "alice", "--email", "alice@example.com")
 	mustDeskctlProcess(t, db, "--as", "alice", "user", "add", "bob", "--email", "bob@example.com")
 
@@ -103,9 +105,15 @@ func TestScriptsThroughPgBouncer(t *testing.T) {
 	b := pgtest.StartBouncer(t, c)
 	urls := make(chan string, len(bouncedScripts))
 	for i := range bouncedScripts {
-		db := fmt.Sprintf("bounced_script_%d", i)
+		db := bouncedName(fmt.Sprintf("script_%d", i))
 		c.CreateDatabase(t, db)
 		urls <- b.URL(db)
 	}
 	testscript.Run(t, pgScriptParams(bouncedScripts, func() (string, func(), error) { return <-urls, nil, nil }))
+}
+
+// bouncedName is a database name of this test process's own, so runs
+// sharing one server (DESKCTL_TEST_POSTGRES) never meet.
+func bouncedName(what string) string {
+	return fmt.Sprintf("deskctl_bounced_%d_%s", os.Getpid(), what)
 }

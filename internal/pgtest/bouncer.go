@@ -54,9 +54,26 @@ func StartBouncer(t testing.TB, c *Cluster) *Bouncer {
 		server += " password=" + pw
 	}
 	b := &Bouncer{Host: "127.0.0.1", ServerConns: 3}
-	if b.Port, err = freePort(); err != nil {
-		t.Fatal(err)
+	// The port is free when picked but may be taken before PgBouncer
+	// binds it: then it exits, and another port is tried.
+	for attempt := 0; ; attempt++ {
+		if b.Port, err = freePort(); err != nil {
+			t.Fatal(err)
+		}
+		err = b.start(t, bin, dir, server)
+		if err == nil {
+			return b
+		}
+		if attempt == 3 {
+			t.Fatal(err)
+		}
 	}
+}
+
+// start runs PgBouncer in the foreground on b.Port until t's cleanup; it
+// returns once PgBouncer says it listens there, or why it did not.
+func (b *Bouncer) start(t testing.TB, bin, dir, server string) error {
+	logFile := filepath.Join(dir, fmt.Sprintf("log-%d", b.Port))
 	conf := strings.Join([]string{
 		"[databases]",
 		"* = " + server,
@@ -68,36 +85,46 @@ func StartBouncer(t testing.TB, c *Cluster) *Bouncer {
 		"pool_mode = transaction",
 		"default_pool_size = " + strconv.Itoa(b.ServerConns),
 		"max_client_conn = 200",
-		"logfile = " + filepath.Join(dir, "log"),
-		"pidfile = " + filepath.Join(dir, "pid"),
+		"logfile = " + logFile,
 	}, "\n") + "\n"
 	ini := filepath.Join(dir, "pgbouncer.ini")
 	if err := os.WriteFile(ini, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	// -d: it runs on in the background and writes its pid file; the
-	// server refuses to run as root, so it runs as postgres then.
-	if out, err := c.command(bin, "-d", ini).CombinedOutput(); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		t.Fatalf("start pgbouncer: %v: %s\n%s", err, out, log)
+	cmd := exec.Command(bin, ini)
+	// It refuses to run as root: run it as the server's user then. It
+	// dies with the test process, even one killed by a timeout.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if cred, err := serverCredential(); err != nil {
+		return err
+	} else if cred != nil {
+		cmd.SysProcAttr.Credential = cred
 	}
-	t.Cleanup(func() {
-		if raw, err := os.ReadFile(filepath.Join(dir, "pid")); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil {
-				_ = syscall.Kill(pid, syscall.SIGTERM)
-			}
-		}
-	})
-	addr := net.JoinHostPort(b.Host, strconv.Itoa(b.Port))
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start pgbouncer: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+	want := fmt.Sprintf("listening on %s", net.JoinHostPort(b.Host, strconv.Itoa(b.Port)))
 	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
-		conn, err := net.Dial("tcp", addr)
-		if err == nil {
-			conn.Close()
-			return b
+		log, _ := os.ReadFile(logFile)
+		select {
+		case err := <-exited:
+			exited <- err
+			return fmt.Errorf("pgbouncer exited (%v):\n%s", err, log)
+		default:
+		}
+		if strings.Contains(string(log), want) {
+			t.Cleanup(stop)
+			return nil
 		}
 		if time.Since(start) > 10*time.Second {
-			log, _ := os.ReadFile(filepath.Join(dir, "log"))
-			t.Fatalf("pgbouncer did not listen on %s: %v\n%s", addr, err, log)
+			stop()
+			return fmt.Errorf("pgbouncer did not listen on port %d:\n%s", b.Port, log)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -293,19 +294,29 @@ func initdb(c *Cluster) (string, error) {
 	return dir, nil
 }
 
-// giveToServer hands dir to the postgres OS user when tests run as root,
-// since the server refuses to run as root.
-func giveToServer(dir string) error {
+// serverCredential is the postgres OS user's when tests run as root (the
+// servers refuse root), nil otherwise.
+func serverCredential() (*syscall.Credential, error) {
 	if os.Geteuid() != 0 {
-		return nil
+		return nil, nil
 	}
 	u, err := user.Lookup("postgres")
 	if err != nil {
-		return fmt.Errorf("running as root needs the postgres OS user: %v", err)
+		return nil, fmt.Errorf("running as root needs the postgres OS user: %v", err)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	return os.Chown(dir, uid, gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// giveToServer hands dir to the postgres OS user when tests run as root,
+// since the server refuses to run as root.
+func giveToServer(dir string) error {
+	cred, err := serverCredential()
+	if err != nil || cred == nil {
+		return err
+	}
+	return os.Chown(dir, int(cred.Uid), int(cred.Gid))
 }
 
 func (c *Cluster) command(name string, args ...string) *exec.Cmd {

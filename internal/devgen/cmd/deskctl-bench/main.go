@@ -66,6 +66,10 @@ func main() {
 	flag.BoolVar(&c.compare, "compare", false, "with -postgres: copy the benchmark database there and back, and compare audit heads, policy exports and 1 000 sampled access can answers (no timings)")
 	pick := flag.String("pick-list-users", "", "print the users and filters for `ticket list` picked from this database as JSON, and exit")
 	flag.Parse()
+	if c.pooled != "" && (c.postgres == "" || c.compare) {
+		fmt.Fprintln(os.Stderr, "deskctl-bench: -pooled needs -postgres URL (the same database, reached directly) and times commands, so it does not go with -compare")
+		os.Exit(2)
+	}
 	if *pick != "" {
 		users, f, err := devgen.PickListUsers(*pick)
 		if err == nil {
@@ -165,9 +169,6 @@ func run(c config, out io.Writer) error {
 		if _, err := once(c.devgen, env, "-tests", tests, "-opa-dir", opaDir); err != nil {
 			return err
 		}
-	}
-	if c.pooled != "" && c.postgres == "" {
-		return fmt.Errorf("-pooled needs -postgres URL (the same database, reached directly)")
 	}
 	if c.compare {
 		if c.postgres == "" {
