@@ -276,6 +276,7 @@ func (s *Service) ImportTickets(file File, format string, batchSize int, progres
 		say(fmt.Sprintf("writing batch %d/%d", res.Batches+1, batches))
 		_, err := s.write("ticket import", func(c *Ctx) error {
 			first, last, n := 0, 0, 0
+			var tickets []helpdesk.Ticket
 			ids := make([]string, len(batch))
 			for i, rec := range batch {
 				ids[i] = rec.ID
@@ -295,9 +296,7 @@ func (s *Service) ImportTickets(file File, format string, batchSize int, progres
 				}
 				t.Log = []helpdesk.Entry{{Seq: 1, Time: t.Created, Actor: c.Actor.Login, Action: "import", Text: "imported from " + rec.ID,
 					To: t.State, Visibility: helpdesk.VisibleTechnicians, System: true}}
-				if err := c.Tx.PutTicket(t); err != nil {
-					return err
-				}
+				tickets = append(tickets, t)
 				if err := c.Tx.RecordImport(rec.ID, t.Number); err != nil {
 					return err
 				}
@@ -309,6 +308,9 @@ func (s *Service) ImportTickets(file File, format string, batchSize int, progres
 			}
 			if n == 0 {
 				return nil
+			}
+			if err := c.Tx.PutTickets(tickets); err != nil {
+				return err
 			}
 			if res.First == 0 {
 				res.First = first

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"runtime/debug"
 
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/errs"
@@ -48,7 +49,9 @@ JSON fields: records, imported, skipped, batches, first, last.` + exitStatus("2 
 				return errs.Usagef("--batch must be 1 or more, not %d", batch)
 			}
 			report, stop := f.progress()
+			restore := limitImportHeap(batch)
 			r, err := svc.ImportTickets(app.LocalFile(path), fm, batch, report)
+			restore()
 			stop()
 			if err != nil {
 				if r.Imported > 0 {
@@ -64,4 +67,28 @@ JSON fields: records, imported, skipped, batches, first, last.` + exitStatus("2 
 	cmd.Flags().StringVar(&format, "format", "", "jsonl or csv (default: from the file name)")
 	cmd.Flags().IntVar(&batch, "batch", app.ImportBatch, "tickets per write transaction")
 	return cmd
+}
+
+// limitImportHeap sets a soft limit on this process's Go memory while an
+// import of batch tickets per transaction runs, unless GOMEMLIMIT sets one.
+// Each write transaction holds the index pages it changes, about 20 KB per
+// ticket on a file of a million tickets, and the collector would otherwise
+// let the heap grow to twice that before collecting; near the limit it
+// collects sooner instead. The limit is soft: a batch that needs more gets
+// it, at the cost of more frequent collection (docs/benchmarks.md,
+// "Import memory").
+func limitImportHeap(batch int) (restore func()) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	prev := debug.SetMemoryLimit(importHeapLimit(batch))
+	return func() { debug.SetMemoryLimit(prev) }
+}
+
+// importHeapLimit is the soft memory limit for an import of batch tickets
+// per transaction: 24 MiB for the program and the check's leftovers, and
+// 24 KiB per ticket of a batch.
+func importHeapLimit(batch int) int64 {
+	const most = 1 << 30 // tickets per batch counted; beyond, no limit to speak of
+	return 24<<20 + int64(min(max(batch, 0), most))*(24<<10)
 }
