@@ -7,6 +7,7 @@ import (
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/output"
+	"github.com/deskctl/deskctl/internal/store"
 	"github.com/spf13/cobra"
 )
 
@@ -49,7 +50,12 @@ JSON fields: records, imported, skipped, batches, first, last.` + exitStatus("2 
 				return errs.Usagef("--batch must be 1 or more, not %d", batch)
 			}
 			report, stop := f.progress()
-			restore := limitImportHeap(batch)
+			restore := func() {}
+			if c, _ := f.Config(); c != nil && c.Server == "" && !store.IsURL(c.DB) {
+				// The cap is sized for the file's write transactions;
+				// PostgreSQL holds and sends writes differently.
+				restore = limitImportHeap(batch)
+			}
 			r, err := svc.ImportTickets(app.LocalFile(path), fm, batch, report)
 			restore()
 			stop()
