@@ -224,9 +224,7 @@ func editState(rng *rand.Rand, s *policy.State) {
 
 func cloneState(s policy.State) policy.State {
 	c := policy.State{Grants: map[helpdesk.Subject][]string{}, Settings: map[string]string{}}
-	for _, u := range s.Users {
-		c.Users = append(c.Users, u)
-	}
+	c.Users = append(c.Users, s.Users...)
 	for _, g := range s.Groups {
 		g.Members = slices.Clone(g.Members)
 		c.Groups = append(c.Groups, g)

@@ -103,8 +103,9 @@ func (b *Bouncer) start(t testing.TB, bin, dir, server string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start pgbouncer: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	var waitErr error
+	exited := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	stop := func() {
 		_ = cmd.Process.Kill()
 		<-exited
@@ -113,9 +114,8 @@ func (b *Bouncer) start(t testing.TB, bin, dir, server string) error {
 	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
 		log, _ := os.ReadFile(logFile)
 		select {
-		case err := <-exited:
-			exited <- err
-			return fmt.Errorf("pgbouncer exited (%v):\n%s", err, log)
+		case <-exited:
+			return fmt.Errorf("pgbouncer exited (%v):\n%s", waitErr, log)
 		default:
 		}
 		if strings.Contains(string(log), want) {
