@@ -76,7 +76,7 @@ func (db *DB) Check() ([]Problem, error) {
 // after the other found: bbolt's first, and when it finds anything, only
 // its findings and those of missing buckets.
 func (tx *Tx) Check() []Problem {
-	pages := newPageCheck(tx.btx)
+	pages := startPageCheck(tx.btx)
 	// bbolt's goroutine reads the transaction, which must outlive it.
 	defer pages.wait()
 	var schema problemList
@@ -122,6 +122,9 @@ type pageCheck struct {
 	// not be reported then, so their check may end early.
 	stop atomic.Bool
 }
+
+// startPageCheck is newPageCheck; tests stand in for bbolt's check.
+var startPageCheck = newPageCheck
 
 // newPageCheck starts bbolt's check of btx (none on PostgreSQL).
 func newPageCheck(btx *bolt.Tx) *pageCheck {
@@ -284,14 +287,11 @@ func (tx *Tx) checkRecords(stop *atomic.Bool) problemList {
 		}
 	}
 	var rec checkedTicket
-	_ = tx.bucket(bucketTickets).ForEach(func(k, v []byte) error {
-		if stop.Load() {
-			return errCheckStopped
-		}
+	for k, v := range tx.walkAhead(tx.bucket(bucketTickets), stop) {
 		t, err := decodeCheckedTicket(v, &rec)
 		if err != nil {
 			add("tickets", "ticket %d cannot be decoded: %v", fromBE64(k), err)
-			return nil
+			continue
 		}
 		if uint64(t.Number) != fromBE64(k) {
 			add("tickets", "ticket stored under %d says it is #%d", fromBE64(k), t.Number)
@@ -304,8 +304,7 @@ func (tx *Tx) checkRecords(stop *atomic.Bool) problemList {
 		}
 		wantTicketIdx.add(t)
 		checkTicketValues(k, t, addValue)
-		return nil
-	})
+	}
 	if stop.Load() {
 		return ps
 	}
