@@ -53,12 +53,8 @@ func guard(path string, fn func() error) (err error) {
 // damaged file. A fault at an address outside the nil page can only be the
 // mapped file (deskctl has no unsafe code of its own); a nil dereference is
 // a bug wherever it happens. Other panics count when the function that
-// raised them is bbolt's; a panic raised again from another goroutine counts
-// when it counted there.
+// raised them is bbolt's.
 func fromDamage(r any) bool {
-	if f, ok := r.(forwardedPanic); ok {
-		return f.damage
-	}
 	if _, ok := r.(interface{ Addr() uintptr }); ok {
 		return true
 	}

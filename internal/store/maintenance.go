@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,10 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/deskctl/deskctl/internal/errs"
 	"github.com/deskctl/deskctl/internal/helpdesk"
@@ -68,115 +64,26 @@ func (db *DB) Check() ([]Problem, error) {
 // Check verifies bbolt's own page structure and deskctl's invariants:
 // references resolve, every index matches the records it indexes, and the
 // audit chain is intact. It needs only a read transaction.
-//
-// bbolt's check runs on a goroutine of its own (bbolt's Tx.Check starts
-// one over the transaction), and deskctl's checks of the records run on
-// this one meanwhile: both only read the transaction, and on two cores
-// neither waits for the other. The findings are what running them one
-// after the other found: bbolt's first, and when it finds anything, only
-// its findings and those of missing buckets.
 func (tx *Tx) Check() []Problem {
-	pages := startPageCheck(tx.btx)
-	// bbolt's goroutine reads the transaction, which must outlive it.
-	defer pages.wait()
-	var schema problemList
+	var ps []Problem
+	add := func(area, format string, a ...any) {
+		if len(ps) < 1000 {
+			ps = append(ps, Problem{area, fmt.Sprintf(format, a...)})
+		}
+	}
+	if tx.btx != nil {
+		for err := range tx.btx.Check() {
+			add("bbolt", "%v", err)
+		}
+	}
 	for _, b := range allBuckets {
 		if tx.kv.bucket(b) == nil {
-			schema.add("schema", "bucket %s is missing", b)
+			add("schema", "bucket %s is missing", b)
 		}
 	}
-	if len(schema) > 0 {
-		ps := slices.Clone(pages.wait())
-		for _, p := range schema {
-			ps.add(p.Area, "%s", p.Detail)
-		}
+	if len(ps) > 0 {
 		return ps
 	}
-	records := pages.beside(tx.checkRecords)
-	if ps := pages.wait(); len(ps) > 0 {
-		return ps
-	}
-	return records
-}
-
-// errCheckStopped ends a walk of checkRecords that was told to stop.
-var errCheckStopped = errors.New("check stopped")
-
-// maxProblems bounds the findings Check reports.
-const maxProblems = 1000
-
-// problemList collects findings, at most maxProblems of them.
-type problemList []Problem
-
-func (l *problemList) add(area, format string, a ...any) {
-	if len(*l) < maxProblems {
-		*l = append(*l, Problem{area, fmt.Sprintf(format, a...)})
-	}
-}
-
-// pageCheck collects the findings of bbolt's page check while it runs.
-type pageCheck struct {
-	found problemList
-	done  chan struct{}
-	// stop is set at bbolt's first finding: the records' findings will
-	// not be reported then, so their check may end early.
-	stop atomic.Bool
-}
-
-// startPageCheck is newPageCheck; tests stand in for bbolt's check.
-var startPageCheck = newPageCheck
-
-// newPageCheck starts bbolt's check of btx (none on PostgreSQL).
-func newPageCheck(btx *bolt.Tx) *pageCheck {
-	if btx == nil {
-		return collectPageCheck(nil)
-	}
-	return collectPageCheck(btx.Check())
-}
-
-// collectPageCheck gathers the errors of a page check until it closes
-// found; a nil found is a check that found nothing.
-func collectPageCheck(found <-chan error) *pageCheck {
-	c := &pageCheck{done: make(chan struct{})}
-	if found == nil {
-		close(c.done)
-		return c
-	}
-	go func() {
-		defer close(c.done)
-		for err := range found {
-			c.stop.Store(true)
-			c.found.add("bbolt", "%v", err)
-		}
-	}()
-	return c
-}
-
-// wait returns the findings once the check is over.
-func (c *pageCheck) wait() problemList {
-	<-c.done
-	return c.found
-}
-
-// beside runs check while the page check goes on. Run one after the other,
-// a page check with findings kept the records from being read at all, so a
-// panic of check (damage bbolt trips over) is then no more than those
-// findings; without them, it is passed on as before.
-func (c *pageCheck) beside(check func(stop *atomic.Bool) problemList) problemList {
-	defer func() {
-		if r := recover(); r != nil && len(c.wait()) == 0 {
-			panic(r)
-		}
-	}()
-	return check(&c.stop)
-}
-
-// checkRecords is Check's part after the page check: the records and
-// indexes of every bucket, which must all exist. It ends early, with
-// whatever it found so far, once stop is set.
-func (tx *Tx) checkRecords(stop *atomic.Bool) problemList {
-	var ps problemList
-	add := ps.add
 	if from := tx.bucket(bucketMeta).Get(copyMarker); from != nil {
 		add("schema", "this is an unfinished copy of %s (deskctl db copy did not complete)", from)
 	}
@@ -287,11 +194,11 @@ func (tx *Tx) checkRecords(stop *atomic.Bool) problemList {
 		}
 	}
 	var rec checkedTicket
-	for k, v := range tx.walkAhead(tx.bucket(bucketTickets), stop) {
+	_ = tx.bucket(bucketTickets).ForEach(func(k, v []byte) error {
 		t, err := decodeCheckedTicket(v, &rec)
 		if err != nil {
 			add("tickets", "ticket %d cannot be decoded: %v", fromBE64(k), err)
-			continue
+			return nil
 		}
 		if uint64(t.Number) != fromBE64(k) {
 			add("tickets", "ticket stored under %d says it is #%d", fromBE64(k), t.Number)
@@ -304,10 +211,8 @@ func (tx *Tx) checkRecords(stop *atomic.Bool) problemList {
 		}
 		wantTicketIdx.add(t)
 		checkTicketValues(k, t, addValue)
-	}
-	if stop.Load() {
-		return ps
-	}
+		return nil
+	})
 	compareIndex(tx.bucket(bucketTicketIndex), wantTicketIdx.keys(), "ticket index", add)
 	wantTicketIdx.checkAssigneeValues(tx.bucket(bucketTicketIndex), add)
 
@@ -390,9 +295,6 @@ func (tx *Tx) checkRecords(stop *atomic.Bool) problemList {
 		}
 		return nil
 	})
-	if stop.Load() {
-		return ps
-	}
 	if _, p, err := tx.VerifyAudit(); err != nil {
 		add("audit", "%v", err)
 	} else if p != nil {
