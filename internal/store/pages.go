@@ -29,6 +29,7 @@ type pageWalker struct {
 	hwm      uint64
 	seen     pageSet
 	problems []string
+	bufs     [][]byte // read buffers, one a depth of the walk
 }
 
 // damagedPages walks the tree and the freelist of the meta page bbolt uses.
@@ -53,8 +54,10 @@ func (w *pageWalker) note(format string, a ...any) {
 	}
 }
 
-// page reads page id and its overflow pages if its header is sane.
-func (w *pageWalker) page(id uint64, types uint16) ([]byte, bool) {
+// page reads page id and its overflow pages if its header is sane, into
+// the buffer of depth: a page's buffer is in use while the pages below it
+// are read, each at a greater depth, so one buffer a depth serves the walk.
+func (w *pageWalker) page(id uint64, types uint16, depth int) ([]byte, bool) {
 	if id < 2 || id >= w.hwm {
 		w.note("a reference to page %d, outside the %d pages in use", id, w.hwm)
 		return nil, false
@@ -63,13 +66,16 @@ func (w *pageWalker) page(id uint64, types uint16) ([]byte, bool) {
 		w.note("page %d is reached twice", id)
 		return nil, false
 	}
-	hdr := make([]byte, pageHeaderSize)
-	if _, err := w.f.ReadAt(hdr, int64(id*w.pageSize)); err != nil {
-		w.note("page %d cannot be read: %v", id, err)
+	// Most pages have no overflow: one read takes the header and the page.
+	off := int64(id * w.pageSize)
+	buf := w.buffer(depth, w.pageSize)
+	n, readErr := w.f.ReadAt(buf, off)
+	if n < pageHeaderSize {
+		w.note("page %d cannot be read: %v", id, readErr)
 		return nil, false
 	}
 	le := binary.NativeEndian
-	self, flags, overflow := le.Uint64(hdr), le.Uint16(hdr[8:]), uint64(le.Uint32(hdr[12:]))
+	self, flags, overflow := le.Uint64(buf), le.Uint16(buf[8:]), uint64(le.Uint32(buf[12:]))
 	switch {
 	case self != id:
 		w.note("page %d says it is page %d", id, self)
@@ -84,12 +90,28 @@ func (w *pageWalker) page(id uint64, types uint16) ([]byte, bool) {
 	for i := id; i <= id+overflow; i++ {
 		w.seen.put(i)
 	}
-	buf := make([]byte, (overflow+1)*w.pageSize)
-	if _, err := w.f.ReadAt(buf, int64(id*w.pageSize)); err != nil {
-		w.note("page %d cannot be read: %v", id, err)
+	if overflow > 0 && readErr == nil {
+		buf = w.buffer(depth, (overflow+1)*w.pageSize)
+		_, readErr = w.f.ReadAt(buf[w.pageSize:], off+int64(w.pageSize))
+	}
+	if readErr != nil {
+		w.note("page %d cannot be read: %v", id, readErr)
 		return nil, false
 	}
 	return buf, true
+}
+
+// buffer is the read buffer of depth, at least size bytes long; a longer
+// one keeps the bytes it holds.
+func (w *pageWalker) buffer(depth int, size uint64) []byte {
+	for len(w.bufs) <= depth {
+		w.bufs = append(w.bufs, nil)
+	}
+	if b := w.bufs[depth]; uint64(cap(b)) < size {
+		w.bufs[depth] = append(b[:cap(b)], make([]byte, size-uint64(cap(b)))...)
+	}
+	w.bufs[depth] = w.bufs[depth][:size]
+	return w.bufs[depth]
 }
 
 func (w *pageWalker) tree(id uint64, depth int) {
@@ -97,7 +119,7 @@ func (w *pageWalker) tree(id uint64, depth int) {
 		w.note("page %d is nested more than %d levels deep", id, maxDepth)
 		return
 	}
-	if p, ok := w.page(id, branchPage|leafPage); ok {
+	if p, ok := w.page(id, branchPage|leafPage, depth); ok {
 		w.elements(id, p, depth)
 	}
 }
@@ -148,7 +170,7 @@ func (w *pageWalker) elements(id uint64, p []byte, depth int) {
 }
 
 func (w *pageWalker) freelist(id uint64) {
-	p, ok := w.page(id, freelistPage)
+	p, ok := w.page(id, freelistPage, 0)
 	if !ok {
 		return
 	}
