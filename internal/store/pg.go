@@ -660,6 +660,11 @@ type pgCursor struct {
 
 const pgFirstBatch, pgMaxBatch = 16, 4096
 
+// pgSeekBatch bounds the batches of seeks that leave the batch in hand:
+// a merge that jumps down a range uses few of the rows a walk's largest
+// batch would bring.
+const pgSeekBatch = 1024
+
 func (c *pgCursor) fetch(asc bool, cond string, arg []byte) ([]byte, []byte) {
 	if c.size == 0 {
 		c.size = pgFirstBatch
@@ -822,6 +827,9 @@ func (c *pgCursor) seekBelow(key []byte) ([]byte, []byte) {
 	// each seek that leaves the batch, as a walk does.
 	if c.size < pgFirstBatch {
 		c.size = pgFirstBatch
+	}
+	if c.size >= pgSeekBatch {
+		c.size = pgSeekBatch / 4 // fetch grows it to pgSeekBatch again
 	}
 	return c.fetch(false, "<", append([]byte(nil), key...))
 }
