@@ -110,31 +110,13 @@ func (tx *Tx) Ticket(n int) (helpdesk.Ticket, bool, error) {
 }
 
 // PutTicket creates or replaces a ticket and keeps its index entries in step.
-func (tx *Tx) PutTicket(t helpdesk.Ticket) error {
-	idx := tx.bucket(bucketTicketIndex)
-	old, existed, err := tx.Ticket(t.Number)
-	if err != nil {
-		return err
-	}
-	if existed {
-		for _, k := range ticketIndexKeys(old) {
-			if err := idx.Delete(k); err != nil {
-				return err
-			}
-		}
-	}
-	for _, k := range ticketIndexKeys(t) {
-		if err := idx.Put(k, ticketIndexValue(t, k)); err != nil {
-			return err
-		}
-	}
-	return putJSON(tx.bucket(bucketTickets), be64(uint64(t.Number)), t)
-}
+func (tx *Tx) PutTicket(t helpdesk.Ticket) error { return tx.PutTickets([]helpdesk.Ticket{t}) }
 
-// PutTickets is PutTicket for many tickets at once, as an import writes
-// them. Their index keys are written in key order rather than ticket by
-// ticket, so each index page is found once, from the page before it, not
-// once per ticket from the top of the tree.
+// PutTickets creates or replaces tickets of distinct numbers and keeps their
+// index entries in step. Their index keys are written in key order rather
+// than ticket by ticket, so in an import's batch each index page is found
+// once, from the page before it, not once per ticket from the top of the
+// tree.
 func (tx *Tx) PutTickets(ts []helpdesk.Ticket) error {
 	idx := tx.bucket(bucketTicketIndex)
 	type entry struct{ key, value []byte }
