@@ -26,8 +26,8 @@ func newCmdDBCheck(f *Factory) *cobra.Command {
 		Use:   "check",
 		Short: "Check bbolt's structure and deskctl's invariants",
 		Long: `Check the file's two meta pages (a damaged one makes bbolt fall back to the previous
-transaction), its page structure (read safely first, then bbolt's own check), that every
-reference resolves (group and resource members, grants, ticket requesters and resources),
+transaction), its page structure (every page reached once or listed free, keys in order,
+read with bounds checks, never through the mapped file), that every reference resolves (group and resource members, grants, ticket requesters and resources),
 that every index matches its records, that every enumerated field (ticket state and
 priority, log entry state and visibility, member access, approval and outbox state) holds
 a known value, and that the audit chain is intact. Lists every problem found.
