@@ -56,6 +56,7 @@ func Copy(from, to string, timeout time.Duration, progress CopyProgress) (CopyRe
 		return res, err
 	}
 	err = src.View(func(stx *Tx) error {
+		defer stx.releaseMapped()()
 		return copyInto(stx, dst, &res, progress)
 	})
 	if err == nil {
@@ -159,6 +160,7 @@ func verifyCopy(src, dst *DB, res *CopyResult) error {
 		return err
 	}
 	err = dst.View(func(tx *Tx) error {
+		defer tx.releaseMapped()()
 		for name, want := range res.Counts {
 			if got := tx.bucket([]byte(name)).count(); got != want {
 				return errs.Internalf("copy of %s holds %d records, the source %d", name, got, want)
