@@ -63,9 +63,48 @@ func ticketTab(list []app.TicketView) output.Tab {
 	t := output.Tab{Columns: output.Cols("#", "STATE", "PRIORITY", "RESOURCE", "REQUESTER", "ASSIGNEE", "SUBJECT*", "CATEGORY+", "DUE+", "UPDATED+"),
 		Empty: "no tickets"}
 	for _, x := range list {
-		t.Rows = append(t.Rows, []string{itoa(x.Number), x.State, x.Priority, x.Resource, x.Requester, x.Assignee, x.Subject, x.Category, x.Due, ts(x.Updated)})
+		t.Rows = append(t.Rows, ticketRow(x))
 	}
 	return t
+}
+
+func ticketRow(x app.TicketView) []string {
+	return []string{itoa(x.Number), x.State, x.Priority, x.Resource, x.Requester, x.Assignee, x.Subject, x.Category, x.Due, ts(x.Updated)}
+}
+
+// allTicketsPage is how many tickets `ticket list --all` reads in one
+// transaction; between two pages other commands may write.
+var allTicketsPage = 5000
+
+// printAllTickets lists every ticket matching q a page at a time, newest
+// first, each page below the last number of the page before: a ticket is
+// listed once at most, one created meanwhile is not listed, and -o json and
+// -o csv are written as the pages come.
+func (f *Factory) printAllTickets(svc app.UseCases, q app.TicketQuery) error {
+	p, err := f.Printer()
+	if err != nil {
+		return err
+	}
+	l, err := p.List(ticketTab(nil))
+	if err != nil {
+		return err
+	}
+	q.Limit = allTicketsPage
+	for {
+		page, err := svc.ListTickets(q)
+		if err != nil {
+			return err
+		}
+		for _, x := range page {
+			if err := l.Add(x, ticketRow(x)); err != nil {
+				return err
+			}
+		}
+		if len(page) < q.Limit {
+			return l.Close()
+		}
+		q.Before = page[len(page)-1].Number
+	}
 }
 
 type ticketCreateOptions struct {
@@ -146,7 +185,10 @@ func newCmdTicketList(f *Factory) *cobra.Command {
 		Short:   "List tickets you have a role on, newest first",
 		Long: `List tickets you have a role on (tickets you cannot see are never listed), newest
 first, at most --limit of them (50 unless told). When more match, a note on stderr
-says so and gives the --before N that shows the next page; --all lists every one.
+says so and gives the --before N that shows the next page; --all lists every one,
+reading 5 000 at a time so that other commands can write in between (a ticket is listed
+once at most; one created meanwhile is not listed) and writing -o json and -o csv as
+they come, in memory that does not grow with the list.
 --resource R includes the tickets of R's sub-resources at any depth (--no-children:
 R's own only); --resource - lists requests (no resource yet).
 JSON fields: number, subject, description, requester, resource, state, priority,
@@ -167,19 +209,20 @@ category, due, assignee, links, created, updated.` + exitStatus(),
 			if err != nil {
 				return err
 			}
+			if all {
+				return f.printAllTickets(svc, q)
+			}
 			// One ticket past the limit tells whether more match, without
 			// counting every ticket the actor may see.
 			limit := q.Limit
-			if all {
-				q.Limit = math.MaxInt
-			} else if q.Limit < math.MaxInt {
+			if q.Limit < math.MaxInt {
 				q.Limit++
 			}
 			ts, err := svc.ListTickets(q)
 			if err != nil {
 				return err
 			}
-			if !all && len(ts) > limit {
+			if len(ts) > limit {
 				ts = ts[:limit]
 				shown := itoa(limit) + " matching tickets"
 				if limit == 1 {

@@ -318,28 +318,118 @@ func plainStyle() table.Style {
 }
 
 func (p *Printer) csv(tab Tab) error {
+	w, idx, err := p.csvHeader(tab)
+	if err != nil {
+		return err
+	}
+	for _, r := range tab.Rows {
+		if err := w.Write(csvRow(idx, r)); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// csvHeader starts a CSV document with tab's header, every column shown.
+func (p *Printer) csvHeader(tab Tab) (*csv.Writer, []int, error) {
 	idx, hdr := visible(tab, true)
 	w := csv.NewWriter(p.Out)
 	h := make([]string, len(hdr))
 	for i, x := range hdr {
 		h[i] = x.(string)
 	}
-	if err := w.Write(h); err != nil {
-		return err
-	}
-	for _, r := range tab.Rows {
-		row := make([]string, len(idx))
-		for j, i := range idx {
-			if i < len(r) {
-				row[j] = csvCell(r[i])
-			}
+	return w, idx, w.Write(h)
+}
+
+func csvRow(idx []int, r []string) []string {
+	row := make([]string, len(idx))
+	for j, i := range idx {
+		if i < len(r) {
+			row[j] = csvCell(r[i])
 		}
-		if err := w.Write(row); err != nil {
+	}
+	return row
+}
+
+// List writes a list result an item at a time. With -o json (without
+// --jq or --template) and -o csv each item is written as it is added, so
+// a list of any length is never held whole, and the output is byte for
+// byte what Print writes for the whole list. The other formats need every
+// row first (column widths, a YAML document, a filter's input): List
+// collects them and Close prints what Print would.
+type List struct {
+	p     *Printer
+	tab   Tab // Rows collected for the formats that print at Close
+	items []any
+	n     int
+	enc   *json.Encoder // json: an item's indented form, into buf
+	buf   bytes.Buffer
+	csv   *csv.Writer
+	idx   []int
+}
+
+// List starts a list whose columns are tab's (its rows are ignored).
+func (p *Printer) List(tab Tab) (*List, error) {
+	l := &List{p: p, tab: tab}
+	l.tab.Rows = nil
+	var err error
+	switch {
+	case p.Format == JSON && p.Filter == nil:
+		// Indented as WriteJSON indents an element of a top-level array.
+		l.enc = json.NewEncoder(&l.buf)
+		l.enc.SetIndent("  ", "  ")
+		l.enc.SetEscapeHTML(false)
+	case p.Format == CSV:
+		l.csv, l.idx, err = p.csvHeader(tab)
+	}
+	return l, err
+}
+
+// Add writes or keeps one item: its JSON or YAML form is item's, its
+// table or CSV form row.
+func (l *List) Add(item any, row []string) error {
+	l.n++
+	switch {
+	case l.enc != nil:
+		l.buf.Reset()
+		if l.n == 1 {
+			l.buf.WriteString("[\n  ")
+		} else {
+			l.buf.WriteString(",\n  ")
+		}
+		if err := l.enc.Encode(item); err != nil {
 			return err
 		}
+		l.buf.Truncate(l.buf.Len() - 1) // the encoder's newline
+		_, err := l.p.Out.Write(escapeLeftRaw(l.buf.Bytes()))
+		return err
+	case l.csv != nil:
+		return l.csv.Write(csvRow(l.idx, row))
 	}
-	w.Flush()
-	return w.Error()
+	l.items = append(l.items, item)
+	l.tab.Rows = append(l.tab.Rows, row)
+	return nil
+}
+
+// Close ends the list, or prints it whole in the formats that collect.
+func (l *List) Close() error {
+	switch {
+	case l.enc != nil:
+		end := "\n]\n"
+		if l.n == 0 {
+			end = "[]\n"
+		}
+		_, err := io.WriteString(l.p.Out, end)
+		return err
+	case l.csv != nil:
+		l.csv.Flush()
+		return l.csv.Error()
+	}
+	if l.items == nil {
+		l.items = []any{}
+	}
+	return l.p.Print(l.items, l.tab)
 }
 
 // csvCell escapes stored control characters and, by the OWASP rule for CSV

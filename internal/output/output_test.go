@@ -400,3 +400,48 @@ func TestToneColoursCells(t *testing.T) {
 		}
 	}
 }
+
+// A list written an item at a time is what Print writes for the whole
+// list, in every format, with or without a filter, for no item, one and
+// several, with the characters each format escapes.
+func TestListWritesWhatPrintWrites(t *testing.T) {
+	tricky := []row{
+		{"alice", "Alice <a&b>", true, ""},
+		{"bob", "Bob \"the\" Tech", false, "line one\nline two"},
+		{"=cmd", "right\u202eto left \x7f", true, "-3"},
+	}
+	jq, err := ParseJQ(".[].login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 1, 3} {
+		data, tab := withTab(tricky[:n])
+		tab.Empty = "no rows"
+		for _, p := range []Printer{
+			{Format: Table}, {Format: Table, TTY: true, Width: 30}, {Format: Wide}, {Format: JSON},
+			{Format: JSON, Filter: jq}, {Format: YAML}, {Format: CSV}, {Format: Markdown},
+		} {
+			var whole, listed bytes.Buffer
+			p.Out = &whole
+			if err := p.Print(data, tab); err != nil {
+				t.Fatal(err)
+			}
+			p.Out = &listed
+			l, err := p.List(tab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range data {
+				if err := l.Add(r, tab.Rows[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if whole.String() != listed.String() {
+				t.Errorf("%d rows, -o %s (filter %v): List wrote\n%s\nPrint wrote\n%s", n, p.Format, p.Filter != nil, listed.String(), whole.String())
+			}
+		}
+	}
+}
