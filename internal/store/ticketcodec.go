@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 	"unicode/utf8"
@@ -153,7 +154,10 @@ func (r *ticketReader) log() []helpdesk.Entry {
 	r.key(`[`)
 	out := r.entries[:0]
 	if !r.check {
-		out = []helpdesk.Entry{} // "[]" decodes to an empty log, not a missing one
+		// "[]" decodes to an empty log, not a missing one; the count of
+		// entries sizes it at once (a text holding the same bytes only
+		// makes it larger).
+		out = make([]helpdesk.Entry, 0, bytes.Count(r.b[r.i:], []byte(`{"seq":`)))
 	}
 	if r.opt(`]`) {
 		return out
@@ -281,44 +285,48 @@ func (r *ticketReader) name(omitempty bool) string {
 // enum reads a state, priority or visibility; the valid ones take no
 // copy.
 func (r *ticketReader) enum(omitempty bool) string {
-	b := r.str(omitempty)
-	switch string(b) {
-	case "":
-		return ""
-	case string(helpdesk.StateRequest):
-		return string(helpdesk.StateRequest)
-	case string(helpdesk.StateNew):
-		return string(helpdesk.StateNew)
-	case string(helpdesk.StateInProgress):
-		return string(helpdesk.StateInProgress)
-	case string(helpdesk.StateWaiting):
-		return string(helpdesk.StateWaiting)
-	case string(helpdesk.StateClosed):
-		return string(helpdesk.StateClosed)
-	case string(helpdesk.PriorityLow):
-		return string(helpdesk.PriorityLow)
-	case string(helpdesk.PriorityNormal):
-		return string(helpdesk.PriorityNormal)
-	case string(helpdesk.PriorityHigh):
-		return string(helpdesk.PriorityHigh)
-	case string(helpdesk.PriorityUrgent):
-		return string(helpdesk.PriorityUrgent)
-	case string(helpdesk.VisibleEveryone):
-		return string(helpdesk.VisibleEveryone)
-	case string(helpdesk.VisibleTechnicians):
-		return string(helpdesk.VisibleTechnicians)
-	}
-	return string(b)
+	return word(r.str(omitempty))
 }
 
 // action reads a log entry's action; db check does not keep it.
 func (r *ticketReader) action() string {
+	b := r.str(false)
 	if r.check {
-		r.str(false)
 		return ""
 	}
-	return r.name(false)
+	return word(b)
 }
+
+// word is b as a string, without a copy when it is one of words.
+func word(b []byte) string {
+	if s, ok := words[string(b)]; ok {
+		return s
+	}
+	return string(b)
+}
+
+// words are the values most fields of a few kinds hold: states,
+// priorities, visibilities and action names.
+var words = func() map[string]string {
+	m := map[string]string{"": ""}
+	add := func(s string) { m[s] = s }
+	for _, s := range helpdesk.States {
+		add(string(s))
+	}
+	for _, p := range helpdesk.Priorities {
+		add(string(p))
+	}
+	for _, v := range helpdesk.Visibilities {
+		add(string(v))
+	}
+	for _, r := range helpdesk.Builtins() {
+		add(r.Name)
+	}
+	for _, a := range []string{"create", "import", "approval-request", "approval-cancel", "approval-remind", "approval-decision"} {
+		add(a)
+	}
+	return m
+}()
 
 // plain marks the bytes Marshal writes as they are inside a string.
 var plain = func() (t [256]bool) {

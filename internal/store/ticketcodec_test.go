@@ -260,7 +260,7 @@ func randomTime(rng *rand.Rand) time.Time {
 	}
 	zones := []*time.Location{time.UTC, time.FixedZone("", 3600), time.FixedZone("CEST", 7200),
 		time.FixedZone("", -(9*3600 + 30*60)), time.FixedZone("", 45), time.Local}
-	sec := rng.Int64N(253402300799 + 62135596800) - 62135596800 // years 0001 to 9999
+	sec := rng.Int64N(253402300799+62135596800) - 62135596800 // years 0001 to 9999
 	t := time.Unix(sec, 0).In(zones[rng.IntN(len(zones))])
 	if rng.IntN(2) == 0 {
 		t = t.Add(time.Duration(rng.IntN(1e9)))
