@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -470,4 +471,157 @@ func marshalEscapes(c rune) bool {
 		return true
 	}
 	return c < 0x20
+}
+
+// appendTicket appends the record of t to dst: the bytes json.Marshal
+// writes for it, without reflection. A time Marshal cannot write (a year
+// outside 0 to 9999, a zone offset of 24 hours or more) is left to
+// json.Marshal, for its error.
+func appendTicket(dst []byte, t *helpdesk.Ticket) ([]byte, error) {
+	start := len(dst)
+	w := ticketWriter{b: dst}
+	w.ticket(t)
+	if w.bad {
+		raw, err := json.Marshal(t)
+		if err != nil {
+			return dst[:start], err
+		}
+		return append(dst[:start], raw...), nil
+	}
+	return w.b, nil
+}
+
+// ticketWriter writes a ticket record; bad is set by a time MarshalJSON
+// would refuse.
+type ticketWriter struct {
+	b   []byte
+	bad bool
+}
+
+func (w *ticketWriter) ticket(t *helpdesk.Ticket) {
+	w.b = append(w.b, `{"number":`...)
+	w.b = strconv.AppendInt(w.b, int64(t.Number), 10)
+	w.str(`,"subject":`, t.Subject)
+	w.str(`,"description":`, t.Description)
+	w.str(`,"requester":`, t.Requester)
+	w.optStr(`,"resource":`, t.Resource)
+	w.str(`,"state":`, string(t.State))
+	w.str(`,"priority":`, string(t.Priority))
+	w.optStr(`,"category":`, t.Category)
+	w.optStr(`,"due":`, t.Due)
+	w.optStr(`,"assignee":`, t.Assignee)
+	if len(t.Links) > 0 {
+		w.b = append(w.b, `,"links":`...)
+		for i, l := range t.Links {
+			w.b = append(w.b, "[,"[min(i, 1)])
+			w.b = strconv.AppendInt(w.b, int64(l), 10)
+		}
+		w.b = append(w.b, ']')
+	}
+	w.time(`,"created":`, t.Created)
+	w.time(`,"updated":`, t.Updated)
+	w.b = append(w.b, `,"log":`...)
+	if t.Log == nil {
+		w.b = append(w.b, `null`...)
+	} else {
+		w.b = append(w.b, '[')
+		for i := range t.Log {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.entry(&t.Log[i])
+		}
+		w.b = append(w.b, ']')
+	}
+	w.b = append(w.b, '}')
+}
+
+func (w *ticketWriter) entry(e *helpdesk.Entry) {
+	w.b = append(w.b, `{"seq":`...)
+	w.b = strconv.AppendInt(w.b, int64(e.Seq), 10)
+	w.time(`,"time":`, e.Time)
+	w.str(`,"actor":`, e.Actor)
+	w.str(`,"action":`, e.Action)
+	w.optStr(`,"text":`, e.Text)
+	w.optStr(`,"from":`, string(e.From))
+	w.optStr(`,"to":`, string(e.To))
+	w.str(`,"visibility":`, string(e.Visibility))
+	if e.System {
+		w.b = append(w.b, `,"system":true`...)
+	}
+	w.b = append(w.b, '}')
+}
+
+func (w *ticketWriter) time(key string, t time.Time) {
+	w.b = append(w.b, key...)
+	w.b = append(w.b, '"')
+	// AppendText fails exactly where MarshalJSON does: both write the
+	// strict RFC 3339 form.
+	b, err := t.AppendText(w.b)
+	if err != nil {
+		w.bad = true
+		return
+	}
+	w.b = append(b, '"')
+}
+
+func (w *ticketWriter) optStr(key, s string) {
+	if s != "" {
+		w.str(key, s)
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// str writes key and s quoted as Marshal quotes it: HTML specials, control
+// characters, U+2028 and U+2029 escaped, invalid UTF-8 as \ufffd.
+func (w *ticketWriter) str(key, s string) {
+	b := append(w.b, key...)
+	b = append(b, '"')
+	done := 0 // s[:done] is written
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if plain[c] {
+				i++
+				continue
+			}
+			b = append(b, s[done:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, `\b`...)
+			case '\f':
+				b = append(b, `\f`...)
+			case '\n':
+				b = append(b, `\n`...)
+			case '\r':
+				b = append(b, `\r`...)
+			case '\t':
+				b = append(b, `\t`...)
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			done = i
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, s[done:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[done:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += n
+			continue
+		}
+		i += n
+		done = i
+	}
+	b = append(b, s[done:]...)
+	w.b = append(b, '"')
 }
