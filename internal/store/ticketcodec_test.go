@@ -91,10 +91,6 @@ func checkAgainstEncodingJSON(t *testing.T, raw []byte, rec *checkedTicket) (acc
 		}
 	}
 
-	if wantErr == nil {
-		checkAppendTicket(t, &want)
-	}
-
 	// Over a used ticket, too: decodeTicket never merges.
 	got := helpdesk.Ticket{Number: 7, Resource: "stale", Links: []int{1}, Log: []helpdesk.Entry{{Text: "stale"}}}
 	err := decodeTicket(raw, &got)
@@ -180,45 +176,6 @@ func TestDecodeTicketMarshalled(t *testing.T) {
 		if !checkAgainstEncodingJSON(t, raw, &rec) {
 			t.Fatalf("ticket %d: the reader declined what Marshal wrote: %s", i, raw)
 		}
-	}
-}
-
-// checkAppendTicket: appendTicket writes what json.Marshal writes, or
-// fails as it fails, and leaves what it appends to alone.
-func checkAppendTicket(t *testing.T, tk *helpdesk.Ticket) {
-	t.Helper()
-	want, wantErr := json.Marshal(tk)
-	got, err := appendTicket([]byte("prefix"), tk)
-	if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
-		t.Fatalf("appendTicket(%#v) fails with %v, json.Marshal with %v", tk, err, wantErr)
-	}
-	if string(got) != "prefix"+string(want) {
-		t.Fatalf("appendTicket wrote\n%q, json.Marshal\n%q", got, want)
-	}
-}
-
-// TestAppendTicketMarshalled: random tickets, some with times Marshal
-// refuses, are written as json.Marshal writes them.
-func TestAppendTicketMarshalled(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, uint64(time.Now().UnixNano())))
-	outside := []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 12, 31, 23, 0, 0, 0, time.UTC),
-		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600)), time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("", -3600))}
-	refused := 0
-	for range 3000 {
-		tk := randomTicket(rng)
-		if rng.IntN(10) == 0 {
-			tk.Updated = outside[rng.IntN(len(outside))]
-		}
-		if len(tk.Log) > 0 && rng.IntN(10) == 0 {
-			tk.Log[0].Time = outside[rng.IntN(len(outside))]
-		}
-		if _, err := json.Marshal(tk); err != nil {
-			refused++
-		}
-		checkAppendTicket(t, &tk)
-	}
-	if refused == 0 {
-		t.Fatal("no ticket had a time Marshal refuses")
 	}
 }
 
@@ -312,27 +269,6 @@ func randomTime(rng *rand.Rand) time.Time {
 		return time.Time{}
 	}
 	return t
-}
-
-func BenchmarkAppendTicket(b *testing.B) {
-	var tk helpdesk.Ticket
-	if err := json.Unmarshal(benchTicketRecord(b), &tk); err != nil {
-		b.Fatal(err)
-	}
-	b.Run("encoding-json", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := json.Marshal(tk); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("writer", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := appendTicket(make([]byte, 0, 1024), &tk); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 func BenchmarkDecodeTicket(b *testing.B) {

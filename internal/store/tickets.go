@@ -144,18 +144,9 @@ func (tx *Tx) PutTickets(ts []helpdesk.Ticket) error {
 			return err
 		}
 	}
-	// The records are written into one buffer: a stored value must stay
-	// as it is until the transaction ends, and appending never changes
-	// the bytes already handed out.
 	records := tx.bucket(bucketTickets)
-	var buf []byte
-	for i := range ts {
-		start := len(buf)
-		var err error
-		if buf, err = appendTicket(buf, &ts[i]); err != nil {
-			return err
-		}
-		if err := records.Put(be64(uint64(ts[i].Number)), buf[start:len(buf):len(buf)]); err != nil {
+	for _, t := range ts {
+		if err := putJSON(records, be64(uint64(t.Number)), t); err != nil {
 			return err
 		}
 	}
