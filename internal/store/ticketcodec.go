@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"time"
 	"unicode/utf8"
 
@@ -217,9 +218,9 @@ func (r *ticketReader) int() int {
 	}
 	r.i = i
 	switch {
-	case neg && u <= 1<<63:
+	case neg && u <= uint64(math.MaxInt)+1:
 		return int(-u)
-	case !neg && u < 1<<63:
+	case !neg && u <= math.MaxInt:
 		return int(u)
 	}
 	r.fail()

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -234,7 +235,7 @@ func randomInt(rng *rand.Rand) int {
 	case 1:
 		return -rng.IntN(1000)
 	case 2:
-		return []int{0, 1<<63 - 1, -1 << 63, 1e18, -1e18}[rng.IntN(5)]
+		return []int{0, math.MaxInt, math.MinInt, math.MaxInt / 9, math.MinInt / 9}[rng.IntN(5)]
 	}
 	return int(rng.Uint64())
 }
