@@ -262,6 +262,10 @@ type checkedTicket struct {
 	Log         []checkedEntry    `json:"log"`
 
 	entries []helpdesk.Entry // the log handed out, reused from record to record
+	// names keeps one copy of each user and resource name the records
+	// name, for the fast path of decodeCheckedTicket.
+	names map[string]string
+	buf   []byte
 }
 
 // checkedEntry is helpdesk.Entry as checkedTicket reads it.
@@ -303,10 +307,26 @@ func (*anyTime) UnmarshalJSON(b []byte) error {
 // fields the rules need as a helpdesk.Ticket, whose log is only good until
 // the next call, or the error json.Unmarshal gives for the record as a
 // helpdesk.Ticket.
+//
+// A record in the form Marshal writes is read by ticketReader in check mode,
+// which keeps the same fields; any other goes through encoding/json.
 func decodeCheckedTicket(v []byte, t *checkedTicket) (helpdesk.Ticket, error) {
+	if t.names == nil {
+		t.names = map[string]string{}
+	}
+	r := ticketReader{b: v, buf: t.buf, check: true, names: t.names, entries: t.entries}
+	var fast helpdesk.Ticket
+	ok := r.ticket(&fast)
+	t.buf, t.entries = r.buf, r.entries
+	if ok {
+		if len(fast.Log) == 0 {
+			fast.Log = nil
+		}
+		return fast, nil
+	}
 	log := t.Log[:cap(t.Log)]
 	clear(log) // encoding/json decodes into old elements without zeroing them
-	*t = checkedTicket{Log: log[:0], entries: t.entries[:0]}
+	*t = checkedTicket{Log: log[:0], entries: t.entries[:0], names: t.names, buf: t.buf}
 	if err := json.Unmarshal(v, t); err != nil {
 		var full helpdesk.Ticket
 		if ferr := json.Unmarshal(v, &full); ferr != nil {

@@ -105,7 +105,8 @@ func (tx *Tx) Ticket(n int) (helpdesk.Ticket, bool, error) {
 	if n <= 0 {
 		return t, false, nil
 	}
-	ok, err := getJSON(tx.bucket(bucketTickets), be64(uint64(n)), &t)
+	key := be64(uint64(n))
+	ok, err := decodeTicketRecord(tx.bucket(bucketTickets).Get(key), key, &t)
 	return t, ok, err
 }
 
@@ -230,7 +231,7 @@ func (tx *Tx) visit(q TicketQuery, num uint64, fn func(helpdesk.Ticket) (bool, e
 // none.
 func visitRecord(q TicketQuery, key, raw []byte, fn func(helpdesk.Ticket) (bool, error)) (bool, error) {
 	var t helpdesk.Ticket
-	ok, err := decodeJSON(raw, key, &t)
+	ok, err := decodeTicketRecord(raw, key, &t)
 	if err != nil || !ok || !q.matches(t) {
 		return err == nil, err
 	}
