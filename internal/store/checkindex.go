@@ -308,13 +308,13 @@ func (*anyTime) UnmarshalJSON(b []byte) error {
 // the next call, or the error json.Unmarshal gives for the record as a
 // helpdesk.Ticket.
 //
-// A record in the form Marshal writes is read by ticketReader in check mode,
+// A record in the form Marshal writes is read by recordReader in check mode,
 // which keeps the same fields; any other goes through encoding/json.
 func decodeCheckedTicket(v []byte, t *checkedTicket) (helpdesk.Ticket, error) {
 	if t.names == nil {
 		t.names = map[string]string{}
 	}
-	r := ticketReader{b: v, buf: t.buf, check: true, names: t.names, entries: t.entries}
+	r := recordReader{b: v, buf: t.buf, check: true, names: t.names, entries: t.entries}
 	var fast helpdesk.Ticket
 	ok := r.ticket(&fast)
 	t.buf, t.entries = r.buf, r.entries

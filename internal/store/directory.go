@@ -10,7 +10,7 @@ import (
 // User returns the user with login.
 func (tx *Tx) User(login string) (helpdesk.User, bool, error) {
 	var u helpdesk.User
-	ok, err := getJSON(tx.bucket(bucketUsers), []byte(login), &u)
+	ok, err := decodeRecord(tx.bucket(bucketUsers).Get([]byte(login)), []byte(login), &u, decodeUser)
 	return u, ok, err
 }
 
@@ -22,8 +22,8 @@ func (tx *Tx) AllUsers() ([]helpdesk.User, error) {
 	var out []helpdesk.User
 	err := tx.bucket(bucketUsers).ForEach(func(_, v []byte) error {
 		var u helpdesk.User
-		if err := unmarshal(v, &u); err != nil {
-			return err
+		if err := decodeUser(v, &u); err != nil {
+			return damaged(err, "a %s record", recordKind(&u))
 		}
 		out = append(out, u)
 		return nil

@@ -106,7 +106,7 @@ func (tx *Tx) Ticket(n int) (helpdesk.Ticket, bool, error) {
 		return t, false, nil
 	}
 	key := be64(uint64(n))
-	ok, err := decodeTicketRecord(tx.bucket(bucketTickets).Get(key), key, &t)
+	ok, err := decodeRecord(tx.bucket(bucketTickets).Get(key), key, &t, decodeTicket)
 	return t, ok, err
 }
 
@@ -231,7 +231,7 @@ func (tx *Tx) visit(q TicketQuery, num uint64, fn func(helpdesk.Ticket) (bool, e
 // none.
 func visitRecord(q TicketQuery, key, raw []byte, fn func(helpdesk.Ticket) (bool, error)) (bool, error) {
 	var t helpdesk.Ticket
-	ok, err := decodeTicketRecord(raw, key, &t)
+	ok, err := decodeRecord(raw, key, &t, decodeTicket)
 	if err != nil || !ok || !q.matches(t) {
 		return err == nil, err
 	}

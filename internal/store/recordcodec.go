@@ -10,44 +10,78 @@ import (
 	"github.com/deskctl/deskctl/internal/helpdesk"
 )
 
-// Ticket records are the JSON encoding/json writes for a helpdesk.Ticket.
-// Decoding them reflectively is most of the work of reading tickets (a
-// list, db check), so the form Marshal writes is read here by hand: its
-// fields in their declared order, no white space, only the escapes Marshal
-// writes, valid UTF-8, integers in range. Any other record, damaged or just
-// written differently, is handed to json.Unmarshal, so every input gets the
-// result and the error it got before.
+// Ticket and user records are the JSON encoding/json writes for a
+// helpdesk.Ticket and a helpdesk.User. Decoding them reflectively is most
+// of the work of reading tickets (a list, db check) and much of reading
+// the directory (who-can, matrix), so the form Marshal writes is read here
+// by hand: its fields in their declared order, no white space, only the
+// escapes Marshal writes, valid UTF-8, integers in range. Any other record,
+// damaged or just written differently, is handed to json.Unmarshal, so
+// every input gets the result and the error it got before.
 
-// decodeTicket decodes the ticket record raw into *t, which it first sets
-// to the zero Ticket: a ticket is always decoded into a fresh value, never
-// merged into an old one.
+// decodeTicket decodes the ticket record raw into *t.
 func decodeTicket(raw []byte, t *helpdesk.Ticket) error {
-	r := ticketReader{b: raw}
-	var out helpdesk.Ticket
-	if r.ticket(&out) {
-		*t = out
-		return nil
-	}
-	*t = helpdesk.Ticket{}
-	return json.Unmarshal(raw, t)
+	return decodeWith(raw, t, (*recordReader).ticket)
 }
 
-// decodeTicketRecord is decodeJSON for the ticket record raw stored under
-// key: false when there is none.
-func decodeTicketRecord(raw, key []byte, t *helpdesk.Ticket) (bool, error) {
+// decodeUser decodes the user record raw into *u.
+func decodeUser(raw []byte, u *helpdesk.User) error {
+	return decodeWith(raw, u, (*recordReader).user)
+}
+
+// decodeWith decodes raw into *v, which it first sets to the zero value: a
+// record is always decoded into a fresh value, never merged into an old
+// one. read takes the form Marshal writes; json.Unmarshal the rest.
+func decodeWith[T any](raw []byte, v *T, read func(*recordReader, *T) bool) error {
+	r := recordReader{b: raw}
+	var out T
+	if read(&r, &out) {
+		*v = out
+		return nil
+	}
+	var zero T
+	*v = zero
+	return json.Unmarshal(raw, v)
+}
+
+// decodeRecord is decodeJSON for a record decode reads: false when there
+// is none (raw is nil), damage when it does not decode.
+func decodeRecord[T any](raw, key []byte, v *T, decode func([]byte, *T) error) (bool, error) {
 	if raw == nil {
 		return false, nil
 	}
-	if err := decodeTicket(raw, t); err != nil {
-		return false, damaged(err, "%s %q", recordKind(t), key)
+	if err := decode(raw, v); err != nil {
+		return false, damaged(err, "%s %q", recordKind(v), key)
 	}
 	return true, nil
 }
 
-// ticketReader reads one record in the form Marshal writes. Its methods
+func (r *recordReader) user(u *helpdesk.User) bool {
+	r.key(`{"login":`)
+	u.Login = r.text(false)
+	r.key(`,"name":`)
+	u.Name = r.text(false)
+	r.key(`,"email":`)
+	u.Email = r.text(false)
+	r.key(`,"active":`)
+	if r.opt(`true`) {
+		u.Active = true
+	} else {
+		r.key(`false`)
+	}
+	r.key(`,"created":`)
+	u.Created = r.time()
+	if r.opt(`,"os_login":`) {
+		u.OSLogin = r.text(true)
+	}
+	r.key(`}`)
+	return !r.bad && r.i == len(r.b)
+}
+
+// recordReader reads one record in the form Marshal writes. Its methods
 // set bad at the first byte outside that form and read nothing more; the
 // caller then falls back to encoding/json.
-type ticketReader struct {
+type recordReader struct {
 	b   []byte
 	i   int
 	bad bool
@@ -64,17 +98,17 @@ type ticketReader struct {
 // maxNames bounds the names db check keeps one copy of.
 const maxNames = 1 << 16
 
-func (r *ticketReader) fail() { r.bad = true }
+func (r *recordReader) fail() { r.bad = true }
 
 // key consumes s, which must come next.
-func (r *ticketReader) key(s string) {
+func (r *recordReader) key(s string) {
 	if !r.opt(s) {
 		r.fail()
 	}
 }
 
 // opt consumes s if it comes next.
-func (r *ticketReader) opt(s string) bool {
+func (r *recordReader) opt(s string) bool {
 	if r.bad || len(r.b)-r.i < len(s) || string(r.b[r.i:r.i+len(s)]) != s {
 		return false
 	}
@@ -82,7 +116,7 @@ func (r *ticketReader) opt(s string) bool {
 	return true
 }
 
-func (r *ticketReader) ticket(t *helpdesk.Ticket) bool {
+func (r *recordReader) ticket(t *helpdesk.Ticket) bool {
 	r.key(`{"number":`)
 	t.Number = r.int()
 	r.key(`,"subject":`)
@@ -122,7 +156,7 @@ func (r *ticketReader) ticket(t *helpdesk.Ticket) bool {
 	return !r.bad && r.i == len(r.b)
 }
 
-func (r *ticketReader) entry(e *helpdesk.Entry) {
+func (r *recordReader) entry(e *helpdesk.Entry) {
 	r.key(`{"seq":`)
 	e.Seq = r.int()
 	r.key(`,"time":`)
@@ -151,7 +185,7 @@ func (r *ticketReader) entry(e *helpdesk.Entry) {
 
 // log reads the entries of a log: a fresh slice, or in check mode
 // r.entries, reused from record to record.
-func (r *ticketReader) log() []helpdesk.Entry {
+func (r *recordReader) log() []helpdesk.Entry {
 	r.key(`[`)
 	out := r.entries[:0]
 	if !r.check {
@@ -178,7 +212,7 @@ func (r *ticketReader) log() []helpdesk.Entry {
 	return out
 }
 
-func (r *ticketReader) links() []int {
+func (r *recordReader) links() []int {
 	r.key(`[`)
 	var out []int
 	for !r.bad {
@@ -196,7 +230,7 @@ func (r *ticketReader) links() []int {
 
 // int reads an integer as strconv writes it: no leading zeros, no plus
 // sign, no "-0", within the range of int.
-func (r *ticketReader) int() int {
+func (r *recordReader) int() int {
 	if r.bad {
 		return 0
 	}
@@ -229,7 +263,7 @@ func (r *ticketReader) int() int {
 
 // time reads a time as its MarshalJSON writes it, decoded by its own
 // UnmarshalJSON from the same bytes encoding/json would hand it.
-func (r *ticketReader) time() time.Time {
+func (r *recordReader) time() time.Time {
 	var t time.Time
 	if r.bad || r.i >= len(r.b) || r.b[r.i] != '"' {
 		r.fail()
@@ -255,7 +289,7 @@ func (r *ticketReader) time() time.Time {
 
 // text reads a free text: kept, except in check mode. An omitempty field
 // is never written empty: Marshal leaves it out.
-func (r *ticketReader) text(omitempty bool) string {
+func (r *recordReader) text(omitempty bool) string {
 	b := r.str(omitempty)
 	if r.check || len(b) == 0 {
 		return ""
@@ -265,7 +299,7 @@ func (r *ticketReader) text(omitempty bool) string {
 
 // name reads a user or resource name; in check mode many records share a
 // few names, so each is kept once.
-func (r *ticketReader) name(omitempty bool) string {
+func (r *recordReader) name(omitempty bool) string {
 	b := r.str(omitempty)
 	if len(b) == 0 {
 		return ""
@@ -285,12 +319,12 @@ func (r *ticketReader) name(omitempty bool) string {
 
 // enum reads a state, priority or visibility; the valid ones take no
 // copy.
-func (r *ticketReader) enum(omitempty bool) string {
+func (r *recordReader) enum(omitempty bool) string {
 	return word(r.str(omitempty))
 }
 
 // action reads a log entry's action; db check does not keep it.
-func (r *ticketReader) action() string {
+func (r *recordReader) action() string {
 	b := r.str(false)
 	if r.check {
 		return ""
@@ -339,7 +373,7 @@ var plain = func() (t [256]bool) {
 
 // str reads a string and returns its value: a part of the record when it
 // holds no escape, else r.buf. With omitempty, an empty one fails.
-func (r *ticketReader) str(omitempty bool) []byte {
+func (r *recordReader) str(omitempty bool) []byte {
 	if r.bad || r.i >= len(r.b) || r.b[r.i] != '"' || (omitempty && r.i+1 < len(r.b) && r.b[r.i+1] == '"') {
 		r.fail()
 		return nil
@@ -371,7 +405,7 @@ func (r *ticketReader) str(omitempty bool) []byte {
 
 // unicode is the length of the character at i if Marshal writes it as it
 // is: valid UTF-8 outside ASCII other than U+2028 and U+2029; else 0.
-func (r *ticketReader) unicode(i int) int {
+func (r *recordReader) unicode(i int) int {
 	if r.b[i] < utf8.RuneSelf {
 		return 0
 	}
@@ -384,7 +418,7 @@ func (r *ticketReader) unicode(i int) int {
 
 // escaped goes on with a string whose value so far is in r.buf, from the
 // escape at i.
-func (r *ticketReader) escaped(i int) []byte {
+func (r *recordReader) escaped(i int) []byte {
 	for i < len(r.b) {
 		c := r.b[i]
 		switch {
@@ -417,7 +451,7 @@ func (r *ticketReader) escaped(i int) []byte {
 
 // escape appends the character of the escape at i to r.buf and returns
 // the escape's length, or 0 if Marshal never writes it.
-func (r *ticketReader) escape(i int) int {
+func (r *recordReader) escape(i int) int {
 	if i+1 >= len(r.b) {
 		return 0
 	}

@@ -59,7 +59,7 @@ func withoutTimes(log []helpdesk.Entry) []helpdesk.Entry {
 // fastTicket runs only the hand-written reader; false when it declines.
 func fastTicket(raw []byte) (helpdesk.Ticket, bool) {
 	var t helpdesk.Ticket
-	r := ticketReader{b: raw}
+	r := recordReader{b: raw}
 	return t, r.ticket(&t)
 }
 
@@ -270,6 +270,81 @@ func randomTime(rng *rand.Rand) time.Time {
 		return time.Time{}
 	}
 	return t
+}
+
+// checkUserAgainstEncodingJSON holds for any input: what the reader
+// accepts, json.Unmarshal decodes to the same user; decodeUser gives what
+// json.Unmarshal gives, errors included, over a used value too.
+func checkUserAgainstEncodingJSON(t *testing.T, raw []byte) (accepted bool) {
+	t.Helper()
+	var want helpdesk.User
+	wantErr := json.Unmarshal(raw, &want)
+	same := func(a, b helpdesk.User) bool {
+		ok := sameTimes(a.Created, b.Created)
+		a.Created, b.Created = time.Time{}, time.Time{}
+		return ok && a == b
+	}
+	var fast helpdesk.User
+	r := recordReader{b: raw}
+	if accepted = r.user(&fast); accepted && (wantErr != nil || !same(fast, want)) {
+		t.Fatalf("reader accepted %q as %#v; json.Unmarshal gives %#v, %v", raw, fast, want, wantErr)
+	}
+	got := helpdesk.User{Login: "stale", Active: true, OSLogin: "stale"}
+	err := decodeUser(raw, &got)
+	if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+		t.Fatalf("decodeUser(%q) = %v, json.Unmarshal gives %v", raw, err, wantErr)
+	}
+	if err == nil && !same(got, want) {
+		t.Fatalf("decodeUser(%q) = %#v, json.Unmarshal gives %#v", raw, got, want)
+	}
+	return accepted
+}
+
+var userSeeds = []string{
+	`{"login":"amy","name":"Amy \u003cA\u003e","email":"amy@example.com","active":true,"created":"2026-01-02T03:04:05Z"}`,
+	`{"login":"bob","name":"","email":"","active":false,"created":"0001-01-01T00:00:00Z","os_login":"robert"}`,
+	// Declined: each differs from what Marshal writes in one way.
+	`{"login":"bob","name":"","email":"","active":false,"created":"0001-01-01T00:00:00Z","os_login":""}`,
+	`{"name":"","login":"bob","email":"","active":false,"created":"0001-01-01T00:00:00Z"}`,
+	`{"login":"bob","name":"","email":"","active":null,"created":"0001-01-01T00:00:00Z"}`,
+	`{"login":"bob","name":"","email":"","active":1,"created":"0001-01-01T00:00:00Z"}`,
+	`{"login":"bob","name":"","email":"","active":false,"created":"0001-01-01T00:00:00Z","extra":1}`,
+	`{"Login":"bob","name":"","email":"","active":false,"created":"0001-01-01T00:00:00Z"}`,
+	`{"login":"bob"}`, `null`, ``,
+}
+
+func FuzzDecodeUser(f *testing.F) {
+	for _, s := range userSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkUserAgainstEncodingJSON(t, raw)
+	})
+}
+
+// TestDecodeUser: the first two seeds and every user Marshal writes are
+// read by the reader itself; the other seeds are handed to encoding/json.
+func TestDecodeUser(t *testing.T) {
+	for i, s := range userSeeds {
+		if got, want := checkUserAgainstEncodingJSON(t, []byte(s)), i < 2; got != want {
+			t.Errorf("seed %d: accepted = %v, want %v: %s", i, got, want, s)
+		}
+	}
+	rng := rand.New(rand.NewPCG(9, uint64(time.Now().UnixNano())))
+	for i := range 3000 {
+		u := helpdesk.User{Login: randomText(rng), Name: randomText(rng), Email: randomText(rng),
+			Active: rng.IntN(2) == 0, Created: randomTime(rng)}
+		if rng.IntN(2) == 0 {
+			u.OSLogin = randomText(rng)
+		}
+		raw, err := json.Marshal(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !checkUserAgainstEncodingJSON(t, raw) {
+			t.Fatalf("user %d: the reader declined what Marshal wrote: %s", i, raw)
+		}
+	}
 }
 
 func BenchmarkDecodeTicket(b *testing.B) {
