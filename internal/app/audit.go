@@ -38,6 +38,12 @@ type AuditQuery struct {
 	Actor   string
 	Subject string
 	Limit   int
+	// Oldest, After and Through read the chain a page at a time, oldest
+	// first: the oldest Limit records numbered above After and up to
+	// Through (store.AuditFilter).
+	Oldest  bool   `json:",omitempty"`
+	After   uint64 `json:",omitempty"`
+	Through uint64 `json:",omitempty"`
 }
 
 // AuditLog returns matching records, oldest first. Reading the audit log is
@@ -48,7 +54,7 @@ func (s *Service) AuditLog(q AuditQuery) ([]AuditEntry, error) {
 		if err := c.RequireAdmin(); err != nil {
 			return err
 		}
-		f := store.AuditFilter{Actor: q.Actor, Subject: q.Subject, Limit: q.Limit}
+		f := store.AuditFilter{Actor: q.Actor, Subject: q.Subject, Limit: q.Limit, Oldest: q.Oldest, After: q.After, Through: q.Through}
 		if !q.Since.IsZero() {
 			f.Since = func(r helpdesk.AuditRecord) bool { return !r.Time.Before(q.Since) }
 		}

@@ -40,12 +40,81 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, errs.Usagef("--since %q is neither a duration nor a date", s).WithHint("write e.g. --since 24h or --since 2026-01-31")
 }
 
+func auditTab() output.Tab {
+	return output.Tab{Columns: output.Cols("SEQ", "TIME", "ACTOR", "COMMAND", "SUBJECT", "VIA+", "CHANGE+"), Empty: "no audit records match"}
+}
+
+func auditRow(r app.AuditEntry) []string {
+	change := ""
+	if len(r.Before) > 0 {
+		change += "before=" + string(r.Before) + " "
+	}
+	if len(r.After) > 0 {
+		change += "after=" + string(r.After)
+	}
+	actor := r.Actor
+	if r.RealActor != "" {
+		actor = r.RealActor + " as " + r.Actor
+	}
+	return []string{strconv.FormatUint(r.Seq, 10), ts(r.Time), actor, r.Command, r.Subject, via(r), change}
+}
+
+// auditPage is how many records `audit log` without --limit reads in one
+// transaction; between two pages other commands may write.
+var auditPage = 5000
+
+// printWholeAudit lists every record matching q, oldest first, a page at a
+// time up to the newest record when it began (records appended meanwhile
+// are not listed); -o json and -o csv are written as the pages come.
+func (f *Factory) printWholeAudit(svc app.UseCases, q app.AuditQuery) error {
+	p, err := f.Printer()
+	if err != nil {
+		return err
+	}
+	newest, err := svc.AuditLog(app.AuditQuery{Limit: 1})
+	if err != nil {
+		return err
+	}
+	l, err := p.List(auditTab())
+	if err != nil {
+		return err
+	}
+	if len(newest) == 0 {
+		return l.Close()
+	}
+	q.Oldest, q.Through, q.Limit = true, newest[0].Seq, auditPage
+	for {
+		page, err := svc.AuditLog(q)
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			if r.Seq <= q.After || r.Seq > q.Through {
+				// A server that does not know pages answers with the
+				// newest records again.
+				return errs.Conflictf("audit record %d is outside the page asked for (%d to %d)", r.Seq, q.After+1, q.Through).
+					WithHint("the server may be older than this client: give --limit N")
+			}
+			if err := l.Add(r, auditRow(r)); err != nil {
+				return err
+			}
+		}
+		if len(page) < q.Limit {
+			return l.Close()
+		}
+		q.After, q.Since = page[len(page)-1].Seq, time.Time{}
+	}
+}
+
 func newCmdAuditLog(f *Factory) *cobra.Command {
 	var o auditLogOptions
 	cmd := &cobra.Command{
 		Use:   "log [--since 24h|DATE] [--actor LOGIN] [--subject KIND:NAME] [--limit N]",
 		Short: "Show who changed what, when (admin)",
-		Long: `Show audit records, oldest first. --limit keeps the newest N. The subject filter
+		Long: `Show audit records, oldest first. --limit keeps the newest N; without it every
+matching record is read, 5 000 at a time so that other commands can write in between
+(records appended meanwhile are not listed), and -o json and -o csv are written as they
+come, in memory that does not grow with the chain. The subject filter
 matches exactly (e.g. group:support, user:bob, ticket:42, setting:approvals.enabled).
 Each record says how the change arrived (VIA, in -o wide): file and the OS user that
 ran the command on the database file, socket and the OS user the server's kernel
@@ -68,27 +137,20 @@ os_user, token, real_actor (docs/json.md).` + exitStatus(),
 			if err != nil {
 				return err
 			}
-			recs, err := svc.AuditLog(app.AuditQuery{Since: since, Actor: o.Actor, Subject: o.Subject, Limit: o.Limit})
+			q := app.AuditQuery{Since: since, Actor: o.Actor, Subject: o.Subject, Limit: o.Limit}
+			if o.Limit == 0 {
+				return f.printWholeAudit(svc, q)
+			}
+			recs, err := svc.AuditLog(q)
 			if err != nil {
 				return err
 			}
 			if recs == nil {
 				recs = []app.AuditEntry{}
 			}
-			t := output.Tab{Columns: output.Cols("SEQ", "TIME", "ACTOR", "COMMAND", "SUBJECT", "VIA+", "CHANGE+"), Empty: "no audit records match"}
+			t := auditTab()
 			for _, r := range recs {
-				change := ""
-				if len(r.Before) > 0 {
-					change += "before=" + string(r.Before) + " "
-				}
-				if len(r.After) > 0 {
-					change += "after=" + string(r.After)
-				}
-				actor := r.Actor
-				if r.RealActor != "" {
-					actor = r.RealActor + " as " + r.Actor
-				}
-				t.Rows = append(t.Rows, []string{strconv.FormatUint(r.Seq, 10), ts(r.Time), actor, r.Command, r.Subject, via(r), change})
+				t.Rows = append(t.Rows, auditRow(r))
 			}
 			return f.print(recs, t)
 		},

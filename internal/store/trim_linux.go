@@ -9,8 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// releaseMapped keeps a walk over the whole file (db check, audit verify,
-// db copy) from holding the whole file in this process's memory. bbolt reads through
+// releaseMapped keeps a walk over the whole file (db check, audit verify
+// and audit log, db copy) from holding the whole file in this process's
+// memory. bbolt reads through
 // a shared, read-only mapping of the file, and every page a walk touches
 // stays mapped, and counted in the process's resident size, until the file
 // is closed: 2.8 GB for a million tickets. Until stop is called, the file's

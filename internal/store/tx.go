@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/deskctl/deskctl/internal/errs"
@@ -164,24 +166,38 @@ type AuditFilter struct {
 	Actor   string
 	Subject string
 	Limit   int // newest N; 0 = all
+	// Oldest takes the oldest Limit records instead of the newest: with
+	// After and Through, one page of a walk through the chain. Since then
+	// applies only when After is 0 (a later page starts past it already).
+	Oldest  bool
+	After   uint64 // with Oldest: only records numbered above After
+	Through uint64 // with Oldest: only records numbered up to Through (0: no bound)
 }
 
-// Audit returns matching records, oldest first (the newest Limit when set).
+func (f AuditFilter) matches(r helpdesk.AuditRecord) bool {
+	return (f.Actor == "" || r.Actor == f.Actor) &&
+		(f.Subject == "" || r.Subject == f.Subject || strings.HasPrefix(r.Subject, f.Subject+"/"))
+}
+
+// Audit returns matching records, oldest first (the newest Limit when set,
+// or with Oldest the oldest Limit).
 func (tx *Tx) Audit(f AuditFilter) ([]helpdesk.AuditRecord, error) {
+	// A filter may walk the whole chain to find a few records.
+	defer tx.releaseMapped()()
+	if f.Oldest {
+		return tx.auditOldest(f)
+	}
 	var out []helpdesk.AuditRecord
 	c := tx.bucket(bucketAudit).Cursor()
 	for k, v := c.Last(); k != nil; k, v = c.Prev() {
-		var r helpdesk.AuditRecord
-		if err := unmarshal(v, &r); err != nil {
-			return nil, fmt.Errorf("audit record %d is damaged: %w", fromBE64(k), err)
+		r, err := auditRecord(k, v)
+		if err != nil {
+			return nil, err
 		}
 		if f.Since != nil && !f.Since(r) {
 			break
 		}
-		if f.Actor != "" && r.Actor != f.Actor {
-			continue
-		}
-		if f.Subject != "" && r.Subject != f.Subject && !bytes.HasPrefix([]byte(r.Subject), []byte(f.Subject+"/")) {
+		if !f.matches(r) {
 			continue
 		}
 		out = append(out, r)
@@ -189,10 +205,55 @@ func (tx *Tx) Audit(f AuditFilter) ([]helpdesk.AuditRecord, error) {
 			break
 		}
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
+	slices.Reverse(out)
+	return out, tx.kvErr()
+}
+
+// auditOldest is Audit with Oldest: Since, when it applies, holds from the
+// newest record up to Through back to the first record it fails, as it does
+// for Audit; the page starts after that one.
+func (tx *Tx) auditOldest(f AuditFilter) ([]helpdesk.AuditRecord, error) {
+	through := f.Through
+	if through == 0 {
+		through = math.MaxUint64
 	}
-	return out, nil
+	c := tx.bucket(bucketAudit).Cursor()
+	from := f.After + 1
+	if f.Since != nil && f.After == 0 {
+		for k, v := seekAtMost(c, nil, through); k != nil; k, v = c.Prev() {
+			r, err := auditRecord(k, v)
+			if err != nil {
+				return nil, err
+			}
+			if !f.Since(r) {
+				from = r.Seq + 1
+				break
+			}
+		}
+	}
+	var out []helpdesk.AuditRecord
+	for k, v := c.Seek(be64(from)); k != nil && fromBE64(k) <= through; k, v = c.Next() {
+		r, err := auditRecord(k, v)
+		if err != nil {
+			return nil, err
+		}
+		if !f.matches(r) {
+			continue
+		}
+		out = append(out, r)
+		if f.Limit > 0 && len(out) >= f.Limit {
+			break
+		}
+	}
+	return out, tx.kvErr()
+}
+
+func auditRecord(k, v []byte) (helpdesk.AuditRecord, error) {
+	var r helpdesk.AuditRecord
+	if err := unmarshal(v, &r); err != nil {
+		return r, fmt.Errorf("audit record %d is damaged: %w", fromBE64(k), err)
+	}
+	return r, nil
 }
 
 // VerifyAudit walks the whole chain and reports the first break, if any.
