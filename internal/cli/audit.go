@@ -86,12 +86,14 @@ func (f *Factory) printWholeAudit(svc app.UseCases, q app.AuditQuery) error {
 	for {
 		page, err := svc.AuditLog(q)
 		if err != nil {
+			l.Flush()
 			return err
 		}
 		for _, r := range page {
 			if r.Seq <= q.After || r.Seq > q.Through {
 				// A server that does not know pages answers with the
 				// newest records again.
+				l.Flush()
 				return errs.Conflictf("audit record %d is outside the page asked for (%d to %d)", r.Seq, q.After+1, q.Through).
 					WithHint("the server may be older than this client: give --limit N")
 			}

@@ -93,6 +93,7 @@ func (f *Factory) printAllTickets(svc app.UseCases, q app.TicketQuery) error {
 	for {
 		page, err := svc.ListTickets(q)
 		if err != nil {
+			l.Flush()
 			return err
 		}
 		for _, x := range page {
@@ -103,7 +104,15 @@ func (f *Factory) printAllTickets(svc app.UseCases, q app.TicketQuery) error {
 		if len(page) < q.Limit {
 			return l.Close()
 		}
-		q.Before = page[len(page)-1].Number
+		last := page[len(page)-1].Number
+		if last <= 0 || (q.Before != 0 && last >= q.Before) {
+			// A record whose number is not its key: the next page would
+			// start over or go back.
+			l.Flush()
+			return errs.Unusablef("the database holds a damaged record: ticket %d came after ticket %d in a list newest first", last, q.Before).
+				WithHint("run `deskctl db check` to list every problem, then restore a backup: deskctl db restore FILE --force")
+		}
+		q.Before = last
 	}
 }
 
@@ -188,7 +197,8 @@ first, at most --limit of them (50 unless told). When more match, a note on stde
 says so and gives the --before N that shows the next page; --all lists every one,
 reading 5 000 at a time so that other commands can write in between (a ticket is listed
 once at most; one created meanwhile is not listed) and writing -o json and -o csv as
-they come, in memory that does not grow with the list.
+they come, in memory that does not grow with the list; should a page fail (the file
+busy past --lock-timeout, say), what was written stays and the exit code is the error's.
 --resource R includes the tickets of R's sub-resources at any depth (--no-children:
 R's own only); --resource - lists requests (no resource yet).
 JSON fields: number, subject, description, requester, resource, state, priority,

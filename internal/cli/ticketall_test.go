@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/deskctl/deskctl/internal/app"
 	"github.com/deskctl/deskctl/internal/devgen"
+	bolt "go.etcd.io/bbolt"
 )
 
 // listFixture generates a database of 300 tickets and makes it the one
@@ -119,4 +121,56 @@ func (w *writeOnWrite) Write(b []byte) (int, error) {
 		}
 	}
 	return w.out.Write(b)
+}
+
+// A ticket record whose number is not its key (damage) stops `ticket list
+// --all` with the damage named, where a page would otherwise start over
+// from the newest ticket, again and again.
+func TestListAllStopsAtARecordOutOfOrder(t *testing.T) {
+	db, rep := listFixture(t)
+	b, err := bolt.Open(db, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		tickets := tx.Bucket([]byte("tickets"))
+		key := binary.BigEndian.AppendUint64(nil, 294)
+		var rec map[string]any
+		if err := json.Unmarshal(tickets.Get(key), &rec); err != nil {
+			return err
+		}
+		rec["number"] = 0
+		raw, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		return tickets.Put(key, raw)
+	})
+	if cerr := b.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(was int) { allTicketsPage = was }(allTicketsPage)
+	allTicketsPage = 7
+	var errOut bytes.Buffer
+	out := &cappedWriter{room: 1 << 20}
+	args := []string{"--as", rep.Scenario.User, "ticket", "list", "--all", "-o", "csv"}
+	code := run(args, &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: &errOut})
+	if code != ExitUnusable || !strings.Contains(errOut.String(), "damaged record") {
+		t.Errorf("deskctl %s: exit %d, %d bytes left of 1 MB, stderr %s", strings.Join(args, " "), code, out.room, errOut.String())
+	}
+}
+
+// cappedWriter fails once room bytes are written: a list that would
+// never end ends there.
+type cappedWriter struct{ room int }
+
+func (w *cappedWriter) Write(b []byte) (int, error) {
+	if len(b) > w.room {
+		return 0, io.ErrShortWrite
+	}
+	w.room -= len(b)
+	return len(b), nil
 }

@@ -412,6 +412,14 @@ func (l *List) Add(item any, row []string) error {
 	return nil
 }
 
+// Flush writes what an item-at-a-time list holds back (CSV's buffer) when
+// a list stops short with an error: the rows written stay whole.
+func (l *List) Flush() {
+	if l.csv != nil {
+		l.csv.Flush()
+	}
+}
+
 // Close ends the list, or prints it whole in the formats that collect.
 func (l *List) Close() error {
 	switch {

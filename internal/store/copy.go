@@ -56,7 +56,8 @@ func Copy(from, to string, timeout time.Duration, progress CopyProgress) (CopyRe
 		return res, err
 	}
 	err = src.View(func(stx *Tx) error {
-		defer stx.releaseMapped()()
+		stop := stx.releaseMapped()
+		defer stop()
 		return copyInto(stx, dst, &res, progress)
 	})
 	if err == nil {
@@ -160,7 +161,8 @@ func verifyCopy(src, dst *DB, res *CopyResult) error {
 		return err
 	}
 	err = dst.View(func(tx *Tx) error {
-		defer tx.releaseMapped()()
+		stop := tx.releaseMapped()
+		defer stop()
 		for name, want := range res.Counts {
 			if got := tx.bucket([]byte(name)).count(); got != want {
 				return errs.Internalf("copy of %s holds %d records, the source %d", name, got, want)

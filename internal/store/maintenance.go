@@ -37,12 +37,12 @@ func (db *DB) Check() ([]Problem, error) {
 		})
 		return ps, err
 	}
-	for _, i := range db.header.invalidMeta() {
-		ps = append(ps, Problem{"meta", db.header.metaProblem(i)})
-	}
 	pages, err := db.damagedPages()
 	if err != nil {
 		return ps, errs.Wrap(errs.Unusable, err, "cannot read %s", db.path)
+	}
+	for _, i := range db.header.invalidMeta() {
+		ps = append(ps, Problem{"meta", db.header.metaProblem(i)})
 	}
 	for _, p := range pages {
 		ps = append(ps, Problem{"pages", p})

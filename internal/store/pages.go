@@ -39,15 +39,26 @@ type pageWalker struct {
 	lastKeys [][]byte // the last key of a subtree, kept while its next sibling is read; one a depth
 }
 
-// damagedPages walks the tree and the freelist of the meta page bbolt uses.
+// damagedPages walks the tree and the freelist of the meta page bbolt uses
+// now: it reads the meta pages again, while bbolt's lock keeps any writer
+// from committing, so the tree it walks is the one the record checks read.
 func (db *DB) damagedPages() ([]string, error) {
 	f, err := os.Open(db.path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	m := db.header.metas[db.header.use]
-	w := &pageWalker{f: f, pageSize: uint64(db.header.pageSize), hwm: m.pgid, seen: newPageSet(m.pgid), free: newPageSet(m.pgid)}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	h, err := readHeader(f, db.path, st.Size())
+	if err != nil {
+		return []string{err.Error()}, nil
+	}
+	db.header = h
+	m := h.metas[h.use]
+	w := &pageWalker{f: f, pageSize: uint64(h.pageSize), hwm: m.pgid, seen: newPageSet(m.pgid), free: newPageSet(m.pgid)}
 	if m.freelist != noFreelist {
 		w.freelist(m.freelist)
 	}
@@ -102,7 +113,11 @@ func (w *pageWalker) page(id uint64, types uint16, depth int) ([]byte, bool) {
 		w.note("page %d runs %d pages past the %d in use", id, id+overflow+1-w.hwm, w.hwm)
 		return nil, false
 	}
-	for i := id; i <= id+overflow; i++ {
+	w.seen.put(id)
+	for i := id + 1; i <= id+overflow; i++ {
+		if w.seen.has(i) {
+			w.note("page %d is reached twice (as an overflow page of page %d)", i, id)
+		}
 		w.seen.put(i)
 	}
 	if overflow > 0 && readErr == nil {

@@ -183,7 +183,8 @@ func (f AuditFilter) matches(r helpdesk.AuditRecord) bool {
 // or with Oldest the oldest Limit).
 func (tx *Tx) Audit(f AuditFilter) ([]helpdesk.AuditRecord, error) {
 	// A filter may walk the whole chain to find a few records.
-	defer tx.releaseMapped()()
+	stop := tx.releaseMapped()
+	defer stop()
 	if f.Oldest {
 		return tx.auditOldest(f)
 	}
@@ -236,6 +237,10 @@ func (tx *Tx) auditOldest(f AuditFilter) ([]helpdesk.AuditRecord, error) {
 		r, err := auditRecord(k, v)
 		if err != nil {
 			return nil, err
+		}
+		if r.Seq != fromBE64(k) {
+			// The next page starts after the last record's own number.
+			return nil, damaged(fmt.Errorf("it claims sequence %d", r.Seq), "audit record %d", fromBE64(k))
 		}
 		if !f.matches(r) {
 			continue
